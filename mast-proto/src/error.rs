@@ -1,0 +1,96 @@
+//! The one error type of mast-proto.
+
+/// Everything that can go wrong while building a MAST request or reading a MAST response.
+///
+/// Messages name the input, service or column involved and say what would be accepted, so
+/// they can be shown to a user as they are. [`Error::class_name`] gives the astroquery
+/// exception class that corresponds to each variant (used by the `mast` CLI).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// MAST answered with `"status": "ERROR"`; `message` quotes its `msg`.
+    #[error("MAST service {service} reported an error: {message}")]
+    Remote {
+        /// The service that failed (e.g. `Mast.Caom.Cone`), or the endpoint.
+        service: String,
+        /// MAST's `msg`, verbatim (or astroquery's generic text when MAST sent none).
+        message: String,
+    },
+    /// The response body is not what the endpoint's wire format promises.
+    #[error("could not decode the {format} response: {detail}")]
+    Decode {
+        /// Which wire format was being decoded (`portal JSON`, `services JSON`, `extjs`, ...).
+        format: &'static str,
+        /// What was wrong, with the byte position where known.
+        detail: String,
+    },
+    /// Two tables (e.g. two pages of one query) do not have the same columns and types.
+    #[error("cannot join tables with different schemas: {detail}")]
+    SchemaMismatch {
+        /// Which column differs and how.
+        detail: String,
+    },
+    /// A column was asked for by name and the table has none of that name.
+    #[error("no column named {name:?}; the table has: {available}")]
+    NoSuchColumn {
+        /// The name asked for.
+        name: String,
+        /// The table's column names, comma-separated.
+        available: String,
+    },
+    /// A sky position could not be parsed or is out of range.
+    #[error(
+        "invalid position {input:?}: {reason}. Accepted forms: decimal degrees \"322.49324 12.16683\" (a comma is allowed, d/deg suffixes too), sexagesimal with unit letters \"21h29m58.38s +12d10m00.6s\", or hours:minutes:seconds \"21:29:58.38 +12:10:00.6\""
+    )]
+    InvalidPosition {
+        /// The text the user gave.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A radius could not be parsed or is out of range.
+    #[error(
+        "invalid radius {input:?}: {reason}. Accepted forms: a number of degrees (0.2), or a number with a unit: \"0.2 deg\", \"0.2d\", \"5 arcmin\", \"5'\", \"30 arcsec\", \"30\\\"\""
+    )]
+    InvalidRadius {
+        /// The text the user gave.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A request was refused before being sent because its parameters are not valid.
+    #[error("{message}")]
+    InvalidQuery {
+        /// What is wrong and what to do instead.
+        message: String,
+    },
+    /// Converting a table to Arrow failed.
+    #[cfg(feature = "arrow")]
+    #[error("could not build an Arrow record batch: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+}
+
+impl Error {
+    /// The astroquery exception class name that corresponds to this error
+    /// (`RemoteServiceError`, `InvalidQueryError`, ...), for command-line output that reads
+    /// like astroquery's.
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            Error::Remote { .. } => "RemoteServiceError",
+            Error::InvalidPosition { .. } | Error::InvalidRadius { .. } | Error::InvalidQuery { .. } => {
+                "InvalidQueryError"
+            }
+            Error::Decode { .. } => "ResponseDecodeError",
+            Error::SchemaMismatch { .. } | Error::NoSuchColumn { .. } => "TableError",
+            #[cfg(feature = "arrow")]
+            Error::Arrow(_) => "TableError",
+        }
+    }
+
+    pub(crate) fn decode(format: &'static str, detail: impl std::fmt::Display) -> Self {
+        Error::Decode { format, detail: detail.to_string() }
+    }
+}
+
+/// `Result` with mast-proto's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
