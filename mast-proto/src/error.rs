@@ -64,6 +64,62 @@ pub enum Error {
         /// What is wrong and what to do instead.
         message: String,
     },
+    /// A configuration value (builder argument or `MAST_*` environment variable) is invalid.
+    #[error("invalid configuration {key}: {message}")]
+    Config {
+        /// The setting, by its environment-variable name (`MAST_URL`, ...).
+        key: String,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+    /// The server answered with an HTTP error status (after any retries).
+    #[error("{status} {reason} from {what} ({url}){hint}", hint = hint_suffix(hint))]
+    Http {
+        /// What was being asked (`MAST service Mast.Caom.Cone`, `the name resolver`, ...).
+        what: String,
+        /// The URL requested.
+        url: String,
+        /// HTTP status code.
+        status: u16,
+        /// The status's reason phrase.
+        reason: String,
+        /// What to try next, if anything helps.
+        hint: Option<String>,
+    },
+    /// The connection failed, was reset or the body arrived incomplete or unreadable (after
+    /// any retries).
+    #[error("{what} failed: {message}{hint}", hint = hint_suffix(hint))]
+    Transport {
+        /// What was being asked.
+        what: String,
+        /// What went wrong at the last attempt.
+        message: String,
+        /// What to try next.
+        hint: Option<String>,
+        /// The underlying error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
+    /// The query's wall-clock budget ran out (polling, paging and retries included).
+    #[error("{what} did not complete within {seconds} s (MAST_TIMEOUT); try a smaller query or raise the timeout")]
+    Timeout {
+        /// What was being asked.
+        what: String,
+        /// The budget, in seconds.
+        seconds: f64,
+    },
+    /// An object name could not be resolved to a sky position.
+    #[error("{message}")]
+    Resolver {
+        /// astroquery's wording, naming the object.
+        message: String,
+    },
+    /// A blocking call was made from inside an async (Tokio) runtime, where it would stall
+    /// the runtime's worker.
+    #[error(
+        "the blocking API was called inside a Tokio runtime; use the async API there (or call it from spawn_blocking)"
+    )]
+    BlockingInsideRuntime,
     /// Converting a table to Arrow failed.
     #[cfg(feature = "arrow")]
     #[error("could not build an Arrow record batch: {0}")]
@@ -81,6 +137,12 @@ impl Error {
                 "InvalidQueryError"
             }
             Error::Decode { .. } => "ResponseDecodeError",
+            Error::Config { .. } => "ConfigurationError",
+            Error::Http { .. } => "HTTPError",
+            Error::Transport { .. } => "ConnectionError",
+            Error::Timeout { .. } => "TimeoutError",
+            Error::Resolver { .. } => "ResolverError",
+            Error::BlockingInsideRuntime => "RuntimeError",
             Error::SchemaMismatch { .. } | Error::NoSuchColumn { .. } => "TableError",
             #[cfg(feature = "arrow")]
             Error::Arrow(_) => "TableError",
@@ -90,6 +152,10 @@ impl Error {
     pub(crate) fn decode(format: &'static str, detail: impl std::fmt::Display) -> Self {
         Error::Decode { format, detail: detail.to_string() }
     }
+}
+
+fn hint_suffix(hint: &Option<String>) -> String {
+    hint.as_ref().map(|h| format!(". {h}")).unwrap_or_default()
 }
 
 /// `Result` with mast-proto's [`Error`].

@@ -34,16 +34,24 @@
 //! ## Features
 #![cfg_attr(doc, doc = document_features::document_features!())]
 
+#[cfg(feature = "client")]
+mod client;
 pub mod colconfig;
+pub mod config;
+pub mod criteria;
 pub mod decode;
 mod error;
 pub mod position;
+pub mod products;
 pub mod pyfmt;
 pub mod request;
 pub mod table;
 mod warning;
 
+#[cfg(feature = "client")]
+pub use client::{Mast, MastClient, NameResolver, Resolution, ResolveOptions, ResolvedObject};
 pub use colconfig::ColumnConfig;
+pub use config::MastConfig;
 pub use error::{Error, Result};
 pub use position::{Position, Radius};
 pub use request::ServiceRequest;

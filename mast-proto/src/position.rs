@@ -119,6 +119,22 @@ impl Position {
         self.dec
     }
 
+    /// Angular distance to `other`, in degrees (haversine formula, accurate at small angles).
+    ///
+    /// ```
+    /// use mast_proto::Position;
+    /// let a = Position::new(10.0, 20.0)?;
+    /// let b = Position::new(10.0, 20.5)?;
+    /// assert!((a.separation(&b) - 0.5).abs() < 1e-12);
+    /// # Ok::<(), mast_proto::Error>(())
+    /// ```
+    pub fn separation(&self, other: &Position) -> f64 {
+        let (ra1, dec1, ra2, dec2) =
+            (self.ra.to_radians(), self.dec.to_radians(), other.ra.to_radians(), other.dec.to_radians());
+        let h = ((dec2 - dec1) / 2.0).sin().powi(2) + dec1.cos() * dec2.cos() * ((ra2 - ra1) / 2.0).sin().powi(2);
+        (2.0 * h.sqrt().min(1.0).asin()).to_degrees()
+    }
+
     /// Parses a position from text; see [`Position`] for the accepted forms.
     ///
     /// The error is [`Error::InvalidPosition`], quoting `input`.

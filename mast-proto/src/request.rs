@@ -32,7 +32,9 @@ pub struct ServiceRequest {
     service: String,
     params: Map<String, Value>,
     format: String,
-    paging: Option<(u64, u64)>,
+    pagesize: Option<u64>,
+    page: Option<u64>,
+    send_paging: bool,
     properties: Vec<(String, Value)>,
     cache_breaker: String,
 }
@@ -45,7 +47,9 @@ impl ServiceRequest {
             service: service.into(),
             params: Map::new(),
             format: "json".to_owned(),
-            paging: Some((DEFAULT_PAGESIZE, 1)),
+            pagesize: None,
+            page: None,
+            send_paging: true,
             properties: Vec::new(),
             cache_breaker: uuid::Uuid::new_v4().to_string(),
         }
@@ -71,24 +75,29 @@ impl ServiceRequest {
         self
     }
 
-    /// Sets the number of rows per page.
+    /// Sets the number of rows per page (default [`DEFAULT_PAGESIZE`], or the client's
+    /// configured page size).
     pub fn pagesize(mut self, pagesize: u64) -> Self {
-        let page = self.paging.map_or(1, |(_, p)| p);
-        self.paging = Some((pagesize, page));
+        self.pagesize = Some(pagesize.max(1));
         self
     }
 
-    /// Sets the page to fetch (1-based).
+    /// Asks for exactly this page (1-based). Without it a client fetches every page.
     pub fn page(mut self, page: u64) -> Self {
-        let size = self.paging.map_or(DEFAULT_PAGESIZE, |(s, _)| s);
-        self.paging = Some((size, page));
+        self.page = Some(page.max(1));
+        self
+    }
+
+    /// Uses `pagesize` unless a page size was set explicitly.
+    pub fn with_default_pagesize(mut self, pagesize: u64) -> Self {
+        self.pagesize.get_or_insert(pagesize.max(1));
         self
     }
 
     /// Leaves `pagesize` and `page` out of the request object (as astroquery's histogram
     /// requests do).
     pub fn without_paging(mut self) -> Self {
-        self.paging = None;
+        self.send_paging = false;
         self
     }
 
@@ -150,14 +159,20 @@ impl ServiceRequest {
         &self.format
     }
 
-    /// The requested page size, if paging is sent.
+    /// The page size sent (explicit, or the default), if paging is sent.
     pub fn page_size(&self) -> Option<u64> {
-        self.paging.map(|(s, _)| s)
+        self.send_paging.then(|| self.pagesize.unwrap_or(DEFAULT_PAGESIZE))
     }
 
-    /// The requested page, if paging is sent.
+    /// The page sent (explicit, or 1), if paging is sent.
     pub fn page_number(&self) -> Option<u64> {
-        self.paging.map(|(_, p)| p)
+        self.send_paging.then(|| self.page.unwrap_or(1))
+    }
+
+    /// Whether one specific page was asked for with [`ServiceRequest::page`] (then a client
+    /// fetches that page only, as astroquery does).
+    pub fn is_single_page(&self) -> bool {
+        self.page.is_some()
     }
 
     /// The `cacheBreaker` sent with this request.
@@ -171,7 +186,7 @@ impl ServiceRequest {
         obj.insert("service".into(), Value::String(self.service.clone()));
         obj.insert("params".into(), Value::Object(self.params.clone()));
         obj.insert("format".into(), Value::String(self.format.clone()));
-        if let Some((size, page)) = self.paging {
+        if let (Some(size), Some(page)) = (self.page_size(), self.page_number()) {
             obj.insert("pagesize".into(), size.into());
             obj.insert("page".into(), page.into());
         }

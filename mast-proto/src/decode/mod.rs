@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::table::{Column, ColumnMeta, DataType, IgnoreValue};
+use crate::table::{Column, ColumnMeta, DataType};
 use crate::{ColumnConfig, Error, Result, Table, Warning, WarningCategory};
 use rows::RowSink;
 
@@ -238,21 +238,18 @@ fn decode_rows(
                     .unwrap_or_else(|| DataType::from_services_type(&f.type_name)),
                 TableKind::Services => DataType::from_services_type(&f.type_name),
             };
-            let mut meta = ColumnMeta::new(f.name.clone(), data_type);
-            if let Some(cfg) = config {
-                meta.unit = cfg.unit(&f.name).map(str::to_owned);
-                meta.description = cfg.description(&f.name).map(str::to_owned);
-            }
-            let mut col = Column::with_meta(meta, estimated_rows.min(1 << 20));
-            col.ignore = config.and_then(|c| c.ignore_value(&f.name)).and_then(IgnoreValue::from_json);
-            col
+            Column::with_meta(ColumnMeta::new(f.name.clone(), data_type), estimated_rows.min(1 << 20))
         })
         .collect();
     let names: Vec<&str> = kept.iter().map(|f| f.name.as_str()).collect();
     let mut sink = RowSink::new(columns, names);
     let text_error = |e: serde_json::Error| Error::decode(format, describe_json_error(&e, rows));
     sink.decode(rows).map_err(text_error)?;
-    finish_table(sink, kind)
+    let mut table = finish_table(sink, kind)?;
+    if let Some(cfg) = config {
+        table.apply_column_config(cfg);
+    }
+    Ok(table)
 }
 
 fn finish_table(sink: RowSink<'_>, kind: TableKind) -> Result<Table> {

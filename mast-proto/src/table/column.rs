@@ -224,7 +224,6 @@ pub struct Column {
     meta: ColumnMeta,
     pub(crate) values: Values,
     pub(crate) valid: Vec<bool>,
-    pub(crate) ignore: Option<IgnoreValue>,
     pub(crate) coercion_failures: usize,
 }
 
@@ -243,7 +242,7 @@ impl Column {
             DataType::Float64 => Values::Float64(Vec::with_capacity(rows)),
             DataType::String => Values::String(Utf8Values::with_capacity(rows)),
         };
-        Column { meta, values, valid: Vec::with_capacity(rows), ignore: None, coercion_failures: 0 }
+        Column { meta, values, valid: Vec::with_capacity(rows), coercion_failures: 0 }
     }
 
     /// A column built from cells (converted to `data_type` as [`Column::push`] does).
@@ -367,8 +366,7 @@ impl Column {
     /// text column become their Python text (`599` → `"599"`, `1.5` → `"1.5"`, `true` →
     /// `"True"`), a float in an integer column is truncated toward zero, numeric text is
     /// parsed, booleans take truthiness. A value that cannot be converted is masked and
-    /// counted in [`Column::coercion_failures`]. An empty string is masked in a text column;
-    /// a value equal to the column's `ignoreValue` is masked.
+    /// counted in [`Column::coercion_failures`]. An empty string is masked in a text column.
     pub fn push(&mut self, value: Value<'_>) {
         match value {
             Value::Masked => self.push_masked(),
@@ -406,7 +404,6 @@ impl Column {
             Values::String(v) => v.push(if b { "True" } else { "False" }),
         }
         self.valid.push(true);
-        self.apply_ignore();
     }
 
     pub(crate) fn push_i64(&mut self, i: i64) {
@@ -421,7 +418,6 @@ impl Column {
             Values::String(v) => v.push_display(i),
         }
         self.valid.push(true);
-        self.apply_ignore();
     }
 
     pub(crate) fn push_u64(&mut self, u: u64) {
@@ -431,12 +427,10 @@ impl Column {
                 Values::Float64(v) => {
                     v.push(u as f64);
                     self.valid.push(true);
-                    self.apply_ignore();
                 }
                 Values::String(v) => {
                     v.push_display(u);
                     self.valid.push(true);
-                    self.apply_ignore();
                 }
                 Values::Bool(v) => {
                     v.push(true);
@@ -470,7 +464,6 @@ impl Column {
             }
         }
         self.valid.push(true);
-        self.apply_ignore();
     }
 
     pub(crate) fn push_str(&mut self, s: &str) {
@@ -481,7 +474,6 @@ impl Column {
                 }
                 v.push(s);
                 self.valid.push(true);
-                self.apply_ignore();
             }
             Values::Bool(_) => match s.trim() {
                 "" => self.push_masked(),
@@ -512,19 +504,22 @@ impl Column {
         }
     }
 
-    /// Masks the last cell if it equals the column's `ignoreValue`.
-    fn apply_ignore(&mut self) {
-        let Some(ignore) = &self.ignore else { return };
-        let last = self.valid.len() - 1;
-        let hit = match &self.values {
-            Values::Bool(_) => false,
-            Values::Int64(v) => ignore.matches_number(v[last] as f64),
-            Values::UInt8(v) => ignore.matches_number(v[last].into()),
-            Values::Float64(v) => ignore.matches_number(v[last]),
-            Values::String(v) => ignore.matches_text(v.get(last)),
-        };
-        if hit {
-            self.valid[last] = false;
+    /// Masks every cell equal to `ignore` (a columns config's `ignoreValue`).
+    pub(crate) fn mask_ignored(&mut self, ignore: &IgnoreValue) {
+        for i in 0..self.valid.len() {
+            if !self.valid[i] {
+                continue;
+            }
+            let hit = match &self.values {
+                Values::Bool(_) => false,
+                Values::Int64(v) => ignore.matches_number(v[i] as f64),
+                Values::UInt8(v) => ignore.matches_number(v[i].into()),
+                Values::Float64(v) => ignore.matches_number(v[i]),
+                Values::String(v) => ignore.matches_text(v.get(i)),
+            };
+            if hit {
+                self.valid[i] = false;
+            }
         }
     }
 

@@ -242,6 +242,24 @@ impl Table {
         Ok(())
     }
 
+    /// Applies a columns config: masks every cell equal to its column's declared
+    /// `ignoreValue`, and takes units and descriptions the columns do not have yet.
+    pub fn apply_column_config(&mut self, config: &crate::ColumnConfig) {
+        for c in &mut self.columns {
+            if let Some(ignore) = config.ignore_value(c.name()).and_then(IgnoreValue::from_json) {
+                c.mask_ignored(&ignore);
+            }
+            if c.meta().unit.is_none() {
+                let unit = config.unit(c.name()).map(str::to_owned);
+                c.set_unit(unit);
+            }
+            if c.meta().description.is_none() {
+                let description = config.description(c.name()).map(str::to_owned);
+                c.set_description(description);
+            }
+        }
+    }
+
     /// Joins tables vertically in order (e.g. pages 1..N of one query), checking schemas.
     pub fn concat(tables: impl IntoIterator<Item = Table>) -> Result<Table> {
         let mut iter = tables.into_iter();

@@ -1,6 +1,8 @@
 //! mast-proto's integration tests: every recorded fixture decodes, tables round-trip through
 //! the MAST JSON encoding, and the table operations keep their contracts.
 
+#[cfg(feature = "client")]
+mod client;
 mod fixtures;
 mod roundtrip;
 mod table_ops;

@@ -1,0 +1,186 @@
+//! Fault injection: rules that make chosen requests fail the way real servers and networks do.
+
+use serde::{Deserialize, Serialize};
+
+/// A fault to inject into the answer of a request.
+///
+/// Every fault is real at the socket level: status codes and HTML pages are ordinary HTTP
+/// answers, the dropped and truncated kinds really close the TCP connection.
+///
+/// In JSON (control endpoint `PUT /__emulator/faults`) a fault is an object tagged by
+/// `kind`: `{"kind": "status", "code": 503, "retry_after": 2}`, `{"kind": "drop_mid_body"}`,
+/// `{"kind": "slow_body", "millis": 500}`, ...
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// Answer with this HTTP status (e.g. 503, 500, 429), a short `text/plain` body and, when
+    /// given, a `Retry-After` header of that many seconds. The request is not processed.
+    Status {
+        /// The HTTP status code (an invalid code answers 500).
+        code: u16,
+        /// `Retry-After` seconds, if any.
+        #[serde(default)]
+        retry_after: Option<u64>,
+    },
+    /// Read the request, then close the connection (an orderly close) without any response.
+    DropBeforeResponse,
+    /// Send the response head with the full `Content-Length` and half the body, wait 50 ms,
+    /// then abort the connection with a TCP reset: the client sees a reset mid-body.
+    DropMidBody,
+    /// Send the response head with the full `Content-Length` and about three quarters of the
+    /// body, wait 50 ms, then close the connection normally: the client sees an incomplete
+    /// body (an early end of file).
+    TruncatedBody,
+    /// Answer 200 with the first half of the JSON body (so never valid JSON) and a
+    /// `Content-Length` that matches what is sent.
+    MalformedJson,
+    /// Answer 200 `text/html` with an HTML "Service Unavailable" page (as a proxy in front of
+    /// MAST does). The request is not processed.
+    HtmlErrorPage,
+    /// Wait this long before sending the response head.
+    SlowFirstByte {
+        /// Delay in milliseconds.
+        millis: u64,
+    },
+    /// Send the response head at once, then the body in up to 10 chunks with pauses before
+    /// each chunk that add up to `millis`.
+    SlowBody {
+        /// Total pause in milliseconds.
+        millis: u64,
+    },
+}
+
+/// When and where to inject a [`Fault`].
+///
+/// `endpoint` selects requests by their endpoint key (the keys of
+/// [`crate::Stats::requests`]): `"*"` matches every request; any other value matches a key
+/// equal to it or starting with it, compared case-insensitively. So `"invoke"` matches every
+/// Portal request, `"invoke:Mast.Caom.Cone"` only cone searches, `"resolver"` the SANTA
+/// resolver, `"columnsconfig"`, `"services:panstarrs"`.
+///
+/// Counting: every rule whose endpoint matches a request counts it. A rule lets its first
+/// `after` matching requests pass, then fires on the next `times` matching requests (or on
+/// all of them when `times` is `None`). When several rules are due for one request, the first
+/// in the list fires. Replacing the rules resets the counts.
+///
+/// ```
+/// use mast_emulator::{Fault, FaultRule};
+/// let rule = FaultRule::new("invoke:Mast.Caom.Cone", Fault::Status { code: 503, retry_after: Some(1) })
+///     .after(1)
+///     .times(2);
+/// assert_eq!(rule.after, 1);
+/// let json = serde_json::to_string(&rule)?;
+/// assert_eq!(json, r#"{"endpoint":"invoke:Mast.Caom.Cone","fault":{"kind":"status","code":503,"retry_after":1},"times":2,"after":1}"#);
+/// let back: FaultRule = serde_json::from_str(r#"{"endpoint": "*", "fault": {"kind": "drop_before_response"}}"#)?;
+/// assert_eq!(back.times, None);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultRule {
+    /// The endpoint key or key prefix to match, or `"*"`.
+    pub endpoint: String,
+    /// What to do.
+    pub fault: Fault,
+    /// How many matching requests to fault; `None` = all of them.
+    #[serde(default)]
+    pub times: Option<u32>,
+    /// How many matching requests to let pass before faulting.
+    #[serde(default)]
+    pub after: u32,
+}
+
+impl FaultRule {
+    /// A rule that faults every matching request.
+    pub fn new(endpoint: impl Into<String>, fault: Fault) -> Self {
+        FaultRule { endpoint: endpoint.into(), fault, times: None, after: 0 }
+    }
+
+    /// Faults only `n` matching requests.
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = Some(n);
+        self
+    }
+
+    /// Lets `n` matching requests pass first.
+    pub fn after(mut self, n: u32) -> Self {
+        self.after = n;
+        self
+    }
+
+    /// Whether this rule applies to requests with endpoint key `key`.
+    pub fn matches(&self, key: &str) -> bool {
+        if self.endpoint == "*" {
+            return true;
+        }
+        let (p, k) = (self.endpoint.as_bytes(), key.as_bytes());
+        k.len() >= p.len() && k[..p.len()].eq_ignore_ascii_case(p)
+    }
+}
+
+/// The active rules with their counters.
+#[derive(Debug, Default)]
+pub(crate) struct FaultBook {
+    rules: Vec<(FaultRule, u32, u32)>,
+}
+
+impl FaultBook {
+    pub(crate) fn new(rules: Vec<FaultRule>) -> Self {
+        FaultBook { rules: rules.into_iter().map(|r| (r, 0, 0)).collect() }
+    }
+
+    pub(crate) fn rules(&self) -> Vec<FaultRule> {
+        self.rules.iter().map(|(r, _, _)| r.clone()).collect()
+    }
+
+    /// Counts a request with endpoint key `key` and returns the fault to inject, if any.
+    pub(crate) fn pick(&mut self, key: &str) -> Option<Fault> {
+        let mut chosen = None;
+        for (rule, seen, fired) in &mut self.rules {
+            if !rule.matches(key) {
+                continue;
+            }
+            *seen += 1;
+            let due = *seen > rule.after && rule.times.is_none_or(|t| *fired < t);
+            if due && chosen.is_none() {
+                *fired += 1;
+                chosen = Some(rule.fault.clone());
+            }
+        }
+        chosen
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching_is_prefix_and_case_insensitive() {
+        let r = FaultRule::new("invoke:mast.caom", Fault::MalformedJson);
+        assert!(r.matches("invoke:Mast.Caom.Cone"));
+        assert!(!r.matches("invoke:Mast.Hsc.Db.v3"));
+        assert!(FaultRule::new("invoke", Fault::MalformedJson).matches("invoke:Mast.Caom.Cone"));
+        assert!(FaultRule::new("*", Fault::MalformedJson).matches("resolver"));
+        assert!(!FaultRule::new("resolver", Fault::MalformedJson).matches("invoke"));
+    }
+
+    #[test]
+    fn after_and_times() {
+        let mut book = FaultBook::new(vec![
+            FaultRule::new("invoke", Fault::DropBeforeResponse).after(1).times(2),
+            FaultRule::new("*", Fault::HtmlErrorPage).after(4),
+        ]);
+        let got: Vec<Option<Fault>> = (0..6).map(|_| book.pick("invoke:X")).collect();
+        assert_eq!(
+            got,
+            [
+                None,
+                Some(Fault::DropBeforeResponse),
+                Some(Fault::DropBeforeResponse),
+                None,
+                Some(Fault::HtmlErrorPage),
+                Some(Fault::HtmlErrorPage)
+            ]
+        );
+    }
+}

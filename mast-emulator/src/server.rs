@@ -1,0 +1,635 @@
+//! The HTTP/1.1 server: connections (hyper), request routing, fault delivery and the
+//! `/__emulator/` control endpoints.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tokio::time::Sleep;
+
+use crate::faults::{Fault, FaultBook, FaultRule};
+use crate::portal::{self, ConeCache, Outcome, PageCache};
+use crate::stats::{InFlight, Recorder, lock};
+use crate::{DataMode, fixtures, resolver};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The largest request body read (larger ones drop the connection).
+const MAX_BODY: usize = 64 << 20;
+/// The pause before a connection is cut by `DropMidBody` / `TruncatedBody`, so that what
+/// was sent reaches the client first.
+const ABORT_PAUSE: Duration = Duration::from_millis(50);
+
+const JSON: &str = "application/json; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
+const HTML: &str = "text/html; charset=utf-8";
+
+/// Everything the request handlers share.
+pub(crate) struct State {
+    pub(crate) base_url: String,
+    pub(crate) row_limit: usize,
+    pub(crate) seed: u64,
+    pub(crate) mode: DataMode,
+    pub(crate) latency_us: AtomicU64,
+    pub(crate) executing_polls: AtomicU32,
+    pub(crate) faults: Mutex<FaultBook>,
+    pub(crate) stats: Arc<Recorder>,
+    pub(crate) executing: Mutex<HashMap<String, u32>>,
+    pub(crate) cones: ConeCache,
+    pub(crate) pages: PageCache,
+}
+
+/// Accepts connections until the task is aborted; aborting it drops the `JoinSet`, which
+/// aborts every connection task.
+pub(crate) async fn accept_loop(listener: TcpListener, state: Arc<State>) {
+    let mut connections = JoinSet::new();
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        while connections.try_join_next().is_some() {}
+        let _ = stream.set_nodelay(true);
+        connections.spawn(serve_connection(stream, Arc::clone(&state)));
+    }
+}
+
+async fn serve_connection(stream: TcpStream, state: Arc<State>) {
+    let ctl = Arc::new(ConnCtl::default());
+    let io = TokioIo::new(ConnIo { inner: stream, ctl: Arc::clone(&ctl) });
+    let service = hyper::service::service_fn(move |req| handle(Arc::clone(&state), Arc::clone(&ctl), req));
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .serve_connection(io, service);
+    if let Err(e) = conn.await {
+        tracing::debug!(error = %e, "connection ended");
+    }
+}
+
+/// Per-connection switches set by the handlers.
+#[derive(Default)]
+struct ConnCtl {
+    /// Close with a TCP reset (zero linger) instead of an orderly close.
+    reset: AtomicBool,
+}
+
+/// The TCP stream, with a reset-on-close switch.
+struct ConnIo {
+    inner: TcpStream,
+    ctl: Arc<ConnCtl>,
+}
+
+impl Drop for ConnIo {
+    fn drop(&mut self) {
+        if self.ctl.reset.load(Ordering::SeqCst) {
+            let _ = self.inner.set_zero_linger();
+        }
+    }
+}
+
+impl AsyncRead for ConnIo {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ConnIo {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+// ---- response bodies ----------------------------------------------------------------------
+
+/// A response body: chunks sent with an optional pause before each, then either the end or
+/// an abort of the connection. It also holds the request's in-flight mark until it is done.
+pub(crate) struct EmuBody {
+    chunks: VecDeque<Bytes>,
+    pause: Duration,
+    sleep: Option<Pin<Box<Sleep>>>,
+    paused: bool,
+    end: End,
+    remaining: u64,
+    in_flight: Option<InFlight>,
+}
+
+enum End {
+    Complete,
+    Abort { ctl: Arc<ConnCtl>, reset: bool, waited: bool },
+}
+
+impl EmuBody {
+    fn full(bytes: impl Into<Bytes>) -> Self {
+        EmuBody::chunked(vec![bytes.into()], Duration::ZERO)
+    }
+
+    fn empty() -> Self {
+        EmuBody::chunked(Vec::new(), Duration::ZERO)
+    }
+
+    fn chunked(chunks: Vec<Bytes>, pause: Duration) -> Self {
+        let chunks: VecDeque<Bytes> = chunks.into_iter().filter(|c| !c.is_empty()).collect();
+        let remaining = chunks.iter().map(|c| c.len() as u64).sum();
+        EmuBody { chunks, pause, sleep: None, paused: false, end: End::Complete, remaining, in_flight: None }
+    }
+
+    fn aborting(sent: Bytes, ctl: Arc<ConnCtl>, reset: bool) -> Self {
+        let mut body = EmuBody::full(sent);
+        body.end = End::Abort { ctl, reset, waited: false };
+        body
+    }
+
+    fn holding(mut self, in_flight: InFlight) -> Self {
+        self.in_flight = Some(in_flight);
+        self
+    }
+}
+
+impl Body for EmuBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(sleep) = this.sleep.as_mut() {
+                ready!(sleep.as_mut().poll(cx));
+                this.sleep = None;
+                this.paused = true;
+            }
+            if !this.chunks.is_empty() {
+                if !this.pause.is_zero() && !this.paused {
+                    this.sleep = Some(Box::pin(tokio::time::sleep(this.pause)));
+                    continue;
+                }
+                this.paused = false;
+                let chunk = this.chunks.pop_front().expect("not empty");
+                this.remaining -= chunk.len() as u64;
+                return Poll::Ready(Some(Ok(Frame::data(chunk))));
+            }
+            match &mut this.end {
+                End::Complete => {
+                    this.in_flight = None;
+                    return Poll::Ready(None);
+                }
+                End::Abort { ctl, reset, waited } => {
+                    if !*waited {
+                        *waited = true;
+                        this.sleep = Some(Box::pin(tokio::time::sleep(ABORT_PAUSE)));
+                        continue;
+                    }
+                    if *reset {
+                        ctl.reset.store(true, Ordering::SeqCst);
+                    }
+                    return Poll::Ready(Some(Err("emulated fault: connection cut mid-body".into())));
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty() && matches!(self.end, End::Complete)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.end {
+            End::Complete => SizeHint::with_exact(self.remaining),
+            // The Content-Length header (the full length) decides.
+            End::Abort { .. } => SizeHint::default(),
+        }
+    }
+}
+
+/// A complete answer, before any fault changes how it is delivered.
+struct Reply {
+    status: StatusCode,
+    content_type: &'static str,
+    retry_after: Option<u64>,
+    body: Bytes,
+}
+
+impl Reply {
+    fn new(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Self {
+        Reply { status, content_type, retry_after: None, body: body.into() }
+    }
+
+    fn json(body: impl Into<Bytes>) -> Self {
+        Reply::new(StatusCode::OK, JSON, body)
+    }
+
+    /// The response with this reply's own body.
+    fn into_response(mut self) -> Response<EmuBody> {
+        let body = EmuBody::full(std::mem::take(&mut self.body));
+        self.response(body)
+    }
+
+    /// The response with another body (the reply's own is ignored).
+    fn response(self, body: EmuBody) -> Response<EmuBody> {
+        let mut r = Response::new(body);
+        *r.status_mut() = self.status;
+        r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
+        }
+        r
+    }
+}
+
+// ---- routing ------------------------------------------------------------------------------
+
+/// What a request asks for.
+enum Endpoint {
+    Invoke { request: Result<Map<String, Value>, String>, key: String },
+    ColumnsConfig { id: String },
+    Resolver { query: String },
+    CatalogSearch { catalog: String, page: Option<(u64, u64)> },
+    CatalogMetadata { catalog: String },
+    WrongMethod { key: String, allow: &'static str },
+    NotFound,
+}
+
+impl Endpoint {
+    fn classify(method: &Method, path: &str, query: &str, body: &[u8]) -> Endpoint {
+        let get_or_post = *method == Method::GET || *method == Method::POST;
+        match path {
+            "/api/v0/invoke" | "/api/v0/invoke/" => {
+                if !get_or_post {
+                    return Endpoint::WrongMethod { key: "invoke".into(), allow: "GET, POST" };
+                }
+                let raw = form_value(body, "request").or_else(|| form_value(query.as_bytes(), "request"));
+                let request = portal::parse_request(raw.as_deref());
+                let key = match request.as_ref().ok().and_then(portal::service_of) {
+                    Some(service) => format!("invoke:{service}"),
+                    None => "invoke".into(),
+                };
+                Endpoint::Invoke { request, key }
+            }
+            "/portal/Mashup/Mashup.asmx/columnsconfig" => {
+                if !get_or_post {
+                    return Endpoint::WrongMethod { key: "columnsconfig".into(), allow: "GET, POST" };
+                }
+                let id = form_value(body, "colConfigId").or_else(|| form_value(query.as_bytes(), "colConfigId"));
+                Endpoint::ColumnsConfig { id: id.unwrap_or_default() }
+            }
+            "/Santa-war/query" => {
+                if *method != Method::GET {
+                    return Endpoint::WrongMethod { key: "resolver".into(), allow: "GET" };
+                }
+                Endpoint::Resolver { query: query.to_owned() }
+            }
+            _ => {
+                let Some(rest) = path.strip_prefix("/api/v0.1/") else { return Endpoint::NotFound };
+                let parts: Vec<&str> = rest.split('/').collect();
+                match parts.as_slice() {
+                    [catalog, _release, table] if table.ends_with(".json") && table.len() > 5 => {
+                        let catalog = catalog.to_ascii_lowercase();
+                        if !get_or_post {
+                            return Endpoint::WrongMethod { key: format!("services:{catalog}"), allow: "GET, POST" };
+                        }
+                        let page = catalog_paging(body, query);
+                        Endpoint::CatalogSearch { catalog, page }
+                    }
+                    [catalog, _release, _table, "metadata.json"] => {
+                        let catalog = catalog.to_ascii_lowercase();
+                        if *method != Method::GET {
+                            return Endpoint::WrongMethod { key: format!("services:{catalog}:metadata"), allow: "GET" };
+                        }
+                        Endpoint::CatalogMetadata { catalog }
+                    }
+                    _ => Endpoint::NotFound,
+                }
+            }
+        }
+    }
+
+    /// The most specific endpoint key (what fault rules match against).
+    fn key(&self) -> String {
+        match self {
+            Endpoint::Invoke { key, .. } => key.clone(),
+            Endpoint::ColumnsConfig { .. } => "columnsconfig".into(),
+            Endpoint::Resolver { .. } => "resolver".into(),
+            Endpoint::CatalogSearch { catalog, .. } => format!("services:{catalog}"),
+            Endpoint::CatalogMetadata { catalog } => format!("services:{catalog}:metadata"),
+            Endpoint::WrongMethod { key, .. } => key.clone(),
+            Endpoint::NotFound => "not_found".into(),
+        }
+    }
+
+    /// Every key the request is counted under.
+    fn keys(&self) -> Vec<String> {
+        let key = self.key();
+        if key.starts_with("invoke:") { vec!["invoke".into(), key] } else { vec![key] }
+    }
+}
+
+/// The first value of `name` in a form-encoded text.
+fn form_value(data: &[u8], name: &str) -> Option<String> {
+    form_urlencoded::parse(data).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// `(page, pagesize)` of a catalogs search, from its JSON body or its query string.
+fn catalog_paging(body: &[u8], query: &str) -> Option<(u64, u64)> {
+    let (page, size) = match serde_json::from_slice::<Value>(body) {
+        Ok(v) => (v.get("page").and_then(Value::as_u64), v.get("pagesize").and_then(Value::as_u64)),
+        Err(_) => {
+            let num = |n: &str| form_value(query.as_bytes(), n).and_then(|s| s.parse::<u64>().ok());
+            (num("page"), num("pagesize"))
+        }
+    };
+    let size = size.filter(|&s| s > 0)?;
+    Some((page.unwrap_or(1).max(1), size))
+}
+
+async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) -> Result<Response<EmuBody>, BoxError> {
+    let path = req.uri().path().to_owned();
+    if path == "/__emulator" || path.starts_with("/__emulator/") {
+        return Ok(control(&state, req).await);
+    }
+    let in_flight = state.stats.enter();
+    let method = req.method().clone();
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(body) => body.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            let reply = Reply::new(StatusCode::PAYLOAD_TOO_LARGE, TEXT, "413 Payload Too Large\n");
+            return Ok(reply.into_response());
+        }
+        Err(e) => return Err(e),
+    };
+    let endpoint = Endpoint::classify(&method, &path, &query, &body);
+    let key = endpoint.key();
+    state.stats.record(&endpoint.keys());
+    let fault = lock(&state.faults).pick(&key);
+    if let Some(f) = &fault {
+        state.stats.fault_injected();
+        tracing::debug!(endpoint = key, fault = ?f, "injecting fault");
+    }
+    if matches!(endpoint, Endpoint::Invoke { .. }) {
+        let latency = state.latency_us.load(Ordering::SeqCst);
+        if latency > 0 {
+            tokio::time::sleep(Duration::from_micros(latency)).await;
+        }
+    }
+    match fault {
+        Some(Fault::Status { code, retry_after }) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let text =
+                format!("{} {} (emulated fault)\n", status.as_u16(), status.canonical_reason().unwrap_or("Error"));
+            let mut reply = Reply::new(status, TEXT, text);
+            reply.retry_after = retry_after;
+            let body = EmuBody::full(reply.body.clone()).holding(in_flight);
+            return Ok(reply.response(body));
+        }
+        Some(Fault::DropBeforeResponse) => return Err("emulated fault: connection dropped before the response".into()),
+        Some(Fault::HtmlErrorPage) => {
+            let body = EmuBody::full(HTML_ERROR_PAGE).holding(in_flight);
+            return Ok(Reply::new(StatusCode::OK, HTML, Bytes::new()).response(body));
+        }
+        _ => {}
+    }
+    let reply = match answer(&state, endpoint).await {
+        Some(reply) => reply,
+        None => {
+            ctl.reset.store(true, Ordering::SeqCst);
+            return Err("row limit exceeded: connection reset without a response".into());
+        }
+    };
+    Ok(deliver(reply, fault, in_flight, &ctl).await)
+}
+
+/// Sends a reply, changed by a body-level fault if there is one.
+async fn deliver(mut reply: Reply, fault: Option<Fault>, in_flight: InFlight, ctl: &Arc<ConnCtl>) -> Response<EmuBody> {
+    let full = std::mem::take(&mut reply.body);
+    let body = match fault {
+        Some(Fault::MalformedJson) => {
+            reply.status = StatusCode::OK;
+            reply.content_type = JSON;
+            let cut = if full.len() >= 2 {
+                full.slice(..full.len() / 2)
+            } else {
+                Bytes::from_static(b"{\"status\": \"COMPL")
+            };
+            EmuBody::full(cut)
+        }
+        Some(Fault::SlowFirstByte { millis }) => {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            EmuBody::full(full)
+        }
+        Some(Fault::SlowBody { millis }) => {
+            let n = full.len().clamp(1, 10);
+            let step = full.len().div_ceil(n).max(1);
+            let chunks: Vec<Bytes> =
+                (0..full.len()).step_by(step).map(|i| full.slice(i..(i + step).min(full.len()))).collect();
+            let pause = Duration::from_millis(millis) / chunks.len().max(1) as u32;
+            EmuBody::chunked(chunks, pause)
+        }
+        Some(Fault::DropMidBody) | Some(Fault::TruncatedBody) => {
+            let full = if full.is_empty() { Bytes::from_static(b"{}") } else { full };
+            let reset = matches!(fault, Some(Fault::DropMidBody));
+            let sent = if reset { full.len() / 2 } else { (full.len() * 3 / 4).min(full.len() - 1) };
+            let body = EmuBody::aborting(full.slice(..sent), Arc::clone(ctl), reset).holding(in_flight);
+            let mut r = reply.response(body);
+            r.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(full.len()));
+            return r;
+        }
+        _ => EmuBody::full(full),
+    };
+    reply.response(body.holding(in_flight))
+}
+
+/// The normal answer; `None` = close the connection without one.
+async fn answer(state: &Arc<State>, endpoint: Endpoint) -> Option<Reply> {
+    Some(match endpoint {
+        Endpoint::Invoke { request, .. } => {
+            let st = Arc::clone(state);
+            let outcome = tokio::task::spawn_blocking(move || portal::answer(&st, request)).await.unwrap_or_else(|e| {
+                Outcome::Json(portal::status_body("ERROR", &format!("internal error: {e}"), None).into())
+            });
+            match outcome {
+                Outcome::Json(b) => Reply::json(b),
+                Outcome::Reset => return None,
+            }
+        }
+        Endpoint::ColumnsConfig { id } => Reply::json(columns_config(&id)),
+        Endpoint::Resolver { query } => Reply::json(resolver::santa(&query)),
+        Endpoint::CatalogSearch { catalog, page } => {
+            if catalog != "panstarrs" {
+                return Some(unknown_catalog(&catalog));
+            }
+            match page {
+                Some((page, size)) => Reply::json(fixtures::services_page(&fixtures::PANSTARRS, page, size)),
+                None => Reply::json(fixtures::PANSTARRS.bytes),
+            }
+        }
+        Endpoint::CatalogMetadata { catalog } => {
+            if catalog != "panstarrs" {
+                return Some(unknown_catalog(&catalog));
+            }
+            Reply::json(fixtures::PANSTARRS_COLUMNS.bytes)
+        }
+        Endpoint::WrongMethod { allow, .. } => {
+            Reply::new(StatusCode::METHOD_NOT_ALLOWED, TEXT, format!("405 Method Not Allowed (allowed: {allow})\n"))
+        }
+        Endpoint::NotFound => {
+            Reply::new(StatusCode::NOT_FOUND, TEXT, "404 Not Found: the emulator does not serve this path\n")
+        }
+    })
+}
+
+fn unknown_catalog(catalog: &str) -> Reply {
+    let body = serde_json::json!({"message": format!("Unknown catalog '{catalog}': the emulator serves panstarrs")});
+    Reply::new(StatusCode::NOT_FOUND, JSON, body.to_string())
+}
+
+/// The columns config for an id (spec §3.1), matched case-insensitively:
+/// `ticcolumns.json` for the TIC/CTL configs (`Mast.Catalogs.Tess.Cone`, `…Tic.Cone`,
+/// `…Ctl.Cone`), `ddcolumns.json` for Disk Detective (`Mast.Catalogs.Dd.Cone`,
+/// `…DiskDetective.Cone`), `columnsconfig.json` for CAOM and HSC-family ids (`Mast.Caom.*`,
+/// `Mast.Hsc*`, `Mast.Galex.*`, `Mast.Catalogs.Gaia*`), and `{}` for anything else.
+fn columns_config(id: &str) -> &'static [u8] {
+    let id = id.to_ascii_lowercase();
+    match id.as_str() {
+        "mast.catalogs.tess.cone" | "mast.catalogs.tic.cone" | "mast.catalogs.ctl.cone" => fixtures::TIC_COLUMNS.bytes,
+        "mast.catalogs.dd.cone" | "mast.catalogs.diskdetective.cone" => fixtures::DD_COLUMNS.bytes,
+        _ if id.starts_with("mast.caom.")
+            || id.starts_with("mast.hsc")
+            || id.starts_with("mast.galex.")
+            || id.starts_with("mast.catalogs.gaia") =>
+        {
+            fixtures::COLUMNS_CONFIG.bytes
+        }
+        _ => b"{}",
+    }
+}
+
+const HTML_ERROR_PAGE: &str = "<!DOCTYPE html>\n<html>\n<head><title>503 Service Unavailable</title></head>\n<body>\n\
+<h1>Service Unavailable</h1>\n<p>The server is temporarily unable to service your request due to maintenance \
+downtime or capacity problems. Please try again later.</p>\n<hr><address>mast-emulator (emulated fault)</address>\n\
+</body>\n</html>\n";
+
+// ---- control endpoints --------------------------------------------------------------------
+
+/// `PUT /__emulator/config` body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigUpdate {
+    latency_ms: Option<u64>,
+    executing_polls: Option<u32>,
+}
+
+/// `GET /__emulator/config` answer.
+#[derive(Serialize)]
+struct ConfigView {
+    latency_ms: u64,
+    executing_polls: u32,
+    row_limit: usize,
+    seed: u64,
+    data_mode: DataMode,
+}
+
+async fn control(state: &Arc<State>, req: Request<Incoming>) -> Response<EmuBody> {
+    let method = req.method().clone();
+    let path = req.uri().path().trim_end_matches('/').to_owned();
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => return control_error(StatusCode::BAD_REQUEST, &format!("cannot read the body: {e}")),
+    };
+    match (method, path.as_str()) {
+        (Method::GET, "/__emulator/stats") => json_response(&state.stats.snapshot()),
+        (Method::POST, "/__emulator/stats/reset") => {
+            state.stats.reset();
+            no_content()
+        }
+        (Method::GET, "/__emulator/faults") => json_response(&lock(&state.faults).rules()),
+        (Method::PUT, "/__emulator/faults") => match serde_json::from_slice::<Vec<FaultRule>>(&body) {
+            Ok(rules) => {
+                *lock(&state.faults) = FaultBook::new(rules);
+                no_content()
+            }
+            Err(e) => control_error(StatusCode::BAD_REQUEST, &format!("expected a JSON list of fault rules: {e}")),
+        },
+        (Method::GET, "/__emulator/config") => json_response(&ConfigView {
+            latency_ms: state.latency_us.load(Ordering::SeqCst) / 1000,
+            executing_polls: state.executing_polls.load(Ordering::SeqCst),
+            row_limit: state.row_limit,
+            seed: state.seed,
+            data_mode: state.mode,
+        }),
+        (Method::PUT, "/__emulator/config") => match serde_json::from_slice::<ConfigUpdate>(&body) {
+            Ok(update) => {
+                if let Some(ms) = update.latency_ms {
+                    state.latency_us.store(ms.saturating_mul(1000), Ordering::SeqCst);
+                }
+                if let Some(n) = update.executing_polls {
+                    state.executing_polls.store(n, Ordering::SeqCst);
+                }
+                no_content()
+            }
+            Err(e) => control_error(
+                StatusCode::BAD_REQUEST,
+                &format!("expected {{\"latency_ms\": n, \"executing_polls\": n}} (both optional): {e}"),
+            ),
+        },
+        (_, "/__emulator/stats" | "/__emulator/stats/reset" | "/__emulator/faults" | "/__emulator/config") => {
+            control_error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        }
+        _ => control_error(
+            StatusCode::NOT_FOUND,
+            "unknown control endpoint: GET /__emulator/stats, POST /__emulator/stats/reset, GET|PUT /__emulator/faults, GET|PUT /__emulator/config",
+        ),
+    }
+}
+
+fn json_response<T: Serialize>(value: &T) -> Response<EmuBody> {
+    match serde_json::to_string(value) {
+        Ok(text) => Reply::json(text).into_response(),
+        Err(e) => control_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+fn no_content() -> Response<EmuBody> {
+    let mut r = Response::new(EmuBody::empty());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    r
+}
+
+fn control_error(status: StatusCode, msg: &str) -> Response<EmuBody> {
+    Reply::new(status, JSON, serde_json::json!({ "error": msg }).to_string()).into_response()
+}

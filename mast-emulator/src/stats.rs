@@ -1,0 +1,97 @@
+//! Request counters.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+/// What the emulator has seen since it started (or since the last reset).
+///
+/// `requests` counts requests per endpoint key:
+///
+/// | key | requests |
+/// |---|---|
+/// | `invoke` | every `/api/v0/invoke` request |
+/// | `invoke:<service>` | the same, per `service` as sent (case kept), when the request names one |
+/// | `columnsconfig` | `/portal/Mashup/Mashup.asmx/columnsconfig` |
+/// | `resolver` | `/Santa-war/query` |
+/// | `services:<catalog>` | `/api/v0.1/<catalog>/<release>/<table>.json` (e.g. `services:panstarrs`) |
+/// | `services:<catalog>:metadata` | `/api/v0.1/<catalog>/<release>/<table>/metadata.json` |
+/// | `not_found` | any other path (answered 404) |
+///
+/// `total` counts every request once; control requests (`/__emulator/...`) are not counted.
+/// `max_concurrency` is the largest number of requests in flight at once, each counted from
+/// the moment its head was read until its response body was written or its connection
+/// dropped. `faults_injected` counts the requests a [`crate::FaultRule`] fired on.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Stats {
+    /// Requests per endpoint key.
+    pub requests: BTreeMap<String, u64>,
+    /// All requests.
+    pub total: u64,
+    /// Most requests in flight at once.
+    pub max_concurrency: u64,
+    /// Requests answered with an injected fault.
+    pub faults_injected: u64,
+}
+
+impl Stats {
+    /// The count for endpoint key `key` (0 if none was seen).
+    pub fn count(&self, key: &str) -> u64 {
+        self.requests.get(key).copied().unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Recorder {
+    counts: Mutex<Stats>,
+    in_flight: AtomicU64,
+}
+
+impl Recorder {
+    pub(crate) fn snapshot(&self) -> Stats {
+        lock(&self.counts).clone()
+    }
+
+    pub(crate) fn reset(&self) {
+        let mut s = lock(&self.counts);
+        *s = Stats::default();
+        s.max_concurrency = self.in_flight.load(Ordering::SeqCst);
+    }
+
+    pub(crate) fn record(&self, keys: &[String]) {
+        let mut s = lock(&self.counts);
+        s.total += 1;
+        for k in keys {
+            *s.requests.entry(k.clone()).or_default() += 1;
+        }
+    }
+
+    pub(crate) fn fault_injected(&self) {
+        lock(&self.counts).faults_injected += 1;
+    }
+
+    /// Marks a request in flight until the returned guard is dropped.
+    pub(crate) fn enter(self: &Arc<Self>) -> InFlight {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut s = lock(&self.counts);
+        s.max_concurrency = s.max_concurrency.max(now);
+        InFlight(Arc::clone(self))
+    }
+}
+
+/// A request in flight (see [`Recorder::enter`]).
+#[derive(Debug)]
+pub(crate) struct InFlight(Arc<Recorder>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Locks a mutex, ignoring poisoning (the data stays usable: counters and maps).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,117 @@
+//! The HTTP executor (feature `client`): [`MastClient`] runs Portal queries (polling,
+//! concurrent paging, retries) and [`Mast`] offers astroquery's direct queries and name
+//! resolution on top of it.
+
+mod http;
+mod mast;
+mod portal;
+mod resolver;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+pub use mast::Mast;
+pub use resolver::{NameResolver, Resolution, ResolveOptions, ResolvedObject};
+
+use crate::{ColumnConfig, Error, MastConfig, Result};
+
+/// A cheap-to-clone handle to MAST: one connection pool, one configuration, one cache of
+/// columns configs.
+///
+/// Every request is bounded: connect and read timeouts per request, a wall-clock budget
+/// per logical query ([`MastConfig::timeout`]), a bounded number of retries with
+/// exponential back-off and jitter that honours `Retry-After`, and at most
+/// [`MastConfig::page_concurrency`] pages in flight.
+///
+/// ```no_run
+/// use mast_proto::{MastClient, MastConfig, ServiceRequest};
+/// # async fn run() -> mast_proto::Result<()> {
+/// let client = MastClient::new(MastConfig::from_env()?)?;
+/// let table = client
+///     .portal_table(ServiceRequest::new("Mast.Caom.Cone").param("ra", 184.3).param("dec", 54.5).param("radius", 0.2))
+///     .await?;
+/// println!("{table}");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct MastClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    config: MastConfig,
+    column_configs: Mutex<HashMap<String, (Instant, Arc<ColumnConfig>)>>,
+}
+
+impl std::fmt::Debug for MastClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MastClient").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+impl MastClient {
+    /// A client for `config`.
+    pub fn new(config: MastConfig) -> Result<MastClient> {
+        let http = reqwest::Client::builder()
+            .user_agent(config.user_agent())
+            .connect_timeout(config.connect_timeout())
+            .read_timeout(config.read_timeout())
+            .build()
+            .map_err(|e| Error::Config { key: "http client".into(), message: e.to_string() })?;
+        Ok(MastClient { inner: Arc::new(Inner { http, config, column_configs: Mutex::new(HashMap::new()) }) })
+    }
+
+    /// A client configured from the `MAST_*` environment variables ([`MastConfig::from_env`]).
+    pub fn from_env() -> Result<MastClient> {
+        MastClient::new(MastConfig::from_env()?)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MastConfig {
+        &self.inner.config
+    }
+
+    /// The underlying HTTP client (one pool per `MastClient`), for crates that add endpoints.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// The columns config `config_id` (e.g. `Mast.Caom.Cone`), fetched once and reused for
+    /// an hour. MAST answers `{}` for ids without a config, which gives an empty config.
+    pub async fn column_config(&self, config_id: &str) -> Result<Arc<ColumnConfig>> {
+        let ttl = crate::config::defaults::COLUMN_CONFIG_TTL;
+        if let Some((at, cfg)) = self.lock_cache().get(config_id)
+            && at.elapsed() < ttl
+        {
+            return Ok(cfg.clone());
+        }
+        let deadline = Instant::now() + self.config().timeout();
+        let url = self.config().column_config_url();
+        let body = crate::request::column_config_body(config_id);
+        let what = format!("the columns config of {config_id}");
+        let cfg = self
+            .send(
+                &what,
+                deadline,
+                || {
+                    self.http()
+                        .post(&url)
+                        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                        .header(reqwest::header::ACCEPT, "text/plain")
+                        .body(body.clone())
+                },
+                |bytes| ColumnConfig::parse(&bytes),
+            )
+            .await?;
+        let cfg = Arc::new(cfg);
+        self.lock_cache().insert(config_id.to_owned(), (Instant::now(), cfg.clone()));
+        Ok(cfg)
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<ColumnConfig>)>> {
+        // A poisoned cache only means another task panicked mid-insert; the map is still valid.
+        self.inner.column_configs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

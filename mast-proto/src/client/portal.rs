@@ -1,0 +1,161 @@
+//! Portal queries: poll while EXECUTING, fetch page 1, then the other pages concurrently,
+//! and join them in page order.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+
+use super::MastClient;
+use super::http::timeout;
+use crate::decode::{self, Paging, Status};
+use crate::{ColumnConfig, Result, ServiceRequest, Table};
+
+const FIRST_POLL_DELAY: Duration = Duration::from_millis(100);
+const MAX_POLL_DELAY: Duration = Duration::from_secs(3);
+
+enum Page<T> {
+    Executing,
+    Done(T, Option<Paging>),
+}
+
+impl MastClient {
+    /// Runs a Portal query and returns the whole result as one table.
+    ///
+    /// Unless the request names a page ([`ServiceRequest::page`]), page 1 is fetched (and
+    /// polled while MAST says EXECUTING), then pages 2..N concurrently, at most
+    /// [`crate::MastConfig::page_concurrency`] at once, and the pages are joined in page
+    /// order. The service's columns config is fetched alongside page 1 (once per client and
+    /// service) so that its `ignoreValue`s mask cells and its units describe columns.
+    pub async fn portal_table(&self, request: ServiceRequest) -> Result<Table> {
+        let deadline = Instant::now() + self.config().timeout();
+        let request = request.with_default_pagesize(self.config().pagesize());
+        let service = request.service().to_owned();
+        let first = request.clone().page(request.page_number().unwrap_or(1));
+        let (config, (mut table, paging)) = if self.config().page_concurrency() > 1 {
+            futures::try_join!(self.column_config(&service), self.fetch_table_page(&first, deadline))?
+        } else {
+            let config = self.column_config(&service).await?;
+            (config, self.fetch_table_page(&first, deadline).await?)
+        };
+        table.apply_column_config(&config);
+        if request.is_single_page() {
+            return Ok(table);
+        }
+        let pages = paging.map_or(1, |p| p.pages_filtered);
+        if pages <= 1 {
+            return Ok(table);
+        }
+        tracing::debug!(service, pages, concurrency = self.config().page_concurrency(), "fetching the remaining pages");
+        let rest: Vec<Table> = futures::stream::iter(2..=pages)
+            .map(|page| {
+                let request = request.clone().page(page);
+                let config: Arc<ColumnConfig> = config.clone();
+                async move {
+                    let (mut t, _) = self.fetch_table_page(&request, deadline).await?;
+                    t.apply_column_config(&config);
+                    Ok::<_, crate::Error>(t)
+                }
+            })
+            .buffered(self.config().page_concurrency())
+            .try_collect()
+            .await?;
+        for page in &rest {
+            table.append(page)?;
+        }
+        Ok(table)
+    }
+
+    /// Runs a Portal query and returns the raw response bodies, one per page (polling while
+    /// EXECUTING, following `paging` unless the request names a page). For services whose
+    /// answer is not a table (`Mast.Name.Lookup`, `Mast.Bundle.Request`, ...).
+    pub async fn portal_raw(&self, request: ServiceRequest) -> Result<Vec<Bytes>> {
+        let deadline = Instant::now() + self.config().timeout();
+        let request = request.with_default_pagesize(self.config().pagesize());
+        let first = request.clone().page(request.page_number().unwrap_or(1));
+        let (body, paging) = self.poll(&first, deadline, raw_page).await?;
+        let mut bodies = vec![body];
+        if !request.is_single_page() {
+            let pages = paging.map_or(1, |p| p.pages_filtered);
+            let rest: Vec<Bytes> = futures::stream::iter(2..=pages)
+                .map(|page| {
+                    let request = request.clone().page(page);
+                    async move { Ok::<_, crate::Error>(self.poll(&request, deadline, raw_page).await?.0) }
+                })
+                .buffered(self.config().page_concurrency())
+                .try_collect()
+                .await?;
+            bodies.extend(rest);
+        }
+        Ok(bodies)
+    }
+
+    async fn fetch_table_page(&self, request: &ServiceRequest, deadline: Instant) -> Result<(Table, Option<Paging>)> {
+        let service = request.service().to_owned();
+        self.poll(request, deadline, move |body| {
+            let response = decode::parse_portal(&body)?;
+            if *response.status() == Status::Executing {
+                return Ok(Page::Executing);
+            }
+            let paging = response.paging();
+            Ok(Page::Done(response.into_table(&service, None)?, paging))
+        })
+        .await
+    }
+
+    /// Sends `request` until MAST stops answering EXECUTING (the identical request, same
+    /// `cacheBreaker`, with a growing delay), within the deadline.
+    async fn poll<T, D>(&self, request: &ServiceRequest, deadline: Instant, decode: D) -> Result<(T, Option<Paging>)>
+    where
+        D: Fn(Bytes) -> Result<Page<T>> + Clone + Send + 'static,
+        T: Send + 'static,
+    {
+        let what = format!("MAST service {}", request.service());
+        let url = self.config().invoke_url();
+        let body = request.form_body();
+        let mut delay = FIRST_POLL_DELAY;
+        loop {
+            let page = self
+                .send(
+                    &what,
+                    deadline,
+                    || {
+                        self.http()
+                            .post(&url)
+                            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                            .header(reqwest::header::ACCEPT, "text/plain")
+                            .body(body.clone())
+                    },
+                    decode.clone(),
+                )
+                .await?;
+            match page {
+                Page::Done(value, paging) => return Ok((value, paging)),
+                Page::Executing => {
+                    if Instant::now() + delay >= deadline {
+                        return Err(timeout(&what, self.config().timeout()));
+                    }
+                    tracing::debug!(
+                        service = request.service(),
+                        delay_ms = delay.as_millis() as u64,
+                        "EXECUTING; polling again"
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(MAX_POLL_DELAY);
+                }
+            }
+        }
+    }
+}
+
+fn raw_page(body: Bytes) -> Result<Page<Bytes>> {
+    let response = decode::parse_portal(&body)?;
+    match response.status() {
+        Status::Executing => Ok(Page::Executing),
+        _ => {
+            let paging = response.paging();
+            Ok(Page::Done(body.clone(), paging))
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! MastClient against the emulator, over real sockets.
+
+use std::time::Duration;
+
+use mast_emulator::{Emulator, EmulatorConfig, Fault, FaultRule};
+use mast_proto::{Error, Mast, MastClient, MastConfig, NameResolver, ResolveOptions, ServiceRequest, Table};
+
+fn config(emulator: &Emulator) -> MastConfig {
+    MastConfig::new()
+        .with_all_urls(emulator.base_url())
+        .unwrap()
+        .with_backoff(Duration::from_millis(5), Duration::from_millis(40))
+        .with_retries(3)
+        .with_timeout(Duration::from_secs(20))
+        .with_read_timeout(Duration::from_secs(5))
+}
+
+fn cone(rows: u64) -> ServiceRequest {
+    ServiceRequest::new("Mast.Caom.Cone")
+        .param("ra", 184.3)
+        .param("dec", 54.5)
+        .param("radius", 0.2)
+        .param("emulator_rows", rows)
+}
+
+async fn fetch(emulator: &Emulator, concurrency: usize, request: ServiceRequest) -> mast_proto::Result<Table> {
+    MastClient::new(config(emulator).with_page_concurrency(concurrency))?.portal_table(request).await
+}
+
+#[tokio::test]
+async fn seven_pages_fetched_concurrently_equal_the_sequential_walk_and_one_big_page() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let concurrent = fetch(&emulator, 4, cone(6_500).pagesize(1_000)).await.unwrap();
+    let invokes = emulator.stats().requests.get("invoke").copied().unwrap_or(0);
+    assert_eq!(invokes, 7, "one request per page");
+    let sequential = fetch(&emulator, 1, cone(6_500).pagesize(1_000)).await.unwrap();
+    let whole = fetch(&emulator, 4, cone(6_500).pagesize(10_000)).await.unwrap();
+    assert_eq!(concurrent.num_rows(), 6_500);
+    assert_eq!(concurrent, sequential);
+    assert_eq!(concurrent, whole);
+    assert!(concurrent.warnings().is_empty());
+    // The columns config was fetched once per client and applied.
+    assert!(emulator.stats().requests.get("columnsconfig").copied().unwrap_or(0) >= 1);
+}
+
+#[tokio::test]
+async fn one_named_page_only() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let all = fetch(&emulator, 4, cone(2_500).pagesize(1_000)).await.unwrap();
+    emulator.reset_stats();
+    let page2 = fetch(&emulator, 4, cone(2_500).pagesize(1_000).page(2)).await.unwrap();
+    assert_eq!(page2, all.slice(1_000..2_000));
+    assert_eq!(emulator.stats().requests.get("invoke").copied(), Some(1));
+}
+
+#[tokio::test]
+async fn executing_is_polled_until_complete() {
+    let emulator = Emulator::start(EmulatorConfig::default().executing_polls(3)).await.unwrap();
+    let table = fetch(&emulator, 4, cone(30)).await.unwrap();
+    assert_eq!(table.num_rows(), 30);
+    assert_eq!(emulator.stats().requests.get("invoke").copied(), Some(4), "3 EXECUTING answers, then COMPLETE");
+}
+
+#[tokio::test]
+async fn executing_forever_ends_in_a_timeout_error() {
+    let emulator = Emulator::start(EmulatorConfig::default().executing_polls(1_000_000)).await.unwrap();
+    let client = MastClient::new(config(&emulator).with_timeout(Duration::from_millis(800))).unwrap();
+    let err = client.portal_table(cone(30)).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert_eq!(err.class_name(), "TimeoutError");
+}
+
+#[tokio::test]
+async fn page_concurrency_bound_is_never_exceeded() {
+    let emulator = Emulator::start(EmulatorConfig::default().latency(Duration::from_millis(60))).await.unwrap();
+    let table = fetch(&emulator, 3, cone(10_000).pagesize(1_000)).await.unwrap();
+    assert_eq!(table.num_rows(), 10_000);
+    let stats = emulator.stats();
+    assert!(stats.max_concurrency <= 3, "{stats:?}");
+    assert!(stats.max_concurrency >= 2, "pages were fetched concurrently: {stats:?}");
+}
+
+fn every_fault() -> Vec<Fault> {
+    vec![
+        Fault::Status { code: 503, retry_after: Some(0) },
+        Fault::Status { code: 500, retry_after: None },
+        Fault::Status { code: 429, retry_after: Some(0) },
+        Fault::DropBeforeResponse,
+        Fault::DropMidBody,
+        Fault::TruncatedBody,
+        Fault::MalformedJson,
+        Fault::HtmlErrorPage,
+        Fault::SlowFirstByte { millis: 150 },
+        Fault::SlowBody { millis: 150 },
+    ]
+}
+
+#[tokio::test]
+async fn transient_faults_are_retried_to_the_correct_result() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let clean = fetch(&emulator, 4, cone(3_000).pagesize(1_000)).await.unwrap();
+    for fault in every_fault() {
+        // Two failures of page 2, then it works.
+        emulator.set_faults(vec![FaultRule {
+            endpoint: "invoke".into(),
+            fault: fault.clone(),
+            times: Some(2),
+            after: 1,
+        }]);
+        let got = fetch(&emulator, 4, cone(3_000).pagesize(1_000)).await.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        assert_eq!(got, clean, "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn persistent_faults_end_in_honest_typed_errors() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    for fault in every_fault() {
+        if matches!(fault, Fault::SlowFirstByte { .. } | Fault::SlowBody { .. }) {
+            continue; // slowness alone is not an error
+        }
+        emulator.set_faults(vec![FaultRule { endpoint: "invoke".into(), fault: fault.clone(), times: None, after: 1 }]);
+        emulator.reset_stats();
+        let err = fetch(&emulator, 4, cone(3_000).pagesize(1_000)).await.expect_err("never a partial table");
+        let expected = match &fault {
+            Fault::Status { .. } => matches!(err, Error::Http { .. }),
+            Fault::MalformedJson | Fault::HtmlErrorPage => matches!(err, Error::Decode { .. }),
+            _ => matches!(err, Error::Transport { .. }),
+        };
+        assert!(expected, "{fault:?} gave {err:?}");
+        assert!(err.to_string().contains("Mast.Caom.Cone"), "the error names the service: {err}");
+        // 1 page passed, then each failing page was tried 1 + 3 times (pages 2 and 3).
+        let invokes = emulator.stats().requests.get("invoke").copied().unwrap_or(0);
+        assert!(invokes <= 1 + 2 * 4, "{fault:?}: bounded retries, saw {invokes}");
+    }
+}
+
+#[tokio::test]
+async fn status_error_is_a_remote_error_without_retries() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let err = fetch(&emulator, 4, ServiceRequest::new("Mast.No.Such.Service")).await.unwrap_err();
+    assert!(matches!(err, Error::Remote { .. }), "{err}");
+    assert_eq!(emulator.stats().requests.get("invoke").copied(), Some(1));
+}
+
+#[tokio::test]
+async fn row_ceiling_reset_is_an_honest_error() {
+    let emulator = Emulator::start(EmulatorConfig::default().row_limit(500)).await.unwrap();
+    let err = fetch(&emulator, 4, cone(2_000).pagesize(1_000)).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err}");
+    assert!(err.to_string().contains("500,000"), "the hint mentions MAST's row limit: {err}");
+}
+
+#[tokio::test]
+async fn raw_responses_and_name_lookup() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let mast = Mast::new(MastClient::new(config(&emulator)).unwrap());
+    let bodies = mast
+        .service_request_raw(ServiceRequest::new("Mast.Name.Lookup").param("input", "M8").param("format", "json"))
+        .await
+        .unwrap();
+    assert_eq!(bodies.len(), 1);
+    let v: serde_json::Value = serde_json::from_slice(&bodies[0]).unwrap();
+    assert_eq!(v["resolvedCoordinate"][0]["searchString"], "m8");
+    let pages = mast.service_request_raw(cone(2_500).pagesize(1_000)).await.unwrap();
+    assert_eq!(pages.len(), 3);
+}
+
+#[tokio::test]
+async fn resolver() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let mast = Mast::new(MastClient::new(config(&emulator)).unwrap());
+    let m101 = mast.resolve_object("M101").await.unwrap();
+    assert_eq!((m101.ra(), m101.dec()), (210.802429, 54.34875));
+    let tic = mast.resolve_object("TIC 307210830").await.unwrap();
+    assert_eq!((tic.ra(), tic.dec()), (124.531756290083, -68.3129998725044));
+
+    let err = mast.resolve_object("nonexisting").await.unwrap_err();
+    assert!(matches!(err, Error::Resolver { .. }));
+    assert_eq!(err.to_string(), "Could not resolve \"nonexisting\" to a sky position.");
+    assert_eq!(err.class_name(), "ResolverError");
+
+    let several = mast.resolve_objects(&["M1", "Barnard's Star", "nonexisting"], &ResolveOptions::new()).await.unwrap();
+    let names: Vec<&str> = several.objects.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["M1", "Barnard's Star"]);
+    assert_eq!(several.objects[0].position.ra(), 83.6324);
+    assert_eq!(several.warnings.len(), 1);
+    assert!(several.warnings[0].message.contains("nonexisting"));
+
+    let ned = mast.resolve_objects(&["M1"], &ResolveOptions::new().resolver(NameResolver::Ned)).await.unwrap();
+    assert_eq!((ned.objects[0].position.ra(), ned.objects[0].resolver.as_str()), (83.63311, "NED"));
+    let all = mast.resolve_objects(&["M1"], &ResolveOptions::new().resolve_all(true)).await.unwrap();
+    assert!(all.objects.len() >= 2);
+
+    let err = mast.resolve_objects(&["nope1", "nope2"], &ResolveOptions::new()).await.unwrap_err();
+    assert_eq!(err.to_string(), "Could not resolve any of the given object names to sky positions.");
+
+    // 61 names go out in 3 batches of at most 30.
+    emulator.reset_stats();
+    let many: Vec<String> = (0..61).map(|i| if i % 2 == 0 { "M101".to_owned() } else { format!("x{i}") }).collect();
+    let r = mast.resolve_objects(&many, &ResolveOptions::new()).await.unwrap();
+    assert_eq!(r.objects.len(), 31);
+    assert_eq!(emulator.stats().requests.get("resolver").copied(), Some(3));
+}
+
+#[tokio::test]
+async fn unreachable_host_is_a_transport_error_naming_what_failed() {
+    let config = MastConfig::new()
+        .with_mast_url("http://127.0.0.1:9")
+        .unwrap()
+        .with_retries(1)
+        .with_backoff(Duration::from_millis(1), Duration::from_millis(2));
+    let err = MastClient::new(config).unwrap().portal_table(cone(1)).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err}");
+    assert!(err.to_string().contains("MAST_URL"), "{err}");
+}
