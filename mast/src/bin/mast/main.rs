@@ -1,0 +1,251 @@
+//! `mast`: query MAST from the command line.
+
+mod output;
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use mast::{Mast, MastClient, MastConfig, NameResolver, Position, Radius, ResolveOptions, ServiceRequest};
+use serde_json::Value;
+
+use output::{Output, report_warnings};
+
+/// Query MAST, the Barbara A. Mikulski Archive for Space Telescopes.
+///
+/// Every base URL defaults to the real MAST hosts; the MAST_* environment variables and the
+/// flags below override them. `--emulator` runs everything against a local MAST instead.
+#[derive(Parser, Debug)]
+#[command(name = "mast", version, max_term_width = 100)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct GlobalArgs {
+    /// Main MAST host [env: MAST_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    mast_url: Option<String>,
+    /// Catalogs API host [env: MAST_CATALOGS_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    catalogs_url: Option<String>,
+    /// SANTA name resolver host [env: MAST_RESOLVER_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    resolver_url: Option<String>,
+    /// Hubble Legacy Archive host [env: MAST_HLA_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    hla_url: Option<String>,
+    /// S3 endpoint for cloud data [env: MAST_S3_ENDPOINT]
+    #[arg(long, global = true, value_name = "URL")]
+    s3_endpoint: Option<String>,
+    /// S3 bucket for cloud data [env: MAST_S3_BUCKET]
+    #[arg(long, global = true, value_name = "NAME")]
+    s3_bucket: Option<String>,
+    /// Wall-clock budget per query, in seconds [env: MAST_TIMEOUT]
+    #[arg(long, global = true, value_name = "SECONDS")]
+    timeout: Option<f64>,
+    /// Start an embedded MAST emulator and send every request to it (no network needed)
+    #[arg(long, global = true)]
+    emulator: bool,
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Only these columns, comma-separated, in this order
+    #[arg(long, global = true, value_delimiter = ',', value_name = "COLUMNS")]
+    columns: Vec<String>,
+    /// Rows shown in `--format table` (0: all); CSV and JSON always have every row
+    #[arg(long, global = true, default_value_t = 25, value_name = "N")]
+    max_rows: usize,
+    /// More logging (-v: requests and retries, -vv: everything); errors show their causes
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// astropy-like text table
+    Table,
+    /// canonical CSV (quoted names, dtype line, masked = empty)
+    Csv,
+    /// JSON array of row objects (masked = null)
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run any MAST Portal service (astroquery's Mast.service_request)
+    Service {
+        /// Service name, e.g. Mast.Caom.Cone
+        service: String,
+        /// Service parameter KEY=VALUE; VALUE is read as JSON when it is JSON (numbers,
+        /// true/false, lists, objects, "quoted strings"), as text otherwise
+        #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
+        params: Vec<String>,
+        /// Fetch only this page
+        #[arg(long)]
+        page: Option<u64>,
+        /// Rows per page [env: MAST_PAGESIZE]
+        #[arg(long)]
+        pagesize: Option<u64>,
+        /// Extra request property KEY=VALUE (removenullcolumns=true, timeout=30, ...)
+        #[arg(long = "property", value_name = "KEY=VALUE")]
+        properties: Vec<String>,
+        /// Sky position, sent as `ra` and `dec` in degrees: "322.49324 12.16683",
+        /// "21h29m58.38s +12d10m00.6s", "21:29:58.38 +12:10:00.6"
+        #[arg(long, value_name = "POSITION")]
+        position: Option<String>,
+        /// Search radius, sent as `radius` in degrees: 0.2, "0.2 deg", "5 arcmin", "30 arcsec"
+        #[arg(long, value_name = "RADIUS", requires = "position")]
+        radius: Option<String>,
+        /// Print the raw JSON response bodies (one per page) instead of a table
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Resolve object names to sky positions (SANTA resolver)
+    Resolve {
+        /// Object names, e.g. M101 "Barnard's Star" "TIC 307210830"
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// Use only this resolver: SIMBAD or NED
+        #[arg(long)]
+        resolver: Option<String>,
+        /// Return every resolver's position
+        #[arg(long)]
+        resolve_all: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.global);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("RuntimeError: could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let verbose = cli.global.verbose > 0;
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            output::report_error(&err, verbose);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(global: &GlobalArgs) {
+    let default = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "error",
+        (false, 1) => "warn,mast=info,mast_proto=debug",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MAST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let global = cli.global;
+    let mut config = MastConfig::from_env()?;
+    #[cfg(feature = "emulator")]
+    let _emulator = if global.emulator {
+        let emulator = mast::emulator::Emulator::start(mast::emulator::EmulatorConfig::default())
+            .await
+            .context("could not start the embedded MAST emulator")?;
+        if !global.quiet {
+            eprintln!("mast: using the embedded MAST emulator at {} (no network)", emulator.base_url());
+        }
+        config = config.with_all_urls(emulator.base_url())?;
+        Some(emulator)
+    } else {
+        None
+    };
+    #[cfg(not(feature = "emulator"))]
+    if global.emulator {
+        anyhow::bail!("this mast binary was built without the `emulator` feature");
+    }
+    for (key, value) in [
+        ("MAST_URL", &global.mast_url),
+        ("MAST_CATALOGS_URL", &global.catalogs_url),
+        ("MAST_RESOLVER_URL", &global.resolver_url),
+        ("MAST_HLA_URL", &global.hla_url),
+        ("MAST_S3_ENDPOINT", &global.s3_endpoint),
+        ("MAST_S3_BUCKET", &global.s3_bucket),
+    ] {
+        if let Some(value) = value {
+            config = config.set(key, value)?;
+        }
+    }
+    if let Some(t) = global.timeout {
+        config = config.set("MAST_TIMEOUT", &t.to_string())?;
+    }
+    let out = Output { format: global.format, columns: global.columns.clone(), max_rows: global.max_rows };
+    let mast = Mast::new(MastClient::new(config)?);
+
+    match cli.command {
+        Command::Service { service, params, page, pagesize, properties, position, radius, raw } => {
+            let mut request = ServiceRequest::new(service);
+            // Positions and radii are checked before anything is sent.
+            if let Some(position) = position {
+                let position: Position = position.parse()?;
+                let radius: Radius = radius.as_deref().map_or(Ok(Radius::default()), str::parse)?;
+                request =
+                    request.param("ra", position.ra()).param("dec", position.dec()).param("radius", radius.degrees());
+            }
+            for p in &params {
+                let (k, v) = key_value(p, "--param")?;
+                request = request.param(k, v);
+            }
+            for p in &properties {
+                let (k, v) = key_value(p, "--property")?;
+                request = request.property(k, v);
+            }
+            if let Some(size) = pagesize {
+                request = request.pagesize(size);
+            }
+            if let Some(page) = page {
+                request = request.page(page);
+            }
+            if raw {
+                for body in mast.service_request_raw(request).await? {
+                    println!("{}", String::from_utf8_lossy(&body));
+                }
+                return Ok(());
+            }
+            let table = mast.service_request(request).await?;
+            report_warnings(table.warnings());
+            out.print(&table)?;
+        }
+        Command::Resolve { names, resolver, resolve_all } => {
+            let mut options = ResolveOptions::new().resolve_all(resolve_all);
+            if let Some(r) = resolver {
+                options = options.resolver(NameResolver::parse(&r)?);
+            }
+            let resolution = mast.resolve_objects(&names, &options).await?;
+            report_warnings(&resolution.warnings);
+            out.print(&output::resolution_table(&resolution, names.len() > 1, resolve_all)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// Splits `KEY=VALUE`; the value is JSON when it parses as JSON, text otherwise.
+fn key_value(arg: &str, flag: &str) -> anyhow::Result<(String, Value)> {
+    let (key, value) = arg.split_once('=').with_context(|| format!("{flag} {arg:?}: expected KEY=VALUE"))?;
+    let key = key.trim();
+    anyhow::ensure!(!key.is_empty(), "{flag} {arg:?}: the key is empty");
+    let value = match serde_json::from_str::<Value>(value) {
+        Ok(v) => v,
+        Err(_) => Value::String(value.to_owned()),
+    };
+    Ok((key.to_owned(), value))
+}

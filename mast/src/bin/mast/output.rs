@@ -1,0 +1,102 @@
+//! Printing results, warnings and errors.
+
+use std::io::Write as _;
+
+use mast::{Column, DataType, Resolution, Table, TextOptions, Value, Warning};
+
+use super::Format;
+
+pub struct Output {
+    pub format: Format,
+    pub columns: Vec<String>,
+    pub max_rows: usize,
+}
+
+impl Output {
+    pub fn print(&self, table: &Table) -> anyhow::Result<()> {
+        let selected;
+        let table = if self.columns.is_empty() {
+            table
+        } else {
+            selected = table.select(&self.columns)?;
+            &selected
+        };
+        let text = match self.format {
+            Format::Csv => table.to_csv(),
+            Format::Json => {
+                let mut s = table.to_json_records();
+                s.push('\n');
+                s
+            }
+            Format::Table => {
+                let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(80);
+                let max_rows = (self.max_rows > 0).then_some(self.max_rows);
+                table.to_text(&TextOptions { max_width: Some(width), max_rows })
+            }
+        };
+        let mut stdout = std::io::stdout().lock();
+        match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            // A closed pipe (`mast ... | head`) is not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => Ok(other?),
+        }
+    }
+}
+
+/// The table for `mast resolve`: `ra, dec` for one name, `name, ra, dec` for several,
+/// `name, resolver, ra, dec` with `--resolve-all`.
+pub fn resolution_table(resolution: &Resolution, several: bool, all: bool) -> anyhow::Result<Table> {
+    let objects = &resolution.objects;
+    let mut columns = Vec::new();
+    if several || all {
+        columns.push(Column::from_values("name", DataType::String, objects.iter().map(|o| Value::Str(&o.name))));
+    }
+    if all {
+        columns.push(Column::from_values(
+            "resolver",
+            DataType::String,
+            objects.iter().map(|o| Value::Str(&o.resolver)),
+        ));
+    }
+    columns.push(Column::from_values("ra", DataType::Float64, objects.iter().map(|o| Value::Float(o.position.ra()))));
+    columns.push(Column::from_values("dec", DataType::Float64, objects.iter().map(|o| Value::Float(o.position.dec()))));
+    Ok(Table::new(columns)?)
+}
+
+/// Warnings go to stderr and, when `MAST_WARNINGS_JSONL` names a file, are appended to it
+/// as JSON lines `{"category", "message"}` with astroquery's category names.
+pub fn report_warnings(warnings: &[Warning]) {
+    if warnings.is_empty() {
+        return;
+    }
+    for w in warnings {
+        eprintln!("WARNING: {w}");
+    }
+    if let Some(path) = std::env::var_os("MAST_WARNINGS_JSONL") {
+        let lines: String = warnings
+            .iter()
+            .map(|w| serde_json::json!({"category": w.category.class_name(), "message": w.message}).to_string() + "\n")
+            .collect();
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(lines.as_bytes()));
+        if let Err(e) = written {
+            eprintln!("WARNING: could not write warnings to {}: {e}", std::path::Path::new(&path).display());
+        }
+    }
+}
+
+/// Prints an error: with `-v` its causes first, then, last on stderr, one line
+/// `ErrorClass: message` with astroquery's class names where one applies.
+pub fn report_error(err: &anyhow::Error, verbose: bool) {
+    if verbose {
+        for (i, cause) in err.chain().enumerate().skip(1) {
+            eprintln!("  cause {i}: {cause}");
+        }
+    }
+    let class = err.chain().find_map(|e| e.downcast_ref::<mast::Error>()).map_or("Error", mast::Error::class_name);
+    let message = err.to_string().replace('\n', " ");
+    eprintln!("{class}: {message}");
+}

@@ -1,0 +1,150 @@
+//! The `mast` command line end to end, against the emulator over real sockets.
+
+use assert_cmd::Command;
+use mast_emulator::{Emulator, EmulatorConfig};
+
+fn mast(emulator: &Emulator) -> Command {
+    let mut cmd = Command::cargo_bin("mast").unwrap();
+    for var in mast_proto_env_vars() {
+        cmd.env_remove(var);
+    }
+    cmd.env("MAST_URL", emulator.base_url()).env("MAST_RESOLVER_URL", emulator.base_url()).env("MAST_RETRIES", "1");
+    cmd
+}
+
+fn mast_proto_env_vars() -> &'static [&'static str] {
+    &[
+        "MAST_URL",
+        "MAST_CATALOGS_URL",
+        "MAST_RESOLVER_URL",
+        "MAST_HLA_URL",
+        "MAST_TIMEOUT",
+        "MAST_PAGESIZE",
+        "MAST_WARNINGS_JSONL",
+    ]
+}
+
+fn stderr_last_line(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_as_csv() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let output = mast(&emulator)
+        .args(["service", "Mast.Caom.Cone", "-p", "ra=184.3", "-p", "dec=54.5", "-p", "radius=0.2"])
+        .args(["-p", "emulator_rows=1234", "--pagesize", "500", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let csv = String::from_utf8(output.stdout).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("\"dataproduct_type\",\"obs_collection\","), "{header}");
+    assert!(!header.contains("_selected_"));
+    let dtypes = lines.next().unwrap();
+    assert!(dtypes.starts_with("str,str,"), "{dtypes}");
+    assert_eq!(lines.count(), 1234, "every row of the 3 pages");
+    assert_eq!(emulator.stats().requests.get("invoke").copied(), Some(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_as_table_and_json_with_columns() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let output = mast(&emulator)
+        .args(["service", "Mast.Caom.Cone", "--position", "12h17m12s +54d30m", "--radius", "5 arcmin"])
+        .args(["--columns", "obs_collection,obs_id,distance", "--max-rows", "5"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().trim_start().starts_with("obs_collection"));
+    assert!(lines.next().unwrap().starts_with("---"));
+
+    let output = mast(&emulator)
+        .args(["service", "Mast.Caom.Cone", "-p", "ra=184.3", "-p", "dec=54.5", "-p", "emulator_rows=3"])
+        .args(["--columns", "obs_id,calib_level", "--format", "json"])
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+    assert!(rows[0]["obs_id"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_position_or_radius_sends_nothing() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    for args in [["--position", "not a position"], ["--position", "10 95"]] {
+        let output = mast(&emulator).args(["service", "Mast.Caom.Cone"]).args(args).output().unwrap();
+        assert!(!output.status.success());
+        let last = stderr_last_line(&output);
+        assert!(last.starts_with("InvalidQueryError: invalid position"), "{last}");
+    }
+    let output = mast(&emulator)
+        .args(["service", "Mast.Caom.Cone", "--position", "10 20", "--radius", "3 px"])
+        .output()
+        .unwrap();
+    assert!(stderr_last_line(&output).starts_with("InvalidQueryError: invalid radius \"3 px\""));
+    assert_eq!(emulator.stats().total, 0, "no request reached MAST");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_one_line_with_astroquery_class_names() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let output = mast(&emulator).args(["service", "Mast.No.Such.Service"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr_last_line(&output).starts_with("RemoteServiceError: "), "{}", stderr_last_line(&output));
+
+    let output = mast(&emulator).args(["resolve", "nonexisting"]).output().unwrap();
+    assert!(!output.status.success());
+    assert_eq!(stderr_last_line(&output), "ResolverError: Could not resolve \"nonexisting\" to a sky position.");
+
+    // -v adds the cause chain before the last line.
+    let output = mast(&emulator)
+        .env("MAST_URL", "http://127.0.0.1:9")
+        .args(["-v", "service", "Mast.Caom.Cone", "-p", "ra=1", "-p", "dec=2"])
+        .output()
+        .unwrap();
+    assert!(stderr_last_line(&output).starts_with("ConnectionError: MAST service Mast.Caom.Cone failed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_names() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let output = mast(&emulator).args(["resolve", "M101", "--format", "csv"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "\"ra\",\"dec\"\nfloat64,float64\n210.802429,54.34875\n");
+
+    let jsonl = tempfile_path("warnings.jsonl");
+    let output = mast(&emulator)
+        .env("MAST_WARNINGS_JSONL", &jsonl)
+        .args(["resolve", "M1", "nonexisting", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let csv = String::from_utf8(output.stdout).unwrap();
+    assert!(csv.starts_with("\"name\",\"ra\",\"dec\"\nstr,float64,float64\n\"M1\",83.6324,22.0174\n"), "{csv}");
+    let warning: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&jsonl).unwrap().trim()).unwrap();
+    assert_eq!(warning["category"], "InputWarning");
+    assert!(warning["message"].as_str().unwrap().contains("nonexisting"));
+    let _ = std::fs::remove_file(jsonl);
+}
+
+#[test]
+fn embedded_emulator_flag() {
+    let output = Command::cargo_bin("mast")
+        .unwrap()
+        .env_remove("MAST_URL")
+        .args(["--emulator", "service", "Mast.Caom.Cone", "-p", "ra=184.3", "-p", "dec=54.5", "-p", "radius=0.2"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("embedded MAST emulator"));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.lines().next().unwrap().starts_with("dataproduct_type obs_collection"), "{text}");
+}
+
+fn tempfile_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("mast-cli-{}-{name}", std::process::id()))
+}
