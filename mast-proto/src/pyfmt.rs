@@ -36,42 +36,67 @@ pub fn write_float_repr(out: &mut String, x: f64) {
         out.push_str(if x.is_sign_negative() { "-0.0" } else { "0.0" });
         return;
     }
-    // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde<exp>".
-    let mut sci = String::with_capacity(24);
-    let _ = write!(sci, "{x:e}");
-    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` always has an exponent");
-    let exp: i32 = exp.parse().expect("`{:e}` exponent is an integer");
-    let (negative, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
+    // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde<exp>". Format into a stack
+    // buffer: this runs for every float cell the emulator encodes.
+    let mut buf = StackBuf::default();
+    let _ = write!(buf, "{:e}", x.abs());
+    let sci = buf.as_str();
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (int_digit, frac_digits) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let n = 1 + frac_digits.len() as i32;
+    let digit = |i: i32| -> char {
+        if i == 0 { int_digit.as_bytes()[0] as char } else { frac_digits.as_bytes()[(i - 1) as usize] as char }
     };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    if negative {
+    if x < 0.0 {
         out.push('-');
     }
     if (-4..16).contains(&exp) {
-        let n = digits.len() as i32;
         if exp < 0 {
             out.push_str("0.");
             for _ in 0..(-exp - 1) {
                 out.push('0');
             }
-            out.push_str(&digits);
+            (0..n).for_each(|i| out.push(digit(i)));
         } else if exp + 1 >= n {
-            out.push_str(&digits);
+            (0..n).for_each(|i| out.push(digit(i)));
             for _ in 0..(exp + 1 - n) {
                 out.push('0');
             }
             out.push_str(".0");
         } else {
-            let point = (exp + 1) as usize;
-            out.push_str(&digits[..point]);
+            (0..=exp).for_each(|i| out.push(digit(i)));
             out.push('.');
-            out.push_str(&digits[point..]);
+            (exp + 1..n).for_each(|i| out.push(digit(i)));
         }
     } else {
         out.push_str(mantissa);
         let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+    }
+}
+
+/// A fixed buffer for one formatted float (`{:e}` of an f64 is at most 24 bytes).
+#[derive(Default)]
+struct StackBuf {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl StackBuf {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("0e0")
+    }
+}
+
+impl std::fmt::Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.bytes.len() {
+            return Err(std::fmt::Error);
+        }
+        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 

@@ -1,1 +1,127 @@
-fn main(){}
+//! `cargo xtask`: developer tasks for mast-rs (benchmarks, fuzzing), run as
+//! `cargo xtask <command>` from anywhere in the workspace.
+//!
+//! Each command lives in its own module and is listed in [`COMMANDS`]; add new ones there.
+
+mod args;
+mod bench;
+mod fuzz;
+#[path = "../../fuzz/harness.rs"]
+mod harness;
+mod rng;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use args::Args;
+
+/// Counts heap bytes (current and peak) so benchmarks can report their memory use.
+#[global_allocator]
+static ALLOC: peak_alloc::PeakAlloc = peak_alloc::PeakAlloc;
+
+/// What a command returns: its exit code, or an error message (exit code 2).
+type CmdResult = Result<ExitCode, String>;
+
+/// One `cargo xtask` command.
+struct Command {
+    name: &'static str,
+    usage: &'static str,
+    about: &'static str,
+    run: fn(Args) -> CmdResult,
+    /// Internal commands (re-executions of xtask by itself) are not listed in the usage.
+    hidden: bool,
+}
+
+const COMMANDS: &[Command] = &[
+    Command {
+        name: "bench",
+        usage: "bench decode [--rows N[,N...]] [--reps N] [--seed N] [--check] [--dump DIR] [--no-release]",
+        about: "Decode throughput and peak memory of mast-proto on synthetic CAOM Portal responses \
+                (50,000 and 500,000 rows by default), against a serde_json::Value baseline and an \
+                IgnoredAny scan; built and run with --release unless --no-release. --check exits \
+                non-zero when a target is not met; --dump writes the generated bodies to DIR.",
+        run: bench::main,
+        hidden: false,
+    },
+    Command {
+        name: "fuzz",
+        usage: "fuzz [--seconds N] [--target NAME]... [--seed N] | fuzz --target NAME --repro FILE",
+        about: "Mutation-fuzzes every mast-proto decoder on stable Rust (N seconds in all, default 60, \
+                split across the targets); failing inputs go to target/fuzz-failures/. \
+                --repro runs one saved input. `--list` prints the targets. The libFuzzer targets \
+                for `cargo +nightly fuzz` are in fuzz/.",
+        run: fuzz::main,
+        hidden: false,
+    },
+    Command { name: "bench-run", usage: "", about: "", run: bench::main_run, hidden: true },
+    Command { name: "fuzz-one", usage: "", about: "", run: fuzz::main_one, hidden: true },
+];
+
+fn usage() -> String {
+    let mut out = String::from("Usage: cargo xtask <command> [options]\n\nCommands:\n");
+    for c in COMMANDS.iter().filter(|c| !c.hidden) {
+        out.push_str(&format!("  {}\n", c.usage));
+        out.push_str(&wrap(c.about, 6, 92));
+    }
+    out.push_str("  help\n      Prints this text.\n");
+    out
+}
+
+fn wrap(text: &str, indent: usize, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && indent + line.len() + 1 + word.len() > width {
+            out.push_str(&format!("{:indent$}{line}\n", ""));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(&format!("{:indent$}{line}\n", ""));
+    }
+    out
+}
+
+/// The workspace root (the directory holding the root `Cargo.toml`).
+fn workspace_root() -> PathBuf {
+    let xtask = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().map(PathBuf::from).unwrap_or(xtask)
+}
+
+/// Cargo's target directory (`CARGO_TARGET_DIR`, else `<workspace>/target`).
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() { dir } else { workspace_root().join(dir) }
+        }
+        None => workspace_root().join("target"),
+    }
+}
+
+fn main() -> ExitCode {
+    let mut args = Args::new(std::env::args().skip(1).collect());
+    let Some(name) = args.positional() else {
+        print!("{}", usage());
+        return ExitCode::SUCCESS;
+    };
+    if matches!(name.as_str(), "help" | "-h" | "--help") {
+        print!("{}", usage());
+        return ExitCode::SUCCESS;
+    }
+    let Some(command) = COMMANDS.iter().find(|c| c.name == name) else {
+        eprint!("error: unknown command {name:?}\n\n{}", usage());
+        return ExitCode::from(2);
+    };
+    match (command.run)(args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
