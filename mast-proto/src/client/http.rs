@@ -63,6 +63,15 @@ impl MastClient {
         D: Fn(Bytes) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        // The permit covers the exchange (request, response, body), not the decoding.
+        let permit = self.inner.in_flight.acquire().await.map_err(|_| {
+            Failure::Fatal(Error::Transport {
+                what: what.to_owned(),
+                message: "the client was shut down".into(),
+                hint: None,
+                source: None,
+            })
+        })?;
         let response = build().send().await.map_err(|e| Failure::Retry(transport(what, &e), None))?;
         let status = response.status();
         let url = response.url().to_string();
@@ -79,6 +88,7 @@ impl MastClient {
         }
         let expected = response.content_length();
         let body = response.bytes().await.map_err(|e| Failure::Retry(transport(what, &e), None))?;
+        drop(permit);
         if let Some(len) = expected
             && body.len() as u64 != len
         {

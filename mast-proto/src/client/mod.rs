@@ -22,7 +22,8 @@ use crate::{ColumnConfig, Error, MastConfig, Result};
 /// Every request is bounded: connect and read timeouts per request, a wall-clock budget
 /// per logical query ([`MastConfig::timeout`]), a bounded number of retries with
 /// exponential back-off and jitter that honours `Retry-After`, and at most
-/// [`MastConfig::page_concurrency`] pages in flight.
+/// [`MastConfig::page_concurrency`] requests in flight per client, however many queries,
+/// pages and batches run at once.
 ///
 /// ```no_run
 /// use mast_proto::{MastClient, MastConfig, ServiceRequest};
@@ -42,6 +43,9 @@ pub struct MastClient {
 struct Inner {
     http: reqwest::Client,
     config: MastConfig,
+    /// Bounds the requests in flight across every query of this client (pages, batches,
+    /// resolver calls), so nested fan-out never exceeds `page_concurrency`.
+    in_flight: tokio::sync::Semaphore,
     column_configs: Mutex<HashMap<String, (Instant, Arc<ColumnConfig>)>>,
 }
 
@@ -60,7 +64,10 @@ impl MastClient {
             .read_timeout(config.read_timeout())
             .build()
             .map_err(|e| Error::Config { key: "http client".into(), message: e.to_string() })?;
-        Ok(MastClient { inner: Arc::new(Inner { http, config, column_configs: Mutex::new(HashMap::new()) }) })
+        let in_flight = tokio::sync::Semaphore::new(config.page_concurrency());
+        Ok(MastClient {
+            inner: Arc::new(Inner { http, config, in_flight, column_configs: Mutex::new(HashMap::new()) }),
+        })
     }
 
     /// A client configured from the `MAST_*` environment variables ([`MastConfig::from_env`]).
@@ -108,6 +115,13 @@ impl MastClient {
         let cfg = Arc::new(cfg);
         self.lock_cache().insert(config_id.to_owned(), (Instant::now(), cfg.clone()));
         Ok(cfg)
+    }
+
+    /// The columns config `config_id` if this client has fetched it and it is still fresh;
+    /// never sends a request.
+    pub fn cached_column_config(&self, config_id: &str) -> Option<Arc<ColumnConfig>> {
+        let ttl = crate::config::defaults::COLUMN_CONFIG_TTL;
+        self.lock_cache().get(config_id).filter(|(at, _)| at.elapsed() < ttl).map(|(_, cfg)| cfg.clone())
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<ColumnConfig>)>> {

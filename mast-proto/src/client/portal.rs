@@ -33,12 +33,8 @@ impl MastClient {
         let request = request.with_default_pagesize(self.config().pagesize());
         let service = request.service().to_owned();
         let first = request.clone().page(request.page_number().unwrap_or(1));
-        let (config, (mut table, paging)) = if self.config().page_concurrency() > 1 {
-            futures::try_join!(self.column_config(&service), self.fetch_table_page(&first, deadline))?
-        } else {
-            let config = self.column_config(&service).await?;
-            (config, self.fetch_table_page(&first, deadline).await?)
-        };
+        let (config, (mut table, paging)) =
+            futures::try_join!(self.column_config(&service), self.fetch_table_page(&first, deadline))?;
         table.apply_column_config(&config);
         if request.is_single_page() {
             return Ok(table);
