@@ -27,8 +27,15 @@ pub use mast_proto::{
     WarningCategory, decode, pyfmt,
 };
 
+pub use mast_proto::criteria::{self, Criteria};
+pub use mast_proto::products::{self, ProductFilter};
+
 #[cfg(feature = "blocking")]
 pub mod blocking;
+
+/// MAST's observation archive (feature `observations`); see [`mast_observations`].
+#[cfg(feature = "observations")]
+pub use mast_observations::{ObsIds, Observations, QueryOptions};
 
 /// A local MAST for tests and demos (feature `emulator`); see [`mast_emulator`].
 #[cfg(feature = "emulator")]

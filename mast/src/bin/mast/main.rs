@@ -1,5 +1,6 @@
 //! `mast`: query MAST from the command line.
 
+mod observations;
 mod output;
 
 use std::process::ExitCode;
@@ -106,6 +107,22 @@ enum Command {
         /// Print the raw JSON response bodies (one per page) instead of a table
         #[arg(long)]
         raw: bool,
+    },
+    /// MAST's observation archive (astroquery's Observations)
+    #[command(subcommand)]
+    Observations(observations::ObservationsCommand),
+    /// astroquery's Mast.mast_query: for *Filtered* services every -p becomes a filter
+    MastQuery {
+        /// Service name, e.g. Mast.Caom.Filtered
+        service: String,
+        /// KEY=VALUE, VALUE read as JSON when it is JSON; {"min": a, "max": b} is a range;
+        /// ra, dec, radius, position, pagesize, page, timeout, removenullcolumns, ... are
+        /// recognised as astroquery does
+        #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
+        params: Vec<String>,
+        /// Columns the service returns (filtered services), comma-separated
+        #[arg(long, value_name = "COLUMNS")]
+        service_columns: Option<String>,
     },
     /// Resolve object names to sky positions (SANTA resolver)
     Resolve {
@@ -222,6 +239,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 return Ok(());
             }
             let table = mast.service_request(request).await?;
+            report_warnings(table.warnings());
+            out.print(&table)?;
+        }
+        Command::Observations(command) => {
+            let table = observations::run(mast.client().clone(), command).await?;
+            report_warnings(table.warnings());
+            out.print(&table)?;
+        }
+        Command::MastQuery { service, params, service_columns } => {
+            let params = params.iter().map(|p| key_value(p, "--param")).collect::<anyhow::Result<Vec<_>>>()?;
+            let table = mast.mast_query(&service, &params, service_columns.as_deref()).await?;
             report_warnings(table.warnings());
             out.print(&table)?;
         }

@@ -1,0 +1,342 @@
+//! Observation queries: region, object, criteria, counts, missions, metadata.
+
+use std::sync::{Arc, OnceLock};
+
+use mast_proto::criteria::{Criteria, build_filters};
+use mast_proto::decode;
+use mast_proto::{
+    Column, ColumnConfig, DataType, Error, Mast, MastClient, NameResolver, Position, Radius, ResolveOptions, Result,
+    ServiceRequest, Table, Value, Warning, WarningCategory,
+};
+use serde_json::json;
+
+/// The columns config id of CAOM observations (cone, criteria and count services).
+const CAOM_CONFIG: &str = "Mast.Caom.Cone";
+const PRODUCTS_CONFIG: &str = "Mast.Caom.Products";
+
+/// MAST's observation archive (CAOM): astroquery's `Observations`.
+///
+/// Cheap to clone; every method is async and returns its warnings with its result
+/// ([`Table::warnings`]) as well as logging them.
+#[derive(Debug, Clone)]
+pub struct Observations {
+    pub(crate) client: MastClient,
+    pub(crate) batch_size: usize,
+}
+
+/// Optional arguments of the query methods (astroquery's keyword arguments).
+///
+/// ```
+/// use mast_observations::QueryOptions;
+/// use mast_proto::{NameResolver, Radius};
+/// let opts = QueryOptions::new().radius(Radius::from_arcmin(2.0)?).pagesize(1000).resolver(NameResolver::Ned);
+/// # Ok::<(), mast_proto::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryOptions {
+    radius: Option<Radius>,
+    pagesize: Option<u64>,
+    page: Option<u64>,
+    resolver: Option<NameResolver>,
+    coordinates: Option<Position>,
+    object_name: Option<String>,
+}
+
+impl QueryOptions {
+    /// No options: radius 0.2 deg, every page.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Search radius (default 0.2 degrees).
+    pub fn radius(mut self, radius: Radius) -> Self {
+        self.radius = Some(radius);
+        self
+    }
+    /// Rows per page (default: the client's page size).
+    pub fn pagesize(mut self, pagesize: u64) -> Self {
+        self.pagesize = Some(pagesize);
+        self
+    }
+    /// Only this page.
+    pub fn page(mut self, page: u64) -> Self {
+        self.page = Some(page);
+        self
+    }
+    /// The name resolver to use for object names (default: SANTA's choice).
+    pub fn resolver(mut self, resolver: NameResolver) -> Self {
+        self.resolver = Some(resolver);
+        self
+    }
+    /// For criteria queries: search around this position.
+    pub fn coordinates(mut self, position: Position) -> Self {
+        self.coordinates = Some(position);
+        self
+    }
+    /// For criteria queries: search around this object (resolved first).
+    pub fn object_name(mut self, name: impl Into<String>) -> Self {
+        self.object_name = Some(name.into());
+        self
+    }
+
+    fn radius_or_default(&self) -> Radius {
+        self.radius.unwrap_or_default()
+    }
+
+    fn apply_paging(&self, mut request: ServiceRequest) -> ServiceRequest {
+        if let Some(size) = self.pagesize {
+            request = request.pagesize(size);
+        }
+        if let Some(page) = self.page {
+            request = request.page(page);
+        }
+        request
+    }
+}
+
+/// The CAOM columns config shipped with the crate, used to validate criteria with no request.
+fn builtin_caom_config() -> &'static ColumnConfig {
+    static CONFIG: OnceLock<ColumnConfig> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        ColumnConfig::parse(include_bytes!("../data/caom-columns.json"))
+            .expect("the built-in CAOM columns config is valid JSON")
+    })
+}
+
+impl Observations {
+    /// Observations over `client`, product lists in batches of 500 observations.
+    pub fn new(client: MastClient) -> Observations {
+        Observations { client, batch_size: 500 }
+    }
+
+    /// Sets how many observations go into one product-list request (at least 1).
+    pub fn with_batch_size(mut self, batch_size: usize) -> Observations {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// The client underneath.
+    pub fn client(&self) -> &MastClient {
+        &self.client
+    }
+
+    /// Observations within a radius of a position (`Mast.Caom.Cone`).
+    pub async fn query_region(&self, position: Position, options: &QueryOptions) -> Result<Table> {
+        let request = cone(position, options.radius_or_default());
+        finish(self.client.portal_table(options.apply_paging(request)).await?)
+    }
+
+    /// Observations around a named object: the name is resolved first (SANTA), then as
+    /// [`Observations::query_region`].
+    pub async fn query_object(&self, name: &str, options: &QueryOptions) -> Result<Table> {
+        let (position, warnings) = self.resolve(name, options).await?;
+        let mut table = self.query_region(position, options).await?;
+        warnings.into_iter().for_each(|w| table.push_warning(w));
+        Ok(table)
+    }
+
+    /// Observations matching criteria on any CAOM column, optionally within a radius of
+    /// `coordinates` or `object_name` (see [`Criteria`] for values, ranges and wildcards).
+    ///
+    /// Criteria are validated before anything is sent: an unknown keyword is an
+    /// [`Error::InvalidQuery`] with a did-you-mean suggestion.
+    pub async fn query_criteria(&self, criteria: &Criteria, options: &QueryOptions) -> Result<Table> {
+        let (request, warnings) = self.criteria_request(criteria, options, "*").await?;
+        if request.service_params()["filters"].as_array().is_none_or(Vec::is_empty) {
+            return Err(Error::InvalidQuery {
+                message: "At least one non-positional criterion must be supplied.".into(),
+            });
+        }
+        let mut table = self.client.portal_table(options.apply_paging(request)).await?;
+        warnings.into_iter().for_each(|w| table.push_warning(w));
+        finish(table)
+    }
+
+    /// The number of observations within a radius of a position.
+    pub async fn query_region_count(&self, position: Position, options: &QueryOptions) -> Result<u64> {
+        let request = ServiceRequest::new("Mast.Caom.Filtered.Position")
+            .param("columns", "COUNT_BIG(*)")
+            .param("filters", json!([]))
+            .param("position", position_param(position, options.radius_or_default()));
+        self.count(options.apply_paging(request)).await
+    }
+
+    /// The number of observations around a named object.
+    pub async fn query_object_count(&self, name: &str, options: &QueryOptions) -> Result<u64> {
+        let (position, _) = self.resolve(name, options).await?;
+        self.query_region_count(position, options).await
+    }
+
+    /// The number of observations matching criteria (no criteria: every observation, or
+    /// every one around the position).
+    pub async fn query_criteria_count(&self, criteria: &Criteria, options: &QueryOptions) -> Result<u64> {
+        let (request, _) = self.criteria_request(criteria, options, "COUNT_BIG(*)").await?;
+        self.count(request).await
+    }
+
+    /// The missions (`obs_collection` values) MAST holds, sorted by code point as astroquery
+    /// sorts them.
+    pub async fn list_missions(&self) -> Result<Vec<String>> {
+        let bodies = self.client.portal_raw(ServiceRequest::new("Mast.Caom.All").format("extjs")).await?;
+        let body = bodies.first().ok_or_else(|| Error::Decode { format: "extjs", detail: "no response".into() })?;
+        let tables = decode::extjs_tables(body, "Mast.Caom.All")?;
+        let mut missions: Vec<String> = tables
+            .first()
+            .and_then(|t| t.column("obs_collection"))
+            .and_then(|c| c["ExtendedProperties"]["histObj"].as_object())
+            .map(|hist| hist.keys().filter(|k| *k != "hist").cloned().collect())
+            .unwrap_or_default();
+        missions.sort_unstable();
+        Ok(missions)
+    }
+
+    /// What the columns of `"observations"` or `"products"` mean: one row per column with
+    /// `Column Name`, `Column Label`, `Data Type`, `Units`, `Description`,
+    /// `Examples/Valid Values` (columns empty in every row are left out, as astroquery does).
+    pub async fn get_metadata(&self, query_type: &str) -> Result<Table> {
+        let id = match query_type.to_ascii_lowercase().as_str() {
+            "observations" => CAOM_CONFIG,
+            "products" => PRODUCTS_CONFIG,
+            _ => return Err(Error::InvalidQuery { message: "Unknown query type.".into() }),
+        };
+        metadata_table(&*self.client.column_config(id).await?)
+    }
+
+    async fn resolve(&self, name: &str, options: &QueryOptions) -> Result<(Position, Vec<Warning>)> {
+        let mut resolve = ResolveOptions::new();
+        if let Some(r) = options.resolver {
+            resolve = resolve.resolver(r);
+        }
+        let resolution = Mast::new(self.client.clone()).resolve_objects(&[name], &resolve).await?;
+        Ok((resolution.objects[0].position, resolution.warnings))
+    }
+
+    /// The criteria request: filters first (validated with no request), then the position.
+    async fn criteria_request(
+        &self,
+        criteria: &Criteria,
+        options: &QueryOptions,
+        columns: &str,
+    ) -> Result<(ServiceRequest, Vec<Warning>)> {
+        if options.coordinates.is_some() && options.object_name.is_some() {
+            return Err(Error::InvalidQuery {
+                message: "Only one of object_name and coordinates may be specified.".into(),
+            });
+        }
+        if let Some((kw, _)) = criteria.iter().find(|(kw, _)| kw.eq_ignore_ascii_case("obstype")) {
+            return Err(Error::InvalidQuery {
+                message: format!(
+                    "Filter '{kw}' does not exist. The obstype keyword has been replaced by intentType, with valid values \"calibration\" and \"science\"."
+                ),
+            });
+        }
+        let config = self.validation_config();
+        let (filters, mut warnings) = build_filters(criteria, &config)?.into_parts();
+        for w in &warnings {
+            tracing::warn!("{w}");
+        }
+        let position = match (&options.coordinates, &options.object_name) {
+            (Some(p), None) => Some(*p),
+            (None, Some(name)) => {
+                let (p, w) = self.resolve(name, options).await?;
+                warnings.extend(w);
+                Some(p)
+            }
+            _ => None,
+        };
+        let request = match position {
+            Some(p) => ServiceRequest::new("Mast.Caom.Filtered.Position")
+                .param("columns", columns)
+                .param("filters", filters)
+                .param("position", position_param(p, options.radius_or_default())),
+            None => ServiceRequest::new("Mast.Caom.Filtered").param("columns", columns).param("filters", filters),
+        };
+        Ok((request, warnings))
+    }
+
+    /// The live CAOM config if this client has fetched it already, else the built-in one.
+    fn validation_config(&self) -> Arc<ColumnConfig> {
+        self.client.cached_column_config(CAOM_CONFIG).unwrap_or_else(|| Arc::new(builtin_caom_config().clone()))
+    }
+
+    async fn count(&self, request: ServiceRequest) -> Result<u64> {
+        let service = request.service().to_owned();
+        let table = self.client.portal_table(request).await?;
+        let bad = || Error::Decode { format: "portal JSON", detail: format!("{service} did not answer with a count") };
+        let column = table.columns().first().ok_or_else(bad)?;
+        if table.num_rows() == 0 {
+            return Err(bad());
+        }
+        match column.get(0) {
+            Value::Int(n) => u64::try_from(n).map_err(|_| bad()),
+            Value::Str(s) => {
+                s.trim().parse::<u64>().or_else(|_| s.trim().parse::<f64>().map(|f| f as u64)).map_err(|_| bad())
+            }
+            Value::Float(f) if f >= 0.0 => Ok(f as u64),
+            _ => Err(bad()),
+        }
+    }
+}
+
+fn cone(position: Position, radius: Radius) -> ServiceRequest {
+    ServiceRequest::new("Mast.Caom.Cone")
+        .param("ra", position.ra())
+        .param("dec", position.dec())
+        .param("radius", radius.degrees())
+}
+
+/// `"<ra>, <dec>, <radius>"` in degrees, numbers as Python prints them.
+fn position_param(position: Position, radius: Radius) -> String {
+    use mast_proto::pyfmt::float_repr;
+    format!("{}, {}, {}", float_repr(position.ra()), float_repr(position.dec()), float_repr(radius.degrees()))
+}
+
+/// Logs a result's warnings (they also stay on the table).
+fn finish(table: Table) -> Result<Table> {
+    for w in table.warnings() {
+        tracing::warn!("{w}");
+    }
+    Ok(table)
+}
+
+/// The `get_metadata` table of a columns config (spec §3.3).
+fn metadata_table(config: &ColumnConfig) -> Result<Table> {
+    let names = ["Column Name", "Column Label", "Data Type", "Units", "Description", "Examples/Valid Values"];
+    let mut rows: Vec<[String; 6]> = Vec::new();
+    for (name, entry) in config.entries() {
+        let Some(entry) = entry.as_object() else { continue };
+        if name == "_selected_" || entry.get("remove").and_then(serde_json::Value::as_bool) == Some(true) {
+            continue;
+        }
+        let text = |k: &str| entry.get(k).and_then(serde_json::Value::as_str).unwrap_or("").to_owned();
+        let label = entry.get("text").and_then(serde_json::Value::as_str).unwrap_or(name).to_owned();
+        let raw_type =
+            entry.get("type").or_else(|| entry.get("vot.datatype")).and_then(serde_json::Value::as_str).unwrap_or("");
+        let data_type = match DataType::from_portal_type(raw_type) {
+            Some(DataType::String) => "string".to_owned(),
+            Some(DataType::Float64) => "float".to_owned(),
+            Some(DataType::Int64) => "integer".to_owned(),
+            Some(DataType::Bool) => "boolean".to_owned(),
+            Some(DataType::UInt8) => "byte".to_owned(),
+            None => raw_type.to_ascii_lowercase(),
+        };
+        let unit = entry
+            .get("unit")
+            .or_else(|| entry.get("vot.unit"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        rows.push([name.clone(), label, data_type, unit, text("vot.description"), text("example")]);
+    }
+    let mut table = Table::empty();
+    for (i, name) in names.iter().enumerate() {
+        if rows.iter().all(|r| r[i].is_empty()) {
+            continue;
+        }
+        // Empty cells are masked text, as in every other table.
+        table.push_column(Column::from_values(*name, DataType::String, rows.iter().map(|r| Value::Str(&r[i]))))?;
+    }
+    if rows.is_empty() {
+        table.push_warning(Warning::new(WarningCategory::NoResults, "Query returned no results."));
+    }
+    Ok(table)
+}

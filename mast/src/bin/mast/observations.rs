@@ -1,0 +1,298 @@
+//! `mast observations ...`: astroquery's `Observations`, one subcommand per method.
+
+use clap::{Args, Subcommand};
+use mast::{
+    Column, Criteria, DataType, MastClient, NameResolver, Observations, Position, ProductFilter, QueryOptions, Radius,
+    Table, Value,
+};
+
+/// Options shared by the query subcommands.
+#[derive(Args, Debug, Default)]
+pub struct QueryArgs {
+    /// Search radius: 0.2 (degrees), "0.2 deg", "5 arcmin", "30 arcsec" [default: 0.2 deg]
+    #[arg(long, value_name = "RADIUS")]
+    radius: Option<String>,
+    /// Rows per page
+    #[arg(long)]
+    pagesize: Option<u64>,
+    /// Only this page
+    #[arg(long)]
+    page: Option<u64>,
+    /// Name resolver for object names: SIMBAD or NED
+    #[arg(long)]
+    resolver: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ObservationsCommand {
+    /// Observations within a radius of a position
+    QueryRegion {
+        /// "322.49324 12.16683", "21h29m58.38s +12d10m00.6s", "21:29:58.38 +12:10:00.6"
+        position: String,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// Observations around a named object (resolved first)
+    QueryObject {
+        /// Object name, e.g. M8
+        name: String,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// Observations matching criteria on any CAOM column
+    QueryCriteria {
+        /// KEY=VALUE: comma list ORed, `a..b` range for float columns, `*`/`%` wildcards
+        #[arg(long = "criteria", value_name = "KEY=VALUE")]
+        criteria: Vec<String>,
+        /// Only around this position
+        #[arg(long, value_name = "POSITION", conflicts_with = "object_name")]
+        coordinates: Option<String>,
+        /// Only around this object (resolved first)
+        #[arg(long, value_name = "NAME")]
+        object_name: Option<String>,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// Count observations: around a position or object, matching criteria, or both
+    Count {
+        /// Around this position
+        #[arg(long, value_name = "POSITION", conflicts_with = "object_name")]
+        position: Option<String>,
+        /// Around this object (resolved first)
+        #[arg(long, value_name = "NAME")]
+        object_name: Option<String>,
+        /// KEY=VALUE criteria, as for query-criteria
+        #[arg(long = "criteria", value_name = "KEY=VALUE")]
+        criteria: Vec<String>,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// The missions (obs_collection values) MAST holds
+    Missions,
+    /// What the columns of observations or products mean
+    Metadata {
+        /// observations or products
+        query_type: String,
+    },
+    /// Data products of observations
+    Products {
+        #[command(flatten)]
+        source: ProductSource,
+        /// Without duplicate products (same dataURI)
+        #[arg(long)]
+        unique: bool,
+    },
+    /// Data products of observations, filtered (astroquery's filter_products)
+    Filter {
+        #[command(flatten)]
+        source: ProductSource,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+}
+
+/// Which observations to list products for.
+#[derive(Args, Debug)]
+pub struct ProductSource {
+    /// Observation ids (obsid, the product group id)
+    obsids: Vec<String>,
+    /// The observations query-region finds around this position
+    #[arg(long, value_name = "POSITION")]
+    position: Option<String>,
+    /// Radius for --position [default: 0.2 deg]
+    #[arg(long, value_name = "RADIUS", requires = "position")]
+    radius: Option<String>,
+    /// A CSV written by `mast ... --format csv` with an obsid column
+    #[arg(long, value_name = "FILE")]
+    from_csv: Option<std::path::PathBuf>,
+    /// Observations per product-list request
+    #[arg(long, default_value_t = 500)]
+    batch_size: usize,
+}
+
+/// astroquery's filter_products keywords.
+#[derive(Args, Debug, Default)]
+pub struct FilterArgs {
+    /// Only "Minimum Recommended Products"
+    #[arg(long)]
+    mrp_only: bool,
+    /// File name endings to keep (fits, .fits, jpg, ...)
+    #[arg(long, value_name = "EXT")]
+    extension: Vec<String>,
+    /// COLUMN=VALUE[,VALUE...]: OR within a column, `!` negates, numbers take
+    /// `>=x`, `<=x`, `>x`, `<x`, `a..b`
+    #[arg(long = "filter", value_name = "COLUMN=VALUES")]
+    filters: Vec<String>,
+}
+
+impl FilterArgs {
+    pub fn to_filter(&self) -> mast::Result<ProductFilter> {
+        let mut filter = ProductFilter::new().mrp_only(self.mrp_only);
+        if !self.extension.is_empty() {
+            filter = filter.extension(self.extension.iter().cloned());
+        }
+        self.filters.iter().try_fold(filter, |f, arg| f.arg(arg))
+    }
+}
+
+impl QueryArgs {
+    fn options(&self) -> mast::Result<QueryOptions> {
+        let mut options = QueryOptions::new();
+        if let Some(r) = &self.radius {
+            options = options.radius(r.parse::<Radius>()?);
+        }
+        if let Some(n) = self.pagesize {
+            options = options.pagesize(n);
+        }
+        if let Some(n) = self.page {
+            options = options.page(n);
+        }
+        if let Some(r) = &self.resolver {
+            options = options.resolver(NameResolver::parse(r)?);
+        }
+        Ok(options)
+    }
+}
+
+/// Runs one subcommand; everything given on the command line is checked before any request.
+pub async fn run(client: MastClient, command: ObservationsCommand) -> anyhow::Result<Table> {
+    let obs = Observations::new(client);
+    Ok(match command {
+        ObservationsCommand::QueryRegion { position, query } => {
+            let position: Position = position.parse()?;
+            obs.query_region(position, &query.options()?).await?
+        }
+        ObservationsCommand::QueryObject { name, query } => obs.query_object(&name, &query.options()?).await?,
+        ObservationsCommand::QueryCriteria { criteria, coordinates, object_name, query } => {
+            let criteria = Criteria::from_args(&criteria)?;
+            let mut options = query.options()?;
+            if let Some(c) = coordinates {
+                options = options.coordinates(c.parse()?);
+            }
+            if let Some(n) = object_name {
+                options = options.object_name(n);
+            }
+            obs.query_criteria(&criteria, &options).await?
+        }
+        ObservationsCommand::Count { position, object_name, criteria, query } => {
+            let criteria = Criteria::from_args(&criteria)?;
+            let mut options = query.options()?;
+            let position: Option<Position> = position.map(|p| p.parse()).transpose()?;
+            let count = match (position, object_name, criteria.is_empty()) {
+                (Some(p), None, true) => obs.query_region_count(p, &options).await?,
+                (None, Some(name), true) => obs.query_object_count(&name, &options).await?,
+                (p, name, _) => {
+                    if let Some(p) = p {
+                        options = options.coordinates(p);
+                    }
+                    if let Some(n) = name {
+                        options = options.object_name(n);
+                    }
+                    obs.query_criteria_count(&criteria, &options).await?
+                }
+            };
+            let count = i64::try_from(count)?;
+            Table::new(vec![Column::from_values("count", DataType::Int64, [Value::Int(count)])])?
+        }
+        ObservationsCommand::Missions => {
+            let missions = obs.list_missions().await?;
+            Table::new(vec![Column::from_values("mission", DataType::String, missions.iter().map(|m| Value::Str(m)))])?
+        }
+        ObservationsCommand::Metadata { query_type } => obs.get_metadata(&query_type).await?,
+        ObservationsCommand::Products { source, unique } => {
+            let (obs, ids, table) = resolve_source(obs, source).await?;
+            match (&table, unique) {
+                (Some(t), false) => obs.get_product_list(t).await?,
+                (Some(t), true) => obs.get_unique_product_list(t).await?,
+                (None, false) => obs.get_product_list(&ids).await?,
+                (None, true) => obs.get_unique_product_list(&ids).await?,
+            }
+        }
+        ObservationsCommand::Filter { source, filter } => {
+            let filter = filter.to_filter()?;
+            let (obs, ids, table) = resolve_source(obs, source).await?;
+            let products = match &table {
+                Some(t) => obs.get_product_list(t).await?,
+                None => obs.get_product_list(&ids).await?,
+            };
+            let mut kept = obs.filter_products(&products, &filter)?;
+            for w in products.warnings() {
+                kept.push_warning(w.clone());
+            }
+            kept
+        }
+    })
+}
+
+/// The observation ids or table a products subcommand works on.
+async fn resolve_source(
+    obs: Observations,
+    source: ProductSource,
+) -> anyhow::Result<(Observations, Vec<String>, Option<Table>)> {
+    let obs = obs.with_batch_size(source.batch_size);
+    if let Some(position) = source.position {
+        let position: Position = position.parse()?;
+        let mut options = QueryOptions::new();
+        if let Some(r) = source.radius {
+            options = options.radius(r.parse()?);
+        }
+        let table = obs.query_region(position, &options).await?;
+        return Ok((obs, Vec::new(), Some(table)));
+    }
+    let mut ids = source.obsids;
+    if let Some(path) = source.from_csv {
+        ids.extend(obsids_from_csv(&path)?);
+    }
+    Ok((obs, ids, None))
+}
+
+/// The `obsid` (or `obsID`) column of a canonical CSV (as `mast ... --format csv` writes).
+fn obsids_from_csv(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    use anyhow::Context as _;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut records = csv_records(&text).into_iter();
+    let header = records.next().unwrap_or_default();
+    let column = header
+        .iter()
+        .position(|h| h == "obsid" || h == "obsID")
+        .with_context(|| format!("{} has no obsid column", path.display()))?;
+    let mut records = records.peekable();
+    // Canonical CSV's second line holds the dtypes.
+    if records
+        .peek()
+        .is_some_and(|r| r.iter().all(|c| ["str", "int64", "float64", "bool", "uint8", "object"].contains(&c.as_str())))
+    {
+        records.next();
+    }
+    Ok(records.filter_map(|r| r.get(column).filter(|c| !c.is_empty()).cloned()).collect())
+}
+
+/// Splits CSV text into records of fields (quoted fields may hold commas, `""` and newlines).
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => record.push(std::mem::take(&mut field)),
+            ('\n', false) => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            ('\r', false) => {}
+            (c, _) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    records
+}
