@@ -231,6 +231,12 @@ impl Observations {
         }
         let config = self.validation_config();
         let (filters, mut warnings) = build_filters(criteria, &config)?.into_parts();
+        // Queries (not counts) need a criterion; checked before any name is resolved.
+        if columns == "*" && filters.as_array().is_none_or(Vec::is_empty) {
+            return Err(Error::InvalidQuery {
+                message: "At least one non-positional criterion must be supplied.".into(),
+            });
+        }
         for w in &warnings {
             tracing::warn!("{w}");
         }

@@ -35,11 +35,16 @@ struct Command {
 const COMMANDS: &[Command] = &[
     Command {
         name: "bench",
-        usage: "bench decode [--rows N[,N...]] [--reps N] [--seed N] [--check] [--dump DIR] [--no-release]",
+        usage: "bench decode|paging|products [options] [--check] [--no-release]",
         about: "Decode throughput and peak memory of mast-proto on synthetic CAOM Portal responses \
                 (50,000 and 500,000 rows by default), against a serde_json::Value baseline and an \
                 IgnoredAny scan; built and run with --release unless --no-release. --check exits \
-                non-zero when a target is not met; --dump writes the generated bodies to DIR.",
+                non-zero when a target is not met; --dump writes the generated bodies to DIR. \
+                `paging`: 500,000 rows in pages of 50,000 at 100 ms per page, concurrent fetch \
+                against a sequential page walk (--rows, --pagesize, --latency-ms, --concurrency). \
+                `products`: product lists of 5,000 observations in batches of 500 at 200 ms per \
+                batch, concurrent against sequential (--obsids, --batch, --latency-ms). Both run \
+                the emulator as a separate process and report peak RSS.",
         run: bench::main,
         hidden: false,
     },

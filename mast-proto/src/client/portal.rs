@@ -44,7 +44,10 @@ impl MastClient {
             return Ok(table);
         }
         tracing::debug!(service, pages, concurrency = self.config().page_concurrency(), "fetching the remaining pages");
-        let rest: Vec<Table> = futures::stream::iter(2..=pages)
+        // Room for every row up front, estimated from page 1, so appending never re-copies.
+        let total_rows = paging.map_or(0, |p| p.rows_filtered) as usize;
+        table.reserve(total_rows.saturating_sub(table.num_rows()));
+        let mut rest = futures::stream::iter(2..=pages)
             .map(|page| {
                 let request = request.clone().page(page);
                 let config: Arc<ColumnConfig> = config.clone();
@@ -54,11 +57,10 @@ impl MastClient {
                     Ok::<_, crate::Error>(t)
                 }
             })
-            .buffered(self.config().page_concurrency())
-            .try_collect()
-            .await?;
-        for page in &rest {
-            table.append(page)?;
+            .buffered(self.config().page_concurrency());
+        // Pages are appended (and dropped) in page order as they arrive.
+        while let Some(page) = rest.try_next().await? {
+            table.append(&page)?;
         }
         Ok(table)
     }

@@ -561,6 +561,21 @@ impl Column {
         if let Values::String(v) = &self.values { v.get(i) } else { "" }
     }
 
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.valid.reserve(additional);
+        match &mut self.values {
+            Values::Bool(v) => v.reserve(additional),
+            Values::Int64(v) => v.reserve(additional),
+            Values::UInt8(v) => v.reserve(additional),
+            Values::Float64(v) => v.reserve(additional),
+            Values::String(v) => {
+                let rows = v.offsets.len().saturating_sub(1).max(1);
+                v.bytes.reserve(v.bytes.len() / rows * additional);
+                v.offsets.reserve(additional);
+            }
+        }
+    }
+
     /// Appends all cells of `other` (same type required; checked by the caller).
     pub(crate) fn extend_from(&mut self, other: &Column) {
         match (&mut self.values, &other.values) {

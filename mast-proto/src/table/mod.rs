@@ -260,6 +260,14 @@ impl Table {
         }
     }
 
+    /// Makes room for `additional` more rows in every column (text columns by the average
+    /// length of their current cells), so that appending pages does not re-copy.
+    pub fn reserve(&mut self, additional: usize) {
+        for c in &mut self.columns {
+            c.reserve(additional);
+        }
+    }
+
     /// Joins tables vertically in order (e.g. pages 1..N of one query), checking schemas.
     pub fn concat(tables: impl IntoIterator<Item = Table>) -> Result<Table> {
         let mut iter = tables.into_iter();

@@ -1,0 +1,87 @@
+//! Product lists over the generated sky: batching, order, concurrency, FFI filtering.
+
+use mast_observations::QueryOptions;
+use mast_proto::{MastClient, Position, ServiceRequest, WarningCategory};
+
+use crate::{config, observations, sky};
+
+async fn sky_obsids(emulator: &mast_emulator::Emulator, n: u64) -> Vec<String> {
+    let client = MastClient::new(config(emulator)).unwrap();
+    let cone = ServiceRequest::new("Mast.Caom.Cone")
+        .param("ra", 150.1)
+        .param("dec", 2.2)
+        .param("radius", 0.5)
+        .param("emulator_rows", n);
+    let table = client.portal_table(cone).await.unwrap();
+    let obsid = table.column("obsid").unwrap();
+    (0..table.num_rows()).map(|i| obsid.get_str(i).unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn batches_of_500_merge_in_input_order() {
+    let emulator = sky().await;
+    let mut ids = sky_obsids(&emulator, 2_345).await;
+    ids.reverse(); // an order the server would not produce by itself
+    emulator.reset_stats();
+    let obs = observations(&emulator);
+    let products = obs.get_product_list(&ids).await.unwrap();
+    let stats = emulator.stats();
+    assert!(stats.requests.get("invoke:Mast.Caom.Products").copied().unwrap_or(0) >= 5, "{stats:?}");
+    assert!(stats.max_concurrency <= 4, "{stats:?}");
+
+    // Every product belongs to an input observation, in input order, each observation's
+    // products contiguous.
+    let obs_col = products.column("obsID").unwrap();
+    let position = |id: &str| ids.iter().position(|x| x == id).unwrap();
+    let mut last = 0;
+    let mut seen = std::collections::HashSet::new();
+    for row in 0..products.num_rows() {
+        let id = obs_col.get_str(row).unwrap();
+        let p = position(id);
+        assert!(p >= last, "row {row}: obsid {id} (input #{p}) after input #{last}");
+        last = p;
+        seen.insert(id.to_owned());
+    }
+    assert_eq!(seen.len(), ids.len(), "every observation has products");
+
+    // The same list fetched one batch at a time (astroquery's way) is identical.
+    let sequential =
+        mast_observations::Observations::new(MastClient::new(config(&emulator).with_page_concurrency(1)).unwrap());
+    assert_eq!(sequential.get_product_list(&ids).await.unwrap(), products);
+    // A smaller batch size gives the same rows too.
+    assert_eq!(obs.clone().with_batch_size(120).get_product_list(&ids).await.unwrap(), products);
+}
+
+#[tokio::test]
+async fn every_page_of_every_batch_is_kept() {
+    let emulator = sky().await;
+    let ids = sky_obsids(&emulator, 300).await;
+    let full = observations(&emulator).get_product_list(&ids).await.unwrap();
+    // Pages of 100 products: astroquery would keep only the first page of each batch.
+    let client = MastClient::new(config(&emulator).with_pagesize(100)).unwrap();
+    let paged = mast_observations::Observations::new(client).get_product_list(&ids).await.unwrap();
+    assert!(full.num_rows() > 300);
+    assert_eq!(paged, full);
+}
+
+#[tokio::test]
+async fn ffi_observations_are_dropped_with_a_warning() {
+    let emulator = sky().await;
+    let obs = observations(&emulator);
+    let position = Position::new(150.1, 2.2).unwrap();
+    let cone = obs.query_region(position, &QueryOptions::new().radius("1 deg".parse().unwrap())).await.unwrap();
+    let targets = cone.column("target_name").unwrap();
+    let ffis = (0..cone.num_rows()).filter(|&i| matches!(targets.get_str(i), Some("TESS FFI" | "TICA FFI"))).count();
+    let products = obs.get_product_list(&cone).await.unwrap();
+    if ffis > 0 {
+        let w = products.warnings().iter().find(|w| w.category == WarningCategory::Input).expect("a warning");
+        assert!(w.message.contains("FFI"), "{w}");
+    }
+    let product_obsids: std::collections::HashSet<&str> =
+        (0..products.num_rows()).filter_map(|i| products.column("obsID").unwrap().get_str(i)).collect();
+    for i in 0..cone.num_rows() {
+        if matches!(targets.get_str(i), Some("TESS FFI" | "TICA FFI")) {
+            assert!(!product_obsids.contains(cone.column("obsid").unwrap().get_str(i).unwrap()));
+        }
+    }
+}
