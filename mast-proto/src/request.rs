@@ -103,18 +103,33 @@ impl ServiceRequest {
 
     /// Sets an extra request property such as `removenullcolumns`, `timeout`, `clearcache`,
     /// `removecache`, `filename` or `data`. Properties are sent after `page`, in the order
-    /// set. Setting `service`, `params`, `format`, `pagesize`, `page` or `cacheBreaker` here
-    /// changes that value in place instead.
+    /// set. The names of the fixed keys change those instead, in place: `service`, `format`
+    /// and `cacheBreaker` take a string (other JSON is used as its text), `params` an object,
+    /// `pagesize` and `page` a positive integer; a value of another type for `params`,
+    /// `pagesize` or `page` is ignored, so the request object never holds a key twice.
     pub fn property(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         let key = key.into();
         let value = value.into();
-        match (key.as_str(), &value) {
-            ("service", Value::String(s)) => self.service = s.clone(),
-            ("params", Value::Object(m)) => self.params = m.clone(),
-            ("format", Value::String(s)) => self.format = s.clone(),
-            ("cacheBreaker", Value::String(s)) => self.cache_breaker = s.clone(),
-            ("pagesize", v) if v.as_u64().is_some() => return self.pagesize(v.as_u64().unwrap_or(DEFAULT_PAGESIZE)),
-            ("page", v) if v.as_u64().is_some() => return self.page(v.as_u64().unwrap_or(1)),
+        let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        match key.as_str() {
+            "service" => self.service = text(&value),
+            "format" => self.format = text(&value),
+            "cacheBreaker" => self.cache_breaker = text(&value),
+            "params" => {
+                if let Value::Object(m) = value {
+                    self.params = m;
+                }
+            }
+            "pagesize" => {
+                if let Some(n) = value.as_u64() {
+                    return self.pagesize(n);
+                }
+            }
+            "page" => {
+                if let Some(n) = value.as_u64() {
+                    return self.page(n);
+                }
+            }
             _ => match self.properties.iter_mut().find(|(k, _)| *k == key) {
                 Some(slot) => slot.1 = value,
                 None => self.properties.push((key, value)),
@@ -242,6 +257,19 @@ mod tests {
         assert_eq!(
             req.to_json(),
             r#"{"service": "Mast.Caom.Filtered", "params": {}, "format": "extjs", "pagesize": 10, "page": 1, "removenullcolumns": true, "timeout": 30, "cacheBreaker": "x"}"#
+        );
+    }
+
+    #[test]
+    fn fixed_keys_are_never_sent_twice() {
+        let req = ServiceRequest::new("S")
+            .property("params", "not an object")
+            .property("page", "x")
+            .property("service", 3)
+            .cache_breaker("c");
+        assert_eq!(
+            req.to_json(),
+            r#"{"service": "3", "params": {}, "format": "json", "pagesize": 50000, "page": 1, "cacheBreaker": "c"}"#
         );
     }
 

@@ -106,7 +106,9 @@ async fn errors_are_one_line_with_astroquery_class_names() {
         .args(["-v", "service", "Mast.Caom.Cone", "-p", "ra=1", "-p", "dec=2"])
         .output()
         .unwrap();
-    assert!(stderr_last_line(&output).starts_with("ConnectionError: MAST service Mast.Caom.Cone failed"));
+    let last = stderr_last_line(&output);
+    assert!(last.starts_with("ConnectionError: ") && last.contains("Mast.Caom.Cone"), "{last}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("retrying"), "-v shows the retries");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,4 +149,23 @@ fn embedded_emulator_flag() {
 
 fn tempfile_path(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("mast-cli-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn blocking_api_outside_and_inside_a_runtime() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let emulator = rt.block_on(Emulator::start(EmulatorConfig::default())).unwrap();
+    let config = mast::MastConfig::new().with_all_urls(emulator.base_url()).unwrap();
+    let mast = mast::blocking::Mast::new(mast::MastClient::new(config).unwrap()).unwrap();
+    let m101 = mast.resolve_object("M101").unwrap();
+    assert_eq!((m101.ra(), m101.dec()), (210.802429, 54.34875));
+    let table = mast
+        .service_request(
+            mast::ServiceRequest::new("Mast.Caom.Cone").param("ra", 1.0).param("dec", 2.0).param("emulator_rows", 7),
+        )
+        .unwrap();
+    assert_eq!(table.num_rows(), 7);
+    // Inside a runtime the blocking API refuses instead of deadlocking.
+    let err = rt.block_on(async { mast.resolve_object("M101") }).unwrap_err();
+    assert!(matches!(err, mast::Error::BlockingInsideRuntime), "{err}");
 }

@@ -167,7 +167,13 @@ fn init_tracing(global: &GlobalArgs) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MAST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(ansi)
+        .init();
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
