@@ -1,10 +1,11 @@
-//! `cargo xtask`: developer tasks for mast-rs (benchmarks, fuzzing), run as
+//! `cargo xtask`: developer tasks for mast-rs (benchmarks, fuzzing, conformance), run as
 //! `cargo xtask <command>` from anywhere in the workspace.
 //!
 //! Each command lives in its own module and is listed in [`COMMANDS`]; add new ones there.
 
 mod args;
 mod bench;
+mod conformance;
 mod fuzz;
 #[path = "../../fuzz/harness.rs"]
 mod harness;
@@ -56,6 +57,18 @@ const COMMANDS: &[Command] = &[
                 --repro runs one saved input. `--list` prints the targets. The libFuzzer targets \
                 for `cargo +nightly fuzz` are in fuzz/.",
         run: fuzz::main,
+        hidden: false,
+    },
+    Command {
+        name: "conformance",
+        usage: "conformance [--only NAME...] [--strict-errors] [--warnings] [--fresh] [--dir DIR] [--jobs N]",
+        about: "Runs ../shared/conformance (--dir or MAST_CONFORMANCE_DIR to point elsewhere; skipped \
+                when absent): astroquery 0.4.11 (the oracle, in target/conformance/venv, rerun only when \
+                its cases or fixtures changed, or with --fresh) and the debug `mast` CLI, with the case \
+                -> argv map conformance/cli-map.json, against the same stand-in MAST; compares them \
+                cell by cell (mast semantics, unmapped cases skipped) and exits with compare.py's \
+                status. Needs bash, python3 3.11+ and, the first time, PyPI.",
+        run: conformance::main,
         hidden: false,
     },
     Command { name: "bench-run", usage: "", about: "", run: bench::main_run, hidden: true },

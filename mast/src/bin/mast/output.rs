@@ -43,15 +43,19 @@ impl Output {
     }
 }
 
-/// The table for `mast resolve`: `ra, dec` for one name, `name, ra, dec` for several,
-/// `name, resolver, ra, dec` with `--resolve-all`.
+/// The table for `mast resolve`, shaped like astroquery's answer in canonical CSV: one name
+/// gives a SkyCoord (`ra, dec`), several names a dict name → SkyCoord (`name, ra, dec`), one
+/// name with `--resolve-all` a dict resolver → SkyCoord (`name, ra, dec`, `name` holding the
+/// resolver), several names with `--resolve-all` a dict of dicts (`name, resolver, ra, dec`).
 pub fn resolution_table(resolution: &Resolution, several: bool, all: bool) -> anyhow::Result<Table> {
     let objects = &resolution.objects;
     let mut columns = Vec::new();
-    if several || all {
+    if all && !several {
+        columns.push(Column::from_values("name", DataType::String, objects.iter().map(|o| Value::Str(&o.resolver))));
+    } else if several {
         columns.push(Column::from_values("name", DataType::String, objects.iter().map(|o| Value::Str(&o.name))));
     }
-    if all {
+    if all && several {
         columns.push(Column::from_values(
             "resolver",
             DataType::String,
@@ -75,7 +79,12 @@ pub fn report_warnings(warnings: &[Warning]) {
     if let Some(path) = std::env::var_os("MAST_WARNINGS_JSONL") {
         let lines: String = warnings
             .iter()
-            .map(|w| serde_json::json!({"category": w.category.class_name(), "message": w.message}).to_string() + "\n")
+            // Python's `json.dumps(w, ensure_ascii=False)`, as the conformance oracle writes them
+            // (serde_json escapes strings as Python does when non-ASCII is kept).
+            .map(|w| {
+                let text = |s: &str| serde_json::Value::from(s).to_string();
+                format!("{{\"category\": {}, \"message\": {}}}\n", text(w.category.class_name()), text(&w.message))
+            })
             .collect();
         let written = std::fs::OpenOptions::new()
             .create(true)
