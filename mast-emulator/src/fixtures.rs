@@ -47,6 +47,17 @@ fixture!(DD_COLUMNS, "ddcolumns.json");
 fixture!(PANSTARRS, "panstarrs.json");
 fixture!(PANSTARRS_COLUMNS, "panstarrs_columns.json");
 
+/// The emulator's own (synthesised) files in `data/synth/` (see its README).
+macro_rules! synth {
+    ($ident:ident, $file:literal) => {
+        pub(crate) static $ident: Fixture =
+            Fixture { name: $file, bytes: include_bytes!(concat!("../data/synth/", $file)), parsed: OnceLock::new() };
+    };
+}
+
+synth!(PRODUCTS_COLUMNS, "colconfig_products.json");
+synth!(PRODUCTS_COLUMNS_SKY, "colconfig_products_sky.json");
+
 /// A recorded Portal table split into its top-level members (in file order) and its rows.
 pub(crate) struct PortalFixture {
     members: Vec<(String, &'static RawValue)>,

@@ -9,8 +9,8 @@
 //!
 //! | path | answers |
 //! |---|---|
-//! | `POST`/`GET /api/v0/invoke` (`request=<JSON>`) | the Portal API: paging, long polling (`EXECUTING`), `ERROR`s, the row ceiling; `Mast.Caom.Cone` from the generated [`sky`] (or the recording), the other services from the recorded fixtures, `Mast.Name.Lookup` from the resolver table |
-//! | `POST /portal/Mashup/Mashup.asmx/columnsconfig` (`colConfigId=<id>`) | column configs |
+//! | `POST`/`GET /api/v0/invoke` (`request=<JSON>`) | the Portal API: paging, long polling (`EXECUTING`), `ERROR`s, the row ceiling; `Mast.Caom.Cone` from the generated [`sky`], `Mast.Caom.Filtered[.Position]` ([`filtered`]) and `Mast.Caom.Products` ([`products`]) over it (or the recordings), the other services from the recorded fixtures, `Mast.Name.Lookup` from the resolver table |
+//! | `POST /portal/Mashup/Mashup.asmx/columnsconfig` (`colConfigId=<id>`) | column configs (`columnsconfig.json` for `Mast.Caom.Cone` and `Mast.Caom.Filtered*`, `data/synth/colconfig_products*.json` for `Mast.Caom.Products`) |
 //! | `GET /Santa-war/query` | the SANTA name resolver |
 //! | `POST`/`GET /api/v0.1/panstarrs/<release>/<table>.json`, `GET …/metadata.json` | the catalogs (services) API |
 //! | `/__emulator/...` | control: `GET stats`, `POST stats/reset`, `GET`/`PUT faults`, `GET`/`PUT config` |
@@ -50,8 +50,10 @@
 #![cfg_attr(doc, doc = document_features::document_features!())]
 
 mod faults;
+pub mod filtered;
 mod fixtures;
 mod portal;
+pub mod products;
 mod resolver;
 mod server;
 pub mod sky;
@@ -78,12 +80,18 @@ use crate::stats::lock;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DataMode {
-    /// CAOM cone searches (`Mast.Caom.Cone`) from the generated [`sky`]; every other service
-    /// from the recorded fixtures.
+    /// CAOM services from the generated [`sky`]: cone searches (`Mast.Caom.Cone`), criteria
+    /// queries (`Mast.Caom.Filtered[.Position]`, see [`filtered`]) and product lists
+    /// (`Mast.Caom.Products`, see [`products`]; recorded obsids get their recorded products);
+    /// every other service from the recorded fixtures (`Mast.Caom.All` gets
+    /// `missions.extjs`).
     #[default]
     Sky,
     /// Every service from the recorded fixtures, as astroquery's own tests answer them
-    /// (`Mast.Caom.Cone` gets `caom.json` whatever the cone).
+    /// (`Mast.Caom.Cone` gets `caom.json` whatever the cone, `Mast.Caom.Filtered` /
+    /// `.Position` `advSearch.json` / `advSearchPos.json`, or `countsResp.json` for
+    /// `COUNT_BIG(*)`, whatever the filters, `Mast.Caom.Products` `products.json` whatever the
+    /// obsids).
     Recorded,
 }
 
@@ -231,6 +239,8 @@ impl Emulator {
             stats: Arc::default(),
             executing: Mutex::new(HashMap::new()),
             cones: portal::ConeCache::default(),
+            filtered: portal::FilteredCache::default(),
+            products: portal::ProductCache::default(),
             pages: portal::PageCache::default(),
         });
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&state)));

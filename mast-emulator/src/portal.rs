@@ -8,15 +8,18 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use crate::DataMode;
+use crate::filtered::{self, Filters};
 use crate::fixtures::{self, Fixture, RecordedPage};
+use crate::products::{self, Product};
 use crate::server::State;
-use crate::sky::{self, ConeResult, SkyError};
+use crate::sky::{self, ConeResult};
 use crate::stats::lock;
 
 /// MAST's page size when the request has none (spec §2.2).
 pub(crate) const DEFAULT_PAGESIZE: u64 = 1000;
-/// How many cone results are kept (most recently used first).
-const CONE_CACHE: usize = 4;
+/// How many results of each kind (cones, criteria queries, product lists) are kept (most
+/// recently used first).
+const MEMO_ENTRIES: usize = 4;
 /// The encoded sky pages kept, in bytes (a 500,000-row result is about 450 MB).
 const PAGE_CACHE_BYTES: usize = 512 << 20;
 /// The EXECUTING counters are forgotten wholesale beyond this many distinct queries.
@@ -47,6 +50,8 @@ pub(crate) fn service_of(request: &Map<String, Value>) -> Option<&str> {
 
 enum Route {
     SkyCone { ra: f64, dec: f64, radius: f64, rows: Option<usize> },
+    SkyFiltered { key: String, filters: Filters, position: Option<(f64, f64, f64)>, columns: Columns },
+    SkyProducts { obsids: Vec<i64> },
     Table(&'static Fixture),
     Verbatim(&'static Fixture),
     Bundle,
@@ -80,7 +85,8 @@ fn try_answer(state: &Arc<State>, request: Result<Map<String, Value>, String>) -
     let route = route(&service, params, state.mode)?;
     // Table services answer `format: json` (also when `format` is absent, where MAST would
     // default to extjs); the extjs services answer extjs whatever is asked.
-    if matches!(route, Route::SkyCone { .. } | Route::Table(_)) {
+    if matches!(route, Route::SkyCone { .. } | Route::SkyFiltered { .. } | Route::SkyProducts { .. } | Route::Table(_))
+    {
         match request.get("format") {
             None | Some(Value::Null) => {}
             Some(Value::String(f)) if f.eq_ignore_ascii_case("json") => {}
@@ -122,29 +128,54 @@ fn try_answer(state: &Arc<State>, request: Result<Map<String, Value>, String>) -
             let seed = state.seed;
             let result = state
                 .cones
-                .get(key.clone(), || sky::search(ra, dec, radius, rows, seed))
-                .map_err(|e| cone_error(&service, &e))?;
-            let total = result.len();
-            let start = offset(page - 1, page_size, total);
-            let end = offset(page, page_size, total);
-            if end - start > state.row_limit {
-                tracing::info!(
-                    service,
-                    rows = end - start,
-                    row_limit = state.row_limit,
-                    "page over the row limit: closing the connection"
-                );
-                return Ok(Outcome::Reset);
+                .get(key.clone(), || sky::search(ra, dec, radius, rows, seed).map_err(|e| e.to_string()))
+                .map_err(|e| format!("{service}: {e}"))?;
+            paged(state, &service, format!("cone|{key}"), result.len(), page, page_size, |range, paging| {
+                sky::portal_json(&result.table(range), Some(paging))
+            })
+        }
+        Route::SkyFiltered { key, filters, position, columns } => {
+            let seed = state.seed;
+            let selection = state
+                .filtered
+                .get(key.clone(), || filtered::query(&filters, position, seed))
+                .map_err(|e| format!("{service}: {e}"))?;
+            match columns {
+                Columns::Count => {
+                    paged(state, &service, format!("{key}|count"), 1, page, page_size, |range, paging| {
+                        let mut c = mast_proto::Column::new("Column1", mast_proto::DataType::Int64);
+                        for _ in range {
+                            c.push(mast_proto::Value::Int(selection.len() as i64));
+                        }
+                        let table = mast_proto::Table::new(vec![c]).expect("one column");
+                        sky::portal_json_with_string_ids(&table, Some(paging), &["Column1"])
+                    })
+                }
+                Columns::All => {
+                    paged(state, &service, format!("{key}|*"), selection.len(), page, page_size, |range, paging| {
+                        sky::portal_json(&selection.table(range), Some(paging))
+                    })
+                }
+                Columns::List(names) => {
+                    let page_key = format!("{key}|{}", names.join(","));
+                    paged(state, &service, page_key, selection.len(), page, page_size, |range, paging| {
+                        let table = selection.table(range).select(&names).expect("columns checked against the layout");
+                        sky::portal_json(&table, Some(paging))
+                    })
+                }
             }
-            let page_key = format!("{key}|{page}|{page_size}");
-            if let Some(bytes) = state.pages.get(&page_key) {
-                return Ok(Outcome::Json(bytes));
-            }
-            let table = result.table(start..end);
-            let pages = (total as u64).div_ceil(page_size);
-            let bytes = Bytes::from(sky::portal_json(&table, Some((page, page_size, pages, total as u64))));
-            state.pages.insert(page_key, bytes.clone());
-            Outcome::Json(bytes)
+        }
+        Route::SkyProducts { obsids } => {
+            let seed = state.seed;
+            let ids: Vec<String> = obsids.iter().map(i64::to_string).collect();
+            let key = format!("products|{seed}|{}", ids.join(","));
+            let list = state
+                .products
+                .get(key.clone(), || Ok(obsids.iter().flat_map(|&id| products::products_of(id, seed)).collect()))
+                .map_err(|e| format!("{service}: {e}"))?;
+            paged(state, &service, key, list.len(), page, page_size, |range, paging| {
+                sky::portal_json_with_string_ids(&products::products_table(&list[range]), Some(paging), &["obsID"])
+            })
         }
         Route::Table(fixture) => {
             tracing::debug!(service, fixture = fixture.name, page, page_size, "recorded answer");
@@ -174,8 +205,114 @@ fn try_answer(state: &Arc<State>, request: Result<Map<String, Value>, String>) -
     })
 }
 
-fn cone_error(service: &str, e: &SkyError) -> String {
-    format!("{service}: {e}")
+/// Page `page` of `page_size` rows of a generated result of `total` rows: the row ceiling
+/// (a reset beyond it), then the page cache, then `build(rows, paging)` (paging is
+/// `(page, page_size, pages, total)`).
+fn paged(
+    state: &State,
+    service: &str,
+    key: String,
+    total: usize,
+    page: u64,
+    page_size: u64,
+    build: impl FnOnce(std::ops::Range<usize>, (u64, u64, u64, u64)) -> String,
+) -> Outcome {
+    let start = offset(page - 1, page_size, total);
+    let end = offset(page, page_size, total);
+    if end - start > state.row_limit {
+        tracing::info!(
+            service,
+            rows = end - start,
+            row_limit = state.row_limit,
+            "page over the row limit: closing the connection"
+        );
+        return Outcome::Reset;
+    }
+    let page_key = format!("{key}|{page}|{page_size}");
+    if let Some(bytes) = state.pages.get(&page_key) {
+        return Outcome::Json(bytes);
+    }
+    let pages = (total as u64).div_ceil(page_size);
+    let bytes = Bytes::from(build(start..end, (page, page_size, pages, total as u64)));
+    state.pages.insert(page_key, bytes.clone());
+    Outcome::Json(bytes)
+}
+
+/// What `params.columns` of a criteria query asks for.
+enum Columns {
+    /// `*` (or absent).
+    All,
+    /// `COUNT_BIG(*)`.
+    Count,
+    /// These columns (canonical names), in this order.
+    List(Vec<&'static str>),
+}
+
+fn parse_columns(
+    service: &str,
+    params: &Map<String, Value>,
+    fields: &[(&'static str, &str)],
+) -> Result<Columns, String> {
+    let text = match params.get("columns") {
+        None | Some(Value::Null) => return Ok(Columns::All),
+        Some(Value::String(s)) => s.trim(),
+        Some(v) => {
+            return Err(format!(
+                "{service}: 'columns' must be \"*\", \"COUNT_BIG(*)\" or column names joined by commas, got {v}."
+            ));
+        }
+    };
+    if text.is_empty() || text == "*" {
+        return Ok(Columns::All);
+    }
+    if text.split_whitespace().collect::<String>().eq_ignore_ascii_case("COUNT_BIG(*)") {
+        return Ok(Columns::Count);
+    }
+    let mut names = Vec::new();
+    for name in text.split(',').map(str::trim) {
+        let field = fields
+            .iter()
+            .find(|(f, _)| f.eq_ignore_ascii_case(name))
+            .ok_or_else(|| format!("Invalid column name '{name}'."))?;
+        if !names.contains(&field.0) {
+            names.push(field.0);
+        }
+    }
+    Ok(Columns::List(names))
+}
+
+/// `position`: `"<ra>, <dec>, <radius>"` in degrees (radius 0.2 when left out), or a list of
+/// numbers.
+fn parse_position(service: &str, params: &Map<String, Value>) -> Result<(f64, f64, f64), String> {
+    let bad =
+        |v: &Value| format!("{service}: parameter 'position' must be \"<ra>, <dec>, <radius>\" in degrees, got {v}.");
+    let v = params.get("position").unwrap_or(&Value::Null);
+    let numbers: Vec<f64> = match v {
+        Value::String(s) => s
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|x| !x.is_empty())
+            .map(|x| x.parse::<f64>().ok().filter(|x| x.is_finite()))
+            .collect::<Option<_>>()
+            .ok_or_else(|| bad(v))?,
+        Value::Array(items) => items.iter().map(Value::as_f64).collect::<Option<_>>().ok_or_else(|| bad(v))?,
+        Value::Null => {
+            return Err(format!(
+                "{service}: parameter 'position' (\"<ra>, <dec>, <radius>\" in degrees) is required; use Mast.Caom.Filtered without a position."
+            ));
+        }
+        _ => return Err(bad(v)),
+    };
+    let (ra, dec, radius) = match numbers[..] {
+        [ra, dec] => (ra, dec, 0.2),
+        [ra, dec, radius] => (ra, dec, radius),
+        _ => return Err(bad(v)),
+    };
+    if !((0.0..=360.0).contains(&ra) && (-90.0..=90.0).contains(&dec) && radius > 0.0 && radius <= 180.0) {
+        return Err(format!(
+            "{service}: the position ra={ra}, dec={dec}, radius={radius} is out of range (ra 0..360, dec -90..90, radius 0..180 degrees)."
+        ));
+    }
+    Ok((ra, dec, radius))
 }
 
 fn offset(pages: u64, page_size: u64, total: usize) -> usize {
@@ -198,26 +335,50 @@ fn route(service: &str, params: &Map<String, Value>, mode: DataMode) -> Result<R
                 DataMode::Recorded => Route::Table(&CAOM),
             }
         }
-        "mast.caom.filtered" => Route::Table(if counts { &COUNTS } else { &ADV_SEARCH }),
-        "mast.caom.filtered.position" => {
-            if !params.contains_key("position") {
-                return Err(format!(
-                    "{service}: parameter 'position' (\"<ra>, <dec>, <radius>\" in degrees) is required; use Mast.Caom.Filtered without a position."
-                ));
+        "mast.caom.filtered" | "mast.caom.filtered.position" => {
+            let positional = lower.ends_with(".position");
+            if mode == DataMode::Recorded {
+                if positional && !params.contains_key("position") {
+                    parse_position(service, params)?;
+                }
+                return Ok(Route::Table(match (counts, positional) {
+                    (true, _) => &COUNTS,
+                    (false, false) => &ADV_SEARCH,
+                    (false, true) => &ADV_SEARCH_POS,
+                }));
             }
-            Route::Table(if counts { &COUNTS } else { &ADV_SEARCH_POS })
+            let position = if positional { Some(parse_position(service, params)?) } else { None };
+            let fields: &[(&str, &str)] =
+                if positional { &sky::FILTERED_POSITION_FIELDS } else { &sky::FILTERED_FIELDS };
+            let filters = Filters::parse(params.get("filters"))
+                .map_err(|e| if e.starts_with("Invalid column name") { e } else { format!("{service}: {e}") })?;
+            let columns = parse_columns(service, params, fields)?;
+            let key = format!(
+                "filtered|{}|{}",
+                position.map_or_else(String::new, |(r, d, x)| format!(
+                    "{}|{}|{}",
+                    r.to_bits(),
+                    d.to_bits(),
+                    x.to_bits()
+                )),
+                params.get("filters").map_or_else(String::new, Value::to_string)
+            );
+            Route::SkyFiltered { key, filters, position, columns }
         }
         "mast.caom.products" => {
-            match params.get("obsid") {
-                Some(Value::String(s)) if !s.trim().is_empty() => {}
-                Some(Value::Number(_)) => {}
+            let obsid = match params.get("obsid") {
+                Some(v @ Value::String(s)) if !s.trim().is_empty() => v,
+                Some(v @ (Value::Number(_) | Value::Array(_))) => v,
                 _ => {
                     return Err(format!(
                         "{service}: parameter 'obsid' (one obsid, or several separated by commas) is required."
                     ));
                 }
+            };
+            match mode {
+                DataMode::Recorded => Route::Table(&PRODUCTS),
+                DataMode::Sky => Route::SkyProducts { obsids: products::parse_obsids(obsid) },
             }
-            Route::Table(&PRODUCTS)
         }
         "mast.caom.all" => Route::Verbatim(&MISSIONS_EXTJS),
         "mast.hsc.db.v3"
@@ -334,21 +495,26 @@ pub(crate) fn status_body(status: &str, msg: &str, percent: Option<u64>) -> Vec<
     mast_proto::pyfmt::json_dumps(&Value::Object(m)).into_bytes()
 }
 
-type ConeCell = Arc<OnceLock<Result<Arc<ConeResult>, SkyError>>>;
+type MemoCell<T> = Arc<OnceLock<Result<Arc<T>, String>>>;
 
-/// The most recently used cone results, so that the pages of one query are cut from one
-/// search. Concurrent requests for the same new cone wait for one search.
-#[derive(Default)]
-pub(crate) struct ConeCache {
-    entries: Mutex<VecDeque<(String, ConeCell)>>,
+/// The most recently used results of one kind (cones, criteria queries, product lists), so
+/// that the pages of one query are cut from one computation. Concurrent requests for the same
+/// new result wait for one computation.
+pub(crate) struct Memo<T> {
+    entries: Mutex<VecDeque<(String, MemoCell<T>)>>,
 }
 
-impl ConeCache {
-    fn get(
-        &self,
-        key: String,
-        search: impl FnOnce() -> Result<ConeResult, SkyError>,
-    ) -> Result<Arc<ConeResult>, SkyError> {
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Memo { entries: Mutex::default() }
+    }
+}
+
+/// The memo of cone searches.
+pub(crate) type ConeCache = Memo<ConeResult>;
+
+impl<T> Memo<T> {
+    fn get(&self, key: String, compute: impl FnOnce() -> Result<T, String>) -> Result<Arc<T>, String> {
         let cell = {
             let mut q = lock(&self.entries);
             match q.iter().position(|(k, _)| *k == key) {
@@ -359,16 +525,21 @@ impl ConeCache {
                     cell
                 }
                 None => {
-                    let cell: ConeCell = Arc::default();
+                    let cell: MemoCell<T> = Arc::default();
                     q.push_front((key, Arc::clone(&cell)));
-                    q.truncate(CONE_CACHE);
+                    q.truncate(MEMO_ENTRIES);
                     cell
                 }
             }
         };
-        cell.get_or_init(|| search().map(Arc::new)).clone()
+        cell.get_or_init(|| compute().map(Arc::new)).clone()
     }
 }
+
+/// The memo of criteria queries.
+pub(crate) type FilteredCache = Memo<filtered::Selection>;
+/// The memo of product lists.
+pub(crate) type ProductCache = Memo<Vec<Product>>;
 
 /// Encoded sky pages, most recently used first, within [`PAGE_CACHE_BYTES`]: asking again for
 /// a page (a benchmark repeating a query) costs no generation and no encoding.

@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 use tokio::time::Sleep;
 
 use crate::faults::{Fault, FaultBook, FaultRule};
-use crate::portal::{self, ConeCache, Outcome, PageCache};
+use crate::portal::{self, ConeCache, FilteredCache, Outcome, PageCache, ProductCache};
 use crate::stats::{InFlight, Recorder, lock};
 use crate::{DataMode, fixtures, resolver};
 
@@ -52,6 +52,8 @@ pub(crate) struct State {
     pub(crate) stats: Arc<Recorder>,
     pub(crate) executing: Mutex<HashMap<String, u32>>,
     pub(crate) cones: ConeCache,
+    pub(crate) filtered: FilteredCache,
+    pub(crate) products: ProductCache,
     pub(crate) pages: PageCache,
 }
 
@@ -487,7 +489,7 @@ async fn answer(state: &Arc<State>, endpoint: Endpoint) -> Option<Reply> {
                 Outcome::Reset => return None,
             }
         }
-        Endpoint::ColumnsConfig { id } => Reply::json(columns_config(&id)),
+        Endpoint::ColumnsConfig { id } => Reply::json(columns_config(&id, state.mode)),
         Endpoint::Resolver { query } => Reply::json(resolver::santa(&query)),
         Endpoint::CatalogSearch { catalog, page } => {
             if catalog != "panstarrs" {
@@ -521,11 +523,19 @@ fn unknown_catalog(catalog: &str) -> Reply {
 /// The columns config for an id (spec §3.1), matched case-insensitively:
 /// `ticcolumns.json` for the TIC/CTL configs (`Mast.Catalogs.Tess.Cone`, `…Tic.Cone`,
 /// `…Ctl.Cone`), `ddcolumns.json` for Disk Detective (`Mast.Catalogs.Dd.Cone`,
-/// `…DiskDetective.Cone`), `columnsconfig.json` for CAOM and HSC-family ids (`Mast.Caom.*`,
-/// `Mast.Hsc*`, `Mast.Galex.*`, `Mast.Catalogs.Gaia*`), and `{}` for anything else.
-fn columns_config(id: &str) -> &'static [u8] {
+/// `…DiskDetective.Cone`), the products config for `Mast.Caom.Products`
+/// (`data/synth/colconfig_products.json`, or `colconfig_products_sky.json` with the generated
+/// products' `dataRights` and `calib_level` in [`DataMode::Sky`]), `columnsconfig.json` for
+/// the other CAOM and the HSC-family ids (`Mast.Caom.Cone`, `Mast.Caom.Filtered[.Position]`,
+/// `Mast.Caom.*`, `Mast.Hsc*`, `Mast.Galex.*`, `Mast.Catalogs.Gaia*`), and `{}` for anything
+/// else.
+fn columns_config(id: &str, mode: DataMode) -> &'static [u8] {
     let id = id.to_ascii_lowercase();
     match id.as_str() {
+        "mast.caom.products" => match mode {
+            DataMode::Sky => fixtures::PRODUCTS_COLUMNS_SKY.bytes,
+            DataMode::Recorded => fixtures::PRODUCTS_COLUMNS.bytes,
+        },
         "mast.catalogs.tess.cone" | "mast.catalogs.tic.cone" | "mast.catalogs.ctl.cone" => fixtures::TIC_COLUMNS.bytes,
         "mast.catalogs.dd.cone" | "mast.catalogs.diskdetective.cone" => fixtures::DD_COLUMNS.bytes,
         _ if id.starts_with("mast.caom.")

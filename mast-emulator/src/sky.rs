@@ -1,5 +1,6 @@
 //! The generated sky: a deterministic, seeded catalogue of CAOM observations covering the
-//! whole celestial sphere, from which `Mast.Caom.Cone` answers.
+//! whole celestial sphere, from which `Mast.Caom.Cone` (and `Mast.Caom.Filtered[.Position]`,
+//! `Mast.Caom.Products`) answer.
 //!
 //! # Cells
 //!
@@ -41,6 +42,22 @@
 //! intersecting cell whose natural count is at most `L`, until the cone holds `N`; then the
 //! nearest `N` are kept. Deep observations are ordinary observations of their cells (their
 //! obsids rebuild them), they are simply not part of the natural sky.
+//!
+//! # Full-frame images
+//!
+//! [`FFI_PERCENT`]% of the TESS observations are full-frame images (about 0.5% of all
+//! observations): `obs_collection` `TESS`, `dataproduct_type` `image`, `target_name`
+//! exactly [`TESS_FFI`] (`"TESS FFI"`, 2 in 3) or [`TICA_FFI`] (`"TICA FFI"`), `obs_id`
+//! `tess-sSSSS-C-D` or `hlsp_tica_tess_ffi_sSSSS-camC-ccdD`. [`find_ffi`] and
+//! [`find_tica_ffi`] give the one nearest to [`FFI_SEARCH_CENTER`]; a cone around its
+//! `s_ra`/`s_dec` contains it (for seed 42: obsid 142080713834496, `tess-s0026-4-4` at
+//! 322.515844655, 12.4259620842, 0.26° from astroquery's documented cone centre).
+//!
+//! # Criteria queries and products
+//!
+//! `Mast.Caom.Filtered[.Position]` answers come from [`crate::filtered`] (with
+//! [`FILTERED_FIELDS`] / [`FILTERED_POSITION_FIELDS`]), product lists from
+//! [`crate::products`].
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -98,6 +115,52 @@ pub const CAOM_FIELDS: [(&str, &str); 28] = [
     ("distance", "float"),
     ("_selected_", "boolean"),
 ];
+
+/// The fields of a `Mast.Caom.Filtered` answer, in MAST's order (as in the recorded
+/// `advSearch.json`: no `distance`, no `_selected_`).
+pub const FILTERED_FIELDS: [(&str, &str); 26] = [
+    ("dataproduct_type", "string"),
+    ("calib_level", "int"),
+    ("obs_collection", "string"),
+    ("obs_id", "string"),
+    ("target_name", "string"),
+    ("s_ra", "float"),
+    ("s_dec", "float"),
+    ("t_min", "float"),
+    ("t_max", "float"),
+    ("t_exptime", "float"),
+    ("wavelength_region", "string"),
+    ("filters", "string"),
+    ("em_min", "float"),
+    ("em_max", "float"),
+    ("target_classification", "string"),
+    ("obs_title", "string"),
+    ("t_obs_release", "float"),
+    ("instrument_name", "string"),
+    ("proposal_pi", "string"),
+    ("proposal_id", "string"),
+    ("project", "string"),
+    ("s_region", "string"),
+    ("jpegURL", "string"),
+    ("dataURL", "string"),
+    ("obsid", "string"),
+    ("objID", "string"),
+];
+
+/// The fields of a `Mast.Caom.Filtered.Position` answer (as in the recorded
+/// `advSearchPos.json`): [`FILTERED_FIELDS`], then `objID1` (= `objID`) and `distance`
+/// (arcseconds).
+pub const FILTERED_POSITION_FIELDS: [(&str, &str); 28] = {
+    let mut out = [("", ""); 28];
+    let mut i = 0;
+    while i < 26 {
+        out[i] = FILTERED_FIELDS[i];
+        i += 1;
+    }
+    out[26] = ("objID1", "string");
+    out[27] = ("distance", "float");
+    out
+};
 
 /// Why a cone could not be generated.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +262,11 @@ impl ConeResult {
     /// The obsids in row order.
     pub fn obsids(&self) -> impl ExactSizeIterator<Item = i64> + '_ {
         self.entries.iter().map(|e| e.0)
+    }
+
+    /// The distances (arcseconds) in row order.
+    pub fn distances(&self) -> impl ExactSizeIterator<Item = f64> + '_ {
+        self.entries.iter().map(|e| e.1)
     }
 
     /// Rows `range` (clamped) as a CAOM table with [`CAOM_FIELDS`]' 28 columns.
@@ -316,70 +384,319 @@ pub fn observation(obsid: i64, seed: u64) -> Option<Observation> {
     Some(generate(obsid, s_ra, s_dec, seed))
 }
 
+/// The `target_name` of TESS full-frame-image observations.
+pub const TESS_FFI: &str = "TESS FFI";
+/// The `target_name` of TICA (TESS Image CAlibrator) full-frame-image observations; their
+/// `obs_collection` is `TESS` too.
+pub const TICA_FFI: &str = "TICA FFI";
+/// The share of TESS observations (about 11% of the sky) that are full-frame images, in
+/// percent: about 0.5% of all observations, so a 0.2° cone holds one FFI about every other
+/// time.
+pub const FFI_PERCENT: u64 = 5;
+/// Where [`find_ffi`] and [`find_tica_ffi`] start looking: the centre of astroquery's
+/// documented cone (`322.49324 12.16683`).
+pub const FFI_SEARCH_CENTER: (f64, f64) = (322.49324, 12.16683);
+
+/// The obsid of the `TESS FFI` observation nearest to [`FFI_SEARCH_CENTER`] (ties by obsid).
+/// A cone around the observation's `s_ra`/`s_dec` contains it, so clients can test that
+/// product lists drop FFIs.
+///
+/// ```
+/// use mast_emulator::sky;
+/// let obsid = sky::find_ffi(42);
+/// let obs = sky::observation(obsid, 42).unwrap();
+/// assert_eq!((obs.obs_collection, obs.target_name.as_str(), obs.dataproduct_type), ("TESS", "TESS FFI", "image"));
+/// let cone = sky::search(obs.s_ra, obs.s_dec, 0.2, None, 42)?;
+/// assert_eq!(cone.obsids().next(), Some(obsid)); // at distance 0
+/// # Ok::<(), sky::SkyError>(())
+/// ```
+pub fn find_ffi(seed: u64) -> i64 {
+    find_nearest(FFI_SEARCH_CENTER.0, FFI_SEARCH_CENTER.1, seed, |o| o.target_name == TESS_FFI)
+        .expect("the sky holds TESS FFIs")
+}
+
+/// The obsid of the `TICA FFI` observation nearest to [`FFI_SEARCH_CENTER`], as [`find_ffi`].
+pub fn find_tica_ffi(seed: u64) -> i64 {
+    find_nearest(FFI_SEARCH_CENTER.0, FFI_SEARCH_CENTER.1, seed, |o| o.target_name == TICA_FFI)
+        .expect("the sky holds TICA FFIs")
+}
+
+/// The obsid of the (natural) observation nearest to (`ra`, `dec`) that satisfies `pred`,
+/// searching cones of growing radius (0.2° doubling up to 51.2°).
+pub fn find_nearest(ra: f64, dec: f64, seed: u64, pred: impl Fn(&Observation) -> bool) -> Option<i64> {
+    let mut radius = 0.2;
+    while radius <= 51.2 {
+        let cone = search(ra, dec, radius, None, seed).ok()?;
+        let found = cone.obsids().find(|&id| observation(id, seed).is_some_and(|o| pred(&o)));
+        if found.is_some() {
+            return found;
+        }
+        radius *= 2.0;
+    }
+    None
+}
+
 /// A CAOM table (the 28 [`CAOM_FIELDS`]) from observations and their distances in arcseconds
 /// (`None`: a null `distance`).
 pub fn observations_table(rows: impl IntoIterator<Item = (Observation, Option<f64>)>) -> Table {
-    let mut cols: Vec<Column> = CAOM_FIELDS
+    layout_table(&CAOM_FIELDS, rows)
+}
+
+/// A table of observations with the columns of `fields` (names from [`CAOM_FIELDS`],
+/// [`FILTERED_FIELDS`] or [`FILTERED_POSITION_FIELDS`]), and their distances in arcseconds.
+/// `obsid`, `objID` and `objID1` are integer columns here ([`portal_json`] declares them
+/// `string`, as MAST does).
+///
+/// # Panics
+///
+/// If a name is not a CAOM column (see [`caom_column_names`]).
+pub fn layout_table(fields: &[(&str, &str)], rows: impl IntoIterator<Item = (Observation, Option<f64>)>) -> Table {
+    let cols: Vec<Col> = fields
         .iter()
-        .map(|&(name, ty)| {
-            let dt = match (name, ty) {
-                // MAST declares these `string` but sends JSON integers: keep them integers
-                // here; `portal_json` restores the declared type.
-                ("obsid" | "objID", _) => DataType::Int64,
-                (_, "float") => DataType::Float64,
-                (_, "int") => DataType::Int64,
-                (_, "boolean") => DataType::Bool,
-                _ => DataType::String,
-            };
-            Column::new(name, dt)
-        })
+        .map(|(name, _)| Col::from_name(name).unwrap_or_else(|| panic!("{name} is not a CAOM column")))
         .collect();
+    let mut columns: Vec<Column> =
+        fields.iter().zip(&cols).map(|(&(name, _), col)| Column::new(name, col.data_type())).collect();
     for (o, distance) in rows {
-        let cells = [
-            Value::Str(o.dataproduct_type),
-            Value::Str(o.obs_collection),
-            Value::Str(o.instrument_name),
-            Value::Str(o.project),
-            Value::Str(o.filters),
-            Value::Str(o.wavelength_region),
-            Value::Str(&o.target_name),
-            opt_str(o.target_classification),
-            Value::Str(&o.obs_id),
-            Value::Float(o.s_ra),
-            Value::Float(o.s_dec),
-            Value::Str(&o.proposal_id),
-            opt_str(o.proposal_pi),
-            Value::Int(o.calib_level),
-            Value::Float(o.t_min),
-            Value::Float(o.t_max),
-            Value::Float(o.t_exptime),
-            opt_f64(o.em_min),
-            opt_f64(o.em_max),
-            opt_str(o.obs_title.as_deref()),
-            Value::Float(o.t_obs_release),
-            Value::Str(&o.s_region),
-            opt_str(o.jpeg_url.as_deref()),
-            opt_str(o.data_url.as_deref()),
-            Value::Int(o.obsid),
-            Value::Int(o.obj_id),
-            opt_f64(distance),
-            Value::Masked,
-        ];
-        for (c, v) in cols.iter_mut().zip(cells) {
-            c.push(v);
+        for (c, col) in columns.iter_mut().zip(&cols) {
+            c.push(col.get(&o, distance));
         }
     }
-    Table::new(cols).expect("CAOM columns have equal lengths and unique names")
+    Table::new(columns).expect("CAOM columns have equal lengths and unique names")
+}
+
+/// Every column name a CAOM filter may name (compared case-insensitively): the columns of
+/// the generated observations, `objID1`, `distance`, `_selected_`, and every other key of the
+/// recorded columns config (`columnsconfig.json`). See [`Col`] for their values.
+pub fn caom_column_names() -> impl Iterator<Item = &'static str> {
+    COL_NAMES.iter().map(|(n, _)| *n).chain(CONFIG_KEYS.iter().map(String::as_str)).filter({
+        let mut seen = std::collections::HashSet::new();
+        move |n| seen.insert(n.to_ascii_lowercase())
+    })
+}
+
+/// A CAOM column of the generated sky, for tables and for filters.
+///
+/// Besides the [`Observation`] fields, the columns config (`columnsconfig.json`) lists
+/// columns that generated rows do not carry; filters on them are accepted with these values:
+/// `intentType` is `"science"`, `dataRights` `"PUBLIC"` and `mtFlag` `false` for every
+/// observation, `objID1` equals `objID`, `distance` is the cone distance (null without a
+/// position), and every other config column (`srcDen`, `s_fov`, `obs_creator_name`, ...) is
+/// null, so that a filter on it with values matches no row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Col {
+    /// `dataproduct_type`.
+    DataproductType,
+    /// `obs_collection`.
+    ObsCollection,
+    /// `instrument_name`.
+    InstrumentName,
+    /// `project`.
+    Project,
+    /// `filters`.
+    Filters,
+    /// `wavelength_region`.
+    WavelengthRegion,
+    /// `target_name`.
+    TargetName,
+    /// `target_classification`.
+    TargetClassification,
+    /// `obs_id`.
+    ObsId,
+    /// `s_ra`.
+    SRa,
+    /// `s_dec`.
+    SDec,
+    /// `proposal_id`.
+    ProposalId,
+    /// `proposal_pi`.
+    ProposalPi,
+    /// `calib_level`.
+    CalibLevel,
+    /// `t_min`.
+    TMin,
+    /// `t_max`.
+    TMax,
+    /// `t_exptime`.
+    TExptime,
+    /// `em_min`.
+    EmMin,
+    /// `em_max`.
+    EmMax,
+    /// `obs_title`.
+    ObsTitle,
+    /// `t_obs_release`.
+    TObsRelease,
+    /// `s_region`.
+    SRegion,
+    /// `jpegURL`.
+    JpegUrl,
+    /// `dataURL`.
+    DataUrl,
+    /// `obsid`.
+    Obsid,
+    /// `objID`.
+    ObjId,
+    /// `objID1` (= `objID`).
+    ObjId1,
+    /// `distance` (arcseconds from the cone's centre).
+    Distance,
+    /// `_selected_` (always null).
+    Selected,
+    /// `intentType` (`"science"`).
+    IntentType,
+    /// `dataRights` (`"PUBLIC"`).
+    DataRights,
+    /// `mtFlag` (`false`).
+    MtFlag,
+    /// Any other columns-config column (always null).
+    Null,
+}
+
+const COL_NAMES: [(&str, Col); 32] = [
+    ("dataproduct_type", Col::DataproductType),
+    ("obs_collection", Col::ObsCollection),
+    ("instrument_name", Col::InstrumentName),
+    ("project", Col::Project),
+    ("filters", Col::Filters),
+    ("wavelength_region", Col::WavelengthRegion),
+    ("target_name", Col::TargetName),
+    ("target_classification", Col::TargetClassification),
+    ("obs_id", Col::ObsId),
+    ("s_ra", Col::SRa),
+    ("s_dec", Col::SDec),
+    ("proposal_id", Col::ProposalId),
+    ("proposal_pi", Col::ProposalPi),
+    ("calib_level", Col::CalibLevel),
+    ("t_min", Col::TMin),
+    ("t_max", Col::TMax),
+    ("t_exptime", Col::TExptime),
+    ("em_min", Col::EmMin),
+    ("em_max", Col::EmMax),
+    ("obs_title", Col::ObsTitle),
+    ("t_obs_release", Col::TObsRelease),
+    ("s_region", Col::SRegion),
+    ("jpegURL", Col::JpegUrl),
+    ("dataURL", Col::DataUrl),
+    ("obsid", Col::Obsid),
+    ("objID", Col::ObjId),
+    ("objID1", Col::ObjId1),
+    ("distance", Col::Distance),
+    ("_selected_", Col::Selected),
+    ("intentType", Col::IntentType),
+    ("dataRights", Col::DataRights),
+    ("mtFlag", Col::MtFlag),
+];
+
+/// The keys of the recorded CAOM columns config.
+static CONFIG_KEYS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(crate::fixtures::COLUMNS_CONFIG.bytes)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+});
+
+/// The `separator` the recorded CAOM columns config gives a column (`;` for
+/// `obs_collection`, `project`, `filters`, `wavelength_region`, `target_classification`).
+pub fn config_separator(name: &str) -> Option<&'static str> {
+    static SEPARATORS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(crate::fixtures::COLUMNS_CONFIG.bytes)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.get("separator")?.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    let lower = name.to_ascii_lowercase();
+    SEPARATORS.iter().find(|(k, _)| *k == lower).map(|(_, s)| s.as_str())
+}
+
+impl Col {
+    /// The column named `name`, compared case-insensitively ([`caom_column_names`]).
+    ///
+    /// ```
+    /// use mast_emulator::sky::Col;
+    /// assert_eq!(Col::from_name("OBS_COLLECTION"), Some(Col::ObsCollection));
+    /// assert_eq!(Col::from_name("srcDen"), Some(Col::Null));
+    /// assert_eq!(Col::from_name("no_such_column"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Col> {
+        if let Some((_, c)) = COL_NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            return Some(*c);
+        }
+        CONFIG_KEYS.iter().any(|k| k.eq_ignore_ascii_case(name)).then_some(Col::Null)
+    }
+
+    /// The cell type in tables built here.
+    pub fn data_type(self) -> DataType {
+        match self {
+            Col::SRa
+            | Col::SDec
+            | Col::TMin
+            | Col::TMax
+            | Col::TExptime
+            | Col::EmMin
+            | Col::EmMax
+            | Col::TObsRelease
+            | Col::Distance => DataType::Float64,
+            Col::CalibLevel | Col::Obsid | Col::ObjId | Col::ObjId1 => DataType::Int64,
+            Col::Selected | Col::MtFlag => DataType::Bool,
+            _ => DataType::String,
+        }
+    }
+
+    /// This column's cell for an observation at `distance` arcseconds (`None`: no cone).
+    pub fn get(self, o: &Observation, distance: Option<f64>) -> Value<'_> {
+        match self {
+            Col::DataproductType => Value::Str(o.dataproduct_type),
+            Col::ObsCollection => Value::Str(o.obs_collection),
+            Col::InstrumentName => Value::Str(o.instrument_name),
+            Col::Project => Value::Str(o.project),
+            Col::Filters => Value::Str(o.filters),
+            Col::WavelengthRegion => Value::Str(o.wavelength_region),
+            Col::TargetName => Value::Str(&o.target_name),
+            Col::TargetClassification => opt_str(o.target_classification),
+            Col::ObsId => Value::Str(&o.obs_id),
+            Col::SRa => Value::Float(o.s_ra),
+            Col::SDec => Value::Float(o.s_dec),
+            Col::ProposalId => Value::Str(&o.proposal_id),
+            Col::ProposalPi => opt_str(o.proposal_pi),
+            Col::CalibLevel => Value::Int(o.calib_level),
+            Col::TMin => Value::Float(o.t_min),
+            Col::TMax => Value::Float(o.t_max),
+            Col::TExptime => Value::Float(o.t_exptime),
+            Col::EmMin => opt_f64(o.em_min),
+            Col::EmMax => opt_f64(o.em_max),
+            Col::ObsTitle => opt_str(o.obs_title.as_deref()),
+            Col::TObsRelease => Value::Float(o.t_obs_release),
+            Col::SRegion => Value::Str(&o.s_region),
+            Col::JpegUrl => opt_str(o.jpeg_url.as_deref()),
+            Col::DataUrl => opt_str(o.data_url.as_deref()),
+            Col::Obsid => Value::Int(o.obsid),
+            Col::ObjId | Col::ObjId1 => Value::Int(o.obj_id),
+            Col::Distance => opt_f64(distance),
+            Col::IntentType => Value::Str("science"),
+            Col::DataRights => Value::Str("PUBLIC"),
+            Col::MtFlag => Value::Bool(false),
+            Col::Selected | Col::Null => Value::Masked,
+        }
+    }
 }
 
 /// Encodes a CAOM table built here as a Portal `format=json` envelope, exactly as
-/// [`Table::to_portal_json`] does, except that `obsid` and `objID` are declared `string`
-/// while their cells stay JSON integers, as MAST sends them.
+/// [`Table::to_portal_json`] does, except that `obsid`, `objID` and `objID1` are declared
+/// `string` while their cells stay JSON integers, as MAST sends them.
 pub fn portal_json(table: &Table, paging: Option<(u64, u64, u64, u64)>) -> String {
+    portal_json_with_string_ids(table, paging, &["obsid", "objID", "objID1"])
+}
+
+/// [`Table::to_portal_json`], with the integer columns named in `ids` declared `string`
+/// (their cells stay JSON integers), as MAST declares its identifier columns.
+pub fn portal_json_with_string_ids(table: &Table, paging: Option<(u64, u64, u64, u64)>, ids: &[&str]) -> String {
     let mut out = table.to_portal_json(paging);
     let header_end = out.find("\"data\": [").unwrap_or(out.len());
     let mut header = out[..header_end].to_owned();
-    for name in ["obsid", "objID"] {
+    for name in ids {
         let from = format!("{{\"name\": \"{name}\", \"type\": \"int\"}}");
         let to = format!("{{\"name\": \"{name}\", \"type\": \"string\"}}");
         header = header.replacen(&from, &to, 1);
@@ -989,7 +1306,7 @@ fn generate(obsid: i64, s_ra: f64, s_dec: f64, seed: u64) -> Observation {
         s
     };
 
-    Observation {
+    let mut obs = Observation {
         obsid,
         dataproduct_type: inst.product,
         obs_collection: m.collection,
@@ -1016,7 +1333,52 @@ fn generate(obsid: i64, s_ra: f64, s_dec: f64, seed: u64) -> Observation {
         jpeg_url,
         data_url,
         obj_id: obsid + OBJID_OFFSET,
+    };
+    if m.collection == "TESS" {
+        make_ffi(&mut obs, seed);
     }
+    obs
+}
+
+/// Turns [`FFI_PERCENT`]% of the TESS observations into full-frame images, drawn from a hash
+/// of their own (the other columns' generator is untouched): `dataproduct_type` `image`,
+/// `target_name` `TESS FFI` (2 in 3) or `TICA FFI` (1 in 3), an `obs_id` naming a sector,
+/// camera and CCD, a 12° × 12° footprint, no classification.
+fn make_ffi(obs: &mut Observation, seed: u64) {
+    let h = hash3(seed, 0x0046_4649, obs.obsid as u64);
+    if h % 100 >= FFI_PERCENT {
+        return;
+    }
+    let tica = (h >> 8).is_multiple_of(3);
+    let sector = 1 + (h >> 16) % 90;
+    let camera = 1 + (h >> 24) % 4;
+    let ccd = 1 + (h >> 28) % 4;
+    obs.dataproduct_type = "image";
+    obs.target_classification = None;
+    if tica {
+        obs.target_name = TICA_FFI.to_owned();
+        obs.obs_id = format!("hlsp_tica_tess_ffi_s{sector:04}-cam{camera}-ccd{ccd}");
+    } else {
+        obs.target_name = TESS_FFI.to_owned();
+        obs.obs_id = format!("tess-s{sector:04}-{camera}-{ccd}");
+    }
+    let rot = unit(mix(h)) * std::f64::consts::FRAC_PI_2;
+    obs.s_region = polygon(obs.s_ra, obs.s_dec, 6.0, rot);
+    if obs.jpeg_url.is_some() {
+        obs.jpeg_url = Some(format!("mast:TESS/product/{}_preview.jpg", obs.obs_id));
+    }
+    if obs.data_url.is_some() {
+        obs.data_url = Some(format!("mast:TESS/product/{}_{}.fits", obs.obs_id, FFI_SUFFIX));
+    }
+}
+
+/// The file suffix of an FFI observation's main product (`<obs_id>_ffic.fits`).
+pub(crate) const FFI_SUFFIX: &str = "ffic";
+
+/// Whether an observation is a TESS or TICA full-frame image (`target_name` exactly
+/// `TESS FFI` or `TICA FFI`, what astroquery's `get_product_list` drops).
+pub fn is_ffi(obs: &Observation) -> bool {
+    obs.target_name == TESS_FFI || obs.target_name == TICA_FFI
 }
 
 fn product_suffix(product: &str) -> &'static str {
@@ -1128,6 +1490,23 @@ mod tests {
         // About 10% nulls in a nullable column.
         let masked = t.column("dataURL").unwrap().masked_count();
         assert!((10..=60).contains(&masked), "{masked}");
+    }
+
+    #[test]
+    fn some_tess_observations_are_ffis() {
+        let r = search(150.0, 2.2, 2.0, None, 42).unwrap();
+        let obs: Vec<Observation> = r.obsids().map(|id| observation(id, 42).unwrap()).collect();
+        let tess = obs.iter().filter(|o| o.obs_collection == "TESS").count();
+        let ffis: Vec<&Observation> = obs.iter().filter(|o| is_ffi(o)).collect();
+        assert!(ffis.len() * 100 > tess * 3 && ffis.len() * 100 < tess * 8, "{} of {tess}", ffis.len());
+        assert!(ffis.iter().any(|o| o.target_name == TICA_FFI));
+        for o in ffis {
+            assert_eq!((o.obs_collection, o.dataproduct_type), ("TESS", "image"));
+            assert!(o.s_region.starts_with("POLYGON"));
+        }
+        assert_eq!(find_ffi(42), 142_080_713_834_496); // as documented
+        assert_eq!(observation(find_ffi(42), 42).unwrap().target_name, TESS_FFI);
+        assert_eq!(observation(find_tica_ffi(42), 42).unwrap().target_name, TICA_FFI);
     }
 
     #[test]

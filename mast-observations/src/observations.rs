@@ -266,7 +266,7 @@ impl Observations {
 
     async fn count(&self, request: ServiceRequest) -> Result<u64> {
         let service = request.service().to_owned();
-        let table = self.client.portal_table(request).await?;
+        let table = self.client.portal_table_with_config(request, CAOM_CONFIG).await?;
         let bad = || Error::Decode { format: "portal JSON", detail: format!("{service} did not answer with a count") };
         let column = table.columns().first().ok_or_else(bad)?;
         if table.num_rows() == 0 {
@@ -338,8 +338,10 @@ fn metadata_table(config: &ColumnConfig) -> Result<Table> {
         if rows.iter().all(|r| r[i].is_empty()) {
             continue;
         }
-        // Empty cells are masked text, as in every other table.
-        table.push_column(Column::from_values(*name, DataType::String, rows.iter().map(|r| Value::Str(&r[i]))))?;
+        // astroquery builds this table itself: empty cells are empty text, not masked.
+        let mut column = Column::new(*name, DataType::String);
+        rows.iter().for_each(|r| column.push_text(&r[i]));
+        table.push_column(column)?;
     }
     if rows.is_empty() {
         table.push_warning(Warning::new(WarningCategory::NoResults, "Query returned no results."));

@@ -2,9 +2,11 @@
 
 mod columnsconfig;
 mod control;
+mod criteria;
 mod faults;
 mod paging;
 mod polling;
+mod products;
 mod recorded;
 mod resolver;
 mod stats;

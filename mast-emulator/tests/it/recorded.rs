@@ -24,19 +24,43 @@ async fn recorded_mode_serves_the_fixtures() {
 }
 
 #[tokio::test]
-async fn other_services_in_sky_mode() {
-    let emu = start(EmulatorConfig::default()).await;
+async fn recorded_caom_criteria_and_products() {
+    let emu = start(EmulatorConfig::default().data_mode(DataMode::Recorded)).await;
     let c = client();
     let base = emu.base_url();
-    let cases: [(&str, Value, &str); 7] = [
+    let cases: [(&str, Value, &str); 5] = [
         ("Mast.Caom.Filtered", json!({"columns": "COUNT_BIG(*)", "filters": []}), "countsResp.json"),
-        ("Mast.Caom.Filtered", json!({"columns": "*", "filters": []}), "advSearch.json"),
+        (
+            "Mast.Caom.Filtered.Position",
+            json!({"columns": "COUNT_BIG(*)", "filters": [], "position": "1, 2, 0.2"}),
+            "countsResp.json",
+        ),
+        (
+            "Mast.Caom.Filtered",
+            json!({"columns": "*", "filters": [{"paramName": "nonsense", "values": []}]}),
+            "advSearch.json",
+        ),
         (
             "Mast.Caom.Filtered.Position",
             json!({"columns": "*", "filters": [], "position": "1, 2, 0.2"}),
             "advSearchPos.json",
         ),
-        ("Mast.Caom.Products", json!({"obsid": "2003738726"}), "products.json"),
+        ("Mast.Caom.Products", json!({"obsid": "100000000000001,2"}), "products.json"),
+    ];
+    for (service, params, file) in cases {
+        let b = invoke_bytes(&c, base, &request(service, params, Some(50_000), Some(1), "o")).await;
+        assert_eq!(b, fixture(file), "{service}");
+    }
+    let v = invoke(&c, base, &request("Mast.Caom.Filtered.Position", json!({"filters": []}), None, None, "e")).await;
+    assert_eq!(v["status"], "ERROR");
+}
+
+#[tokio::test]
+async fn other_services_in_sky_mode() {
+    let emu = start(EmulatorConfig::default()).await;
+    let c = client();
+    let base = emu.base_url();
+    let cases: [(&str, Value, &str); 3] = [
         ("Mast.Hsc.Db.v3", json!({"ra": 1, "dec": 2, "radius": 0.2, "nr": 50000, "ni": 1, "magtype": 1}), "hsc.json"),
         ("Mast.Catalogs.Filtered.Tic.Rows", json!({"columns": "*", "filters": []}), "tic.json"),
         ("Mast.Catalogs.Filtered.DiskDetective.Position", json!({"filters": []}), "dd.json"),

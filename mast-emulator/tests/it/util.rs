@@ -60,3 +60,45 @@ pub fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/data/astroquery-recorded/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+pub fn synth(name: &str) -> Vec<u8> {
+    let path = format!("{}/data/synth/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A whole Portal result, walked page by page as astroquery does.
+pub struct Walked {
+    pub fields: Value,
+    pub rows: Vec<Value>,
+    pub pages: u64,
+    pub total: u64,
+}
+
+/// Requests page 1, 2, ... of `service` with `params` until `pagesFiltered`, checking the
+/// paging object of every page, and returns the fields and the rows in page order.
+pub async fn walk(client: &reqwest::Client, base: &str, service: &str, params: Value, pagesize: u64) -> Walked {
+    let mut rows = Vec::new();
+    let mut page = 1;
+    loop {
+        let v = invoke(client, base, &request(service, params.clone(), Some(pagesize), Some(page), "walk")).await;
+        assert_eq!(v["status"], "COMPLETE", "{v}");
+        let paging = &v["paging"];
+        let total = paging["rowsFiltered"].as_u64().unwrap();
+        let pages = paging["pagesFiltered"].as_u64().unwrap();
+        assert_eq!(paging["page"], page);
+        assert_eq!(pages, total.div_ceil(pagesize));
+        let data = v["data"].as_array().unwrap();
+        assert_eq!(paging["rows"].as_u64().unwrap(), data.len() as u64);
+        rows.extend(data.iter().cloned());
+        if page >= pages {
+            assert_eq!(rows.len() as u64, total);
+            return Walked { fields: v["fields"].clone(), rows, pages, total };
+        }
+        page += 1;
+    }
+}
+
+/// The field names of a Portal answer.
+pub fn field_names(fields: &Value) -> Vec<&str> {
+    fields.as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect()
+}

@@ -29,12 +29,20 @@ impl MastClient {
     /// order. The service's columns config is fetched alongside page 1 (once per client and
     /// service) so that its `ignoreValue`s mask cells and its units describe columns.
     pub async fn portal_table(&self, request: ServiceRequest) -> Result<Table> {
+        let config_id = request.service().to_owned();
+        self.portal_table_with_config(request, &config_id).await
+    }
+
+    /// [`MastClient::portal_table`] with the columns config of `config_id` instead of the
+    /// service's own (MAST's filtered services describe their rows with the config of the
+    /// cone service, e.g. `Mast.Caom.Cone` for `Mast.Caom.Filtered`).
+    pub async fn portal_table_with_config(&self, request: ServiceRequest, config_id: &str) -> Result<Table> {
         let deadline = Instant::now() + self.config().timeout();
         let request = request.with_default_pagesize(self.config().pagesize());
         let service = request.service().to_owned();
         let first = request.clone().page(request.page_number().unwrap_or(1));
         let (config, (mut table, paging)) =
-            futures::try_join!(self.column_config(&service), self.fetch_table_page(&first, deadline))?;
+            futures::try_join!(self.column_config(config_id), self.fetch_table_page(&first, deadline))?;
         table.apply_column_config(&config);
         if request.is_single_page() {
             return Ok(table);

@@ -152,9 +152,9 @@ impl Utf8Values {
         self.offsets.push(self.bytes.len());
     }
 
-    fn push_display(&mut self, x: impl fmt::Display) {
-        use std::fmt::Write as _;
-        let _ = write!(self.bytes, "{x}");
+    /// Appends an integer's decimal digits (Python's `str(int)`).
+    fn push_int(&mut self, x: impl itoa::Integer) {
+        self.bytes.push_str(itoa::Buffer::new().format(x));
         self.offsets.push(self.bytes.len());
     }
 }
@@ -378,7 +378,21 @@ impl Column {
         }
     }
 
+    /// Appends text to a text column as it is, an empty string included (unmasked). For
+    /// tables a program builds itself; decoders use [`Column::push`], which masks `""`.
+    /// In a column of another type the text is converted as [`Column::push`] does.
+    pub fn push_text(&mut self, s: &str) {
+        match &mut self.values {
+            Values::String(v) => {
+                v.push(s);
+                self.valid.push(true);
+            }
+            _ => self.push_str(s),
+        }
+    }
+
     /// Appends a masked cell.
+    #[inline]
     pub fn push_masked(&mut self) {
         match &mut self.values {
             Values::Bool(v) => v.push(false),
@@ -390,11 +404,13 @@ impl Column {
         self.valid.push(false);
     }
 
+    #[inline]
     pub(crate) fn push_unconvertible(&mut self) {
         self.coercion_failures += 1;
         self.push_masked();
     }
 
+    #[inline]
     pub(crate) fn push_bool(&mut self, b: bool) {
         match &mut self.values {
             Values::Bool(v) => v.push(b),
@@ -406,6 +422,7 @@ impl Column {
         self.valid.push(true);
     }
 
+    #[inline]
     pub(crate) fn push_i64(&mut self, i: i64) {
         match &mut self.values {
             Values::Bool(v) => v.push(i != 0),
@@ -415,11 +432,12 @@ impl Column {
                 Err(_) => return self.push_unconvertible(),
             },
             Values::Float64(v) => v.push(i as f64),
-            Values::String(v) => v.push_display(i),
+            Values::String(v) => v.push_int(i),
         }
         self.valid.push(true);
     }
 
+    #[inline]
     pub(crate) fn push_u64(&mut self, u: u64) {
         match i64::try_from(u) {
             Ok(i) => self.push_i64(i),
@@ -429,7 +447,7 @@ impl Column {
                     self.valid.push(true);
                 }
                 Values::String(v) => {
-                    v.push_display(u);
+                    v.push_int(u);
                     self.valid.push(true);
                 }
                 Values::Bool(v) => {
@@ -441,6 +459,7 @@ impl Column {
         }
     }
 
+    #[inline]
     pub(crate) fn push_f64(&mut self, x: f64) {
         match &mut self.values {
             Values::Bool(v) => v.push(x != 0.0),
@@ -466,6 +485,7 @@ impl Column {
         self.valid.push(true);
     }
 
+    #[inline]
     pub(crate) fn push_str(&mut self, s: &str) {
         match &mut self.values {
             Values::String(v) => {

@@ -139,6 +139,14 @@ impl Table {
         }
     }
 
+    /// Puts a warning first (kept once), for warnings about the input that came before the
+    /// query.
+    pub fn insert_warning(&mut self, warning: Warning) {
+        if !self.warnings.contains(&warning) {
+            self.warnings.insert(0, warning);
+        }
+    }
+
     /// Appends a column of the table's length.
     pub fn push_column(&mut self, column: Column) -> Result<()> {
         if !self.columns.is_empty() && column.len() != self.num_rows {

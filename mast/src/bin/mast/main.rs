@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use mast::{Mast, MastClient, MastConfig, NameResolver, Position, Radius, ResolveOptions, ServiceRequest};
+use mast::{Mast, MastClient, MastConfig, NameResolver, Radius, ResolveOptions, ServiceRequest};
 use serde_json::Value;
 
 use output::{Output, report_warnings};
@@ -218,8 +218,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Service { service, params, page, pagesize, properties, position, radius, raw } => {
             let mut request = ServiceRequest::new(service);
             // Positions and radii are checked before anything is sent.
+            let mut warnings = Vec::new();
             if let Some(position) = position {
-                let position: Position = position.parse()?;
+                let position = observations::parse_position(&position, &mut warnings)?;
                 let radius: Radius = radius.as_deref().map_or(Ok(Radius::default()), str::parse)?;
                 request =
                     request.param("ra", position.ra()).param("dec", position.dec()).param("radius", radius.degrees());
@@ -244,7 +245,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 return Ok(());
             }
-            let table = mast.service_request(request).await?;
+            let mut table = mast.service_request(request).await?;
+            for w in warnings.into_iter().rev() {
+                table.insert_warning(w);
+            }
             report_warnings(table.warnings());
             out.print(&table)?;
         }

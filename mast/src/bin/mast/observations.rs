@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use mast::{
     Column, Criteria, DataType, MastClient, NameResolver, Observations, Position, ProductFilter, QueryOptions, Radius,
-    Table, Value,
+    Table, Value, Warning, WarningCategory,
 };
 
 /// Options shared by the query subcommands.
@@ -45,7 +45,7 @@ pub enum ObservationsCommand {
         #[arg(long = "criteria", value_name = "KEY=VALUE")]
         criteria: Vec<String>,
         /// Only around this position
-        #[arg(long, value_name = "POSITION", conflicts_with = "object_name")]
+        #[arg(long, value_name = "POSITION")]
         coordinates: Option<String>,
         /// Only around this object (resolved first)
         #[arg(long, value_name = "NAME")]
@@ -56,7 +56,7 @@ pub enum ObservationsCommand {
     /// Count observations: around a position or object, matching criteria, or both
     Count {
         /// Around this position
-        #[arg(long, value_name = "POSITION", conflicts_with = "object_name")]
+        #[arg(long, value_name = "POSITION")]
         position: Option<String>,
         /// Around this object (resolved first)
         #[arg(long, value_name = "NAME")]
@@ -154,12 +154,39 @@ impl QueryArgs {
     }
 }
 
+/// Parses a position given as text, with astroquery's warning about how it was read.
+pub fn parse_position(text: &str, warnings: &mut Vec<Warning>) -> mast::Result<Position> {
+    let position: Position = text.parse()?;
+    let message = if text.contains(':') {
+        "Coordinate string is being interpreted as an ICRS coordinate (right ascension in hours, declination in degrees)."
+    } else if text.chars().any(|c| "hdmsHDMS°'\"".contains(c)) {
+        "Coordinate string is being interpreted as an ICRS coordinate."
+    } else {
+        "Coordinate string is being interpreted as an ICRS coordinate provided in degrees."
+    };
+    warnings.push(Warning::new(WarningCategory::Input, message));
+    Ok(position)
+}
+
 /// Runs one subcommand; everything given on the command line is checked before any request.
 pub async fn run(client: MastClient, command: ObservationsCommand) -> anyhow::Result<Table> {
+    let mut warnings = Vec::new();
+    let mut table = run_command(client, command, &mut warnings).await?;
+    for w in warnings.into_iter().rev() {
+        table.insert_warning(w);
+    }
+    Ok(table)
+}
+
+async fn run_command(
+    client: MastClient,
+    command: ObservationsCommand,
+    warnings: &mut Vec<Warning>,
+) -> anyhow::Result<Table> {
     let obs = Observations::new(client);
     Ok(match command {
         ObservationsCommand::QueryRegion { position, query } => {
-            let position: Position = position.parse()?;
+            let position = parse_position(&position, warnings)?;
             obs.query_region(position, &query.options()?).await?
         }
         ObservationsCommand::QueryObject { name, query } => obs.query_object(&name, &query.options()?).await?,
@@ -167,7 +194,7 @@ pub async fn run(client: MastClient, command: ObservationsCommand) -> anyhow::Re
             let criteria = Criteria::from_args(&criteria)?;
             let mut options = query.options()?;
             if let Some(c) = coordinates {
-                options = options.coordinates(c.parse()?);
+                options = options.coordinates(parse_position(&c, warnings)?);
             }
             if let Some(n) = object_name {
                 options = options.object_name(n);
@@ -177,7 +204,7 @@ pub async fn run(client: MastClient, command: ObservationsCommand) -> anyhow::Re
         ObservationsCommand::Count { position, object_name, criteria, query } => {
             let criteria = Criteria::from_args(&criteria)?;
             let mut options = query.options()?;
-            let position: Option<Position> = position.map(|p| p.parse()).transpose()?;
+            let position: Option<Position> = position.map(|p| parse_position(&p, warnings)).transpose()?;
             let count = match (position, object_name, criteria.is_empty()) {
                 (Some(p), None, true) => obs.query_region_count(p, &options).await?,
                 (None, Some(name), true) => obs.query_object_count(&name, &options).await?,
@@ -200,7 +227,7 @@ pub async fn run(client: MastClient, command: ObservationsCommand) -> anyhow::Re
         }
         ObservationsCommand::Metadata { query_type } => obs.get_metadata(&query_type).await?,
         ObservationsCommand::Products { source, unique } => {
-            let (obs, ids, table) = resolve_source(obs, source).await?;
+            let (obs, ids, table) = resolve_source(obs, source, warnings).await?;
             match (&table, unique) {
                 (Some(t), false) => obs.get_product_list(t).await?,
                 (Some(t), true) => obs.get_unique_product_list(t).await?,
@@ -210,7 +237,7 @@ pub async fn run(client: MastClient, command: ObservationsCommand) -> anyhow::Re
         }
         ObservationsCommand::Filter { source, filter } => {
             let filter = filter.to_filter()?;
-            let (obs, ids, table) = resolve_source(obs, source).await?;
+            let (obs, ids, table) = resolve_source(obs, source, warnings).await?;
             let products = match &table {
                 Some(t) => obs.get_product_list(t).await?,
                 None => obs.get_product_list(&ids).await?,
@@ -228,10 +255,11 @@ pub async fn run(client: MastClient, command: ObservationsCommand) -> anyhow::Re
 async fn resolve_source(
     obs: Observations,
     source: ProductSource,
+    warnings: &mut Vec<Warning>,
 ) -> anyhow::Result<(Observations, Vec<String>, Option<Table>)> {
     let obs = obs.with_batch_size(source.batch_size);
     if let Some(position) = source.position {
-        let position: Position = position.parse()?;
+        let position = parse_position(&position, warnings)?;
         let mut options = QueryOptions::new();
         if let Some(r) = source.radius {
             options = options.radius(r.parse()?);
