@@ -102,13 +102,7 @@ impl MastClient {
             .send(
                 &what,
                 deadline,
-                || {
-                    self.http()
-                        .post(&url)
-                        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                        .header(reqwest::header::ACCEPT, "text/plain")
-                        .body(body.clone())
-                },
+                || self.portal_post(&url, &body),
                 |bytes| ColumnConfig::parse(&bytes),
             )
             .await?;
@@ -122,6 +116,15 @@ impl MastClient {
     pub fn cached_column_config(&self, config_id: &str) -> Option<Arc<ColumnConfig>> {
         let ttl = crate::config::defaults::COLUMN_CONFIG_TTL;
         self.lock_cache().get(config_id).filter(|(at, _)| at.elapsed() < ttl).map(|(_, cfg)| cfg.clone())
+    }
+
+    /// A form POST with the Portal's headers (as astroquery sends them).
+    pub(crate) fn portal_post(&self, url: &str, body: &str) -> reqwest::RequestBuilder {
+        self.http()
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(reqwest::header::ACCEPT, "text/plain")
+            .body(body.to_owned())
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<ColumnConfig>)>> {

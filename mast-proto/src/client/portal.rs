@@ -126,13 +126,7 @@ impl MastClient {
                 .send(
                     &what,
                     deadline,
-                    || {
-                        self.http()
-                            .post(&url)
-                            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                            .header(reqwest::header::ACCEPT, "text/plain")
-                            .body(body.clone())
-                    },
+                    || self.portal_post(&url, &body),
                     decode.clone(),
                 )
                 .await?;

@@ -92,6 +92,33 @@ fn measure<T>(
     Ok((best, peak, last.ok_or("no run")?))
 }
 
+/// One side of a comparison: best time and peak RSS (MB).
+struct Side {
+    time: Duration,
+    rss_mb: f64,
+}
+
+/// Warms the emulator's caches with one concurrent run, then measures `run(1)` (one request
+/// at a time, astroquery's way) and `run(concurrency)`, checking that both give the same table.
+fn sequential_vs_concurrent<F>(
+    rt: &tokio::runtime::Runtime,
+    reps: usize,
+    concurrency: usize,
+    run: impl Fn(usize) -> F,
+) -> Result<(Side, Side, Table), String>
+where
+    F: AsyncFnMut() -> Result<Table, String>,
+{
+    let mut warm = run(concurrency);
+    rt.block_on(warm())?;
+    let (seq, seq_rss, seq_table) = measure(rt, reps, run(1))?;
+    let (conc, conc_rss, conc_table) = measure(rt, reps, run(concurrency))?;
+    if seq_table != conc_table {
+        return Err("the concurrent and sequential results differ".into());
+    }
+    Ok((Side { time: seq, rss_mb: seq_rss }, Side { time: conc, rss_mb: conc_rss }, conc_table))
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())
 }
@@ -125,20 +152,18 @@ pub fn paging(mut args: Args) -> CmdResult {
             client(&url, concurrency)?.portal_table(request.clone()).await.map_err(|e| e.to_string())
         }
     };
-    // Warm the emulator's page cache so both sides see the same server.
-    let warm = fetch(concurrency);
-    rt.block_on(warm())?;
-    let (seq, seq_rss, seq_table) = measure(&rt, reps, fetch(1))?;
-    let (conc, conc_rss, conc_table) = measure(&rt, reps, fetch(concurrency))?;
-    if seq_table != conc_table || conc_table.num_rows() as u64 != rows {
-        return Err("the concurrent and sequential results differ".into());
+    let (seq, conc, table) = sequential_vs_concurrent(&rt, reps, concurrency, fetch)?;
+    if table.num_rows() as u64 != rows {
+        return Err(format!("expected {rows} rows, got {}", table.num_rows()));
     }
     let pages = rows.div_ceil(pagesize);
-    let ratio = seq.as_secs_f64() / conc.as_secs_f64();
+    let ratio = seq.time.as_secs_f64() / conc.time.as_secs_f64();
     println!(
-        "paging {rows} rows, {pages} pages of {pagesize}, {latency_ms} ms/page: concurrent ({concurrency}) {:.2} s, sequential walk {:.2} s: {ratio:.2}x; peak RSS concurrent {conc_rss:.0} MB, sequential {seq_rss:.0} MB",
-        conc.as_secs_f64(),
-        seq.as_secs_f64()
+        "paging {rows} rows, {pages} pages of {pagesize}, {latency_ms} ms/page: concurrent ({concurrency}) {:.2} s, sequential walk {:.2} s: {ratio:.2}x; peak RSS concurrent {:.0} MB, sequential {:.0} MB",
+        conc.time.as_secs_f64(),
+        seq.time.as_secs_f64(),
+        conc.rss_mb,
+        seq.rss_mb
     );
     let ceiling = pages as f64 / (1 + (pages - 1).div_ceil(concurrency as u64)) as f64;
     println!(
@@ -177,21 +202,17 @@ pub fn products(mut args: Args) -> CmdResult {
             obs.get_product_list(&ids).await.map_err(|e| e.to_string())
         }
     };
-    let warm = list(concurrency);
-    rt.block_on(warm())?;
-    let (seq, seq_rss, seq_table) = measure(&rt, reps, list(1))?;
-    let (conc, conc_rss, conc_table) = measure(&rt, reps, list(concurrency))?;
-    if seq_table != conc_table {
-        return Err("the concurrent and sequential product lists differ".into());
-    }
+    let (seq, conc, table) = sequential_vs_concurrent(&rt, reps, concurrency, list)?;
     let batches = ids.len().div_ceil(batch);
-    let ratio = seq.as_secs_f64() / conc.as_secs_f64();
+    let ratio = seq.time.as_secs_f64() / conc.time.as_secs_f64();
     println!(
-        "products {} obsids, {batches} batches of {batch}, {latency_ms} ms/batch: concurrent ({concurrency}) {:.2} s, sequential batches {:.2} s: {ratio:.2}x; {} products; peak RSS concurrent {conc_rss:.0} MB, sequential {seq_rss:.0} MB",
+        "products {} obsids, {batches} batches of {batch}, {latency_ms} ms/batch: concurrent ({concurrency}) {:.2} s, sequential batches {:.2} s: {ratio:.2}x; {} products; peak RSS concurrent {:.0} MB, sequential {:.0} MB",
         ids.len(),
-        conc.as_secs_f64(),
-        seq.as_secs_f64(),
-        conc_table.num_rows()
+        conc.time.as_secs_f64(),
+        seq.time.as_secs_f64(),
+        table.num_rows(),
+        conc.rss_mb,
+        seq.rss_mb
     );
     let ceiling = batches as f64 / batches.div_ceil(concurrency) as f64;
     println!(
