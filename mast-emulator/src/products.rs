@@ -138,6 +138,17 @@ pub fn recorded_obsids() -> Vec<i64> {
     ids
 }
 
+/// The `size` of the recorded product whose `dataURI` is `uri`, if there is one.
+///
+/// ```
+/// use mast_emulator::products::recorded_size;
+/// assert_eq!(recorded_size("mast:HST/product/u9o40504m_c3m.fits"), Some(207360));
+/// assert_eq!(recorded_size("mast:HST/product/other.fits"), None);
+/// ```
+pub fn recorded_size(uri: &str) -> Option<u64> {
+    RECORDED.iter().find(|p| p.data_uri == uri).and_then(|p| p.size).and_then(|s| u64::try_from(s).ok())
+}
+
 /// The obsids of a `params.obsid` value, in order, without repeats (module docs).
 ///
 /// ```

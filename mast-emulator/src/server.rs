@@ -24,6 +24,7 @@ use tokio::task::JoinSet;
 use tokio::time::Sleep;
 
 use crate::faults::{Fault, FaultBook, FaultRule};
+use crate::files::{self, FileContent, FileOptions, FileRequest, SizeBook};
 use crate::portal::{self, ConeCache, FilteredCache, Outcome, PageCache, ProductCache};
 use crate::stats::{InFlight, Recorder, lock};
 use crate::{DataMode, fixtures, resolver};
@@ -55,6 +56,8 @@ pub(crate) struct State {
     pub(crate) filtered: FilteredCache,
     pub(crate) products: ProductCache,
     pub(crate) pages: PageCache,
+    pub(crate) file_options: Mutex<FileOptions>,
+    pub(crate) sizes: SizeBook,
 }
 
 /// Accepts connections until the task is aborted; aborting it drops the `JoinSet`, which
@@ -91,7 +94,7 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) {
 
 /// Per-connection switches set by the handlers.
 #[derive(Default)]
-struct ConnCtl {
+pub(crate) struct ConnCtl {
     /// Close with a TCP reset (zero linger) instead of an orderly close.
     reset: AtomicBool,
 }
@@ -140,16 +143,30 @@ impl AsyncWrite for ConnIo {
 
 // ---- response bodies ----------------------------------------------------------------------
 
-/// A response body: chunks sent with an optional pause before each, then either the end or
-/// an abort of the connection. It also holds the request's in-flight mark until it is done.
+/// A response body: chunks (in memory, then generated file content) sent with an optional
+/// pause before each, then either the end or an abort of the connection. It also holds the
+/// request's in-flight mark until it is done.
 pub(crate) struct EmuBody {
     chunks: VecDeque<Bytes>,
+    generated: Option<Generated>,
     pause: Duration,
     sleep: Option<Pin<Box<Sleep>>>,
     paused: bool,
     end: End,
     remaining: u64,
+    /// Whether the size hint is exact (hyper then sends `Content-Length`, else chunked).
+    exact: bool,
     in_flight: Option<InFlight>,
+}
+
+/// File content produced chunk by chunk, counted in the stats as it is sent.
+struct Generated {
+    file: FileContent,
+    pos: u64,
+    end: u64,
+    chunk: u64,
+    recorder: Arc<Recorder>,
+    key: &'static str,
 }
 
 enum End {
@@ -158,29 +175,93 @@ enum End {
 }
 
 impl EmuBody {
-    fn full(bytes: impl Into<Bytes>) -> Self {
+    pub(crate) fn full(bytes: impl Into<Bytes>) -> Self {
         EmuBody::chunked(vec![bytes.into()], Duration::ZERO)
     }
 
-    fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         EmuBody::chunked(Vec::new(), Duration::ZERO)
     }
 
     fn chunked(chunks: Vec<Bytes>, pause: Duration) -> Self {
         let chunks: VecDeque<Bytes> = chunks.into_iter().filter(|c| !c.is_empty()).collect();
         let remaining = chunks.iter().map(|c| c.len() as u64).sum();
-        EmuBody { chunks, pause, sleep: None, paused: false, end: End::Complete, remaining, in_flight: None }
+        EmuBody {
+            chunks,
+            generated: None,
+            pause,
+            sleep: None,
+            paused: false,
+            end: End::Complete,
+            remaining,
+            exact: true,
+            in_flight: None,
+        }
     }
 
-    fn aborting(sent: Bytes, ctl: Arc<ConnCtl>, reset: bool) -> Self {
-        let mut body = EmuBody::full(sent);
-        body.end = End::Abort { ctl, reset, waited: false };
+    /// The bytes `range` of `file`, produced `chunk` bytes at a time and counted under `key`
+    /// in the stats' `bytes_sent`.
+    pub(crate) fn generated(
+        file: FileContent,
+        range: std::ops::Range<u64>,
+        chunk: u64,
+        recorder: &Arc<Recorder>,
+        key: &'static str,
+    ) -> Self {
+        let mut body = EmuBody::empty();
+        body.remaining = range.end.saturating_sub(range.start);
+        body.generated = Some(Generated {
+            file,
+            pos: range.start,
+            end: range.end.max(range.start),
+            chunk: chunk.max(1),
+            recorder: Arc::clone(recorder),
+            key,
+        });
         body
     }
 
-    fn holding(mut self, in_flight: InFlight) -> Self {
+    fn aborting(sent: Bytes, ctl: Arc<ConnCtl>, reset: bool) -> Self {
+        EmuBody::full(sent).aborting_after(ctl, reset)
+    }
+
+    /// Ends by cutting the connection (a reset when `reset`) instead of completing.
+    pub(crate) fn aborting_after(mut self, ctl: Arc<ConnCtl>, reset: bool) -> Self {
+        self.end = End::Abort { ctl, reset, waited: false };
+        self
+    }
+
+    /// Pauses this long before each chunk.
+    pub(crate) fn pausing(mut self, pause: Duration) -> Self {
+        self.pause = pause;
+        self
+    }
+
+    /// Whether the length is announced (`Content-Length`) or left open (chunked encoding).
+    pub(crate) fn exact(mut self, exact: bool) -> Self {
+        self.exact = exact;
+        self
+    }
+
+    pub(crate) fn holding(mut self, in_flight: InFlight) -> Self {
         self.in_flight = Some(in_flight);
         self
+    }
+
+    fn has_more(&self) -> bool {
+        !self.chunks.is_empty() || self.generated.as_ref().is_some_and(|g| g.pos < g.end)
+    }
+
+    fn next_chunk(&mut self) -> Option<Bytes> {
+        if let Some(chunk) = self.chunks.pop_front() {
+            return Some(chunk);
+        }
+        let g = self.generated.as_mut().filter(|g| g.pos < g.end)?;
+        let end = (g.pos + g.chunk).min(g.end);
+        let chunk = g.file.bytes(g.pos..end);
+        g.pos = end;
+        g.recorder.bytes_sent(g.key, chunk.len() as u64);
+        Some(chunk)
     }
 }
 
@@ -196,14 +277,14 @@ impl Body for EmuBody {
                 this.sleep = None;
                 this.paused = true;
             }
-            if !this.chunks.is_empty() {
+            if this.has_more() {
                 if !this.pause.is_zero() && !this.paused {
                     this.sleep = Some(Box::pin(tokio::time::sleep(this.pause)));
                     continue;
                 }
                 this.paused = false;
-                let chunk = this.chunks.pop_front().expect("not empty");
-                this.remaining -= chunk.len() as u64;
+                let chunk = this.next_chunk().expect("has more");
+                this.remaining = this.remaining.saturating_sub(chunk.len() as u64);
                 return Poll::Ready(Some(Ok(Frame::data(chunk))));
             }
             match &mut this.end {
@@ -227,12 +308,13 @@ impl Body for EmuBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.chunks.is_empty() && matches!(self.end, End::Complete)
+        !self.has_more() && matches!(self.end, End::Complete)
     }
 
     fn size_hint(&self) -> SizeHint {
         match self.end {
-            End::Complete => SizeHint::with_exact(self.remaining),
+            End::Complete if self.exact => SizeHint::with_exact(self.remaining),
+            End::Complete => SizeHint::default(),
             // The Content-Length header (the full length) decides.
             End::Abort { .. } => SizeHint::default(),
         }
@@ -283,6 +365,7 @@ enum Endpoint {
     Resolver { query: String },
     CatalogSearch { catalog: String, page: Option<(u64, u64)> },
     CatalogMetadata { catalog: String },
+    File(FileRequest),
     WrongMethod { key: String, allow: &'static str },
     NotFound,
 }
@@ -349,6 +432,7 @@ impl Endpoint {
             Endpoint::Resolver { .. } => "resolver".into(),
             Endpoint::CatalogSearch { catalog, .. } => format!("services:{catalog}"),
             Endpoint::CatalogMetadata { catalog } => format!("services:{catalog}:metadata"),
+            Endpoint::File(f) => f.key(),
             Endpoint::WrongMethod { key, .. } => key.clone(),
             Endpoint::NotFound => "not_found".into(),
         }
@@ -357,7 +441,13 @@ impl Endpoint {
     /// Every key the request is counted under.
     fn keys(&self) -> Vec<String> {
         let key = self.key();
-        if key.starts_with("invoke:") { vec!["invoke".into(), key] } else { vec![key] }
+        if key.starts_with("invoke:") {
+            return vec!["invoke".into(), key];
+        }
+        match self {
+            Endpoint::File(f) if f.base_key() != key => vec![f.base_key().into(), key],
+            _ => vec![key],
+        }
     }
 }
 
@@ -387,6 +477,9 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
     let in_flight = state.stats.enter();
     let method = req.method().clone();
     let query = req.uri().query().unwrap_or_default().to_owned();
+    let header =
+        |name: hyper::header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (range, if_range) = (header(hyper::header::RANGE), header(hyper::header::IF_RANGE));
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(body) => body.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
@@ -395,7 +488,11 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
         }
         Err(e) => return Err(e),
     };
-    let endpoint = Endpoint::classify(&method, &path, &query, &body);
+    let endpoint = match files::classify(&method, &path, &query, range, if_range) {
+        Some(Ok(file)) => Endpoint::File(file),
+        Some(Err((key, allow))) => Endpoint::WrongMethod { key: key.into(), allow },
+        None => Endpoint::classify(&method, &path, &query, &body),
+    };
     let key = endpoint.key();
     state.stats.record(&endpoint.keys());
     let fault = lock(&state.faults).pick(&key);
@@ -403,7 +500,7 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
         state.stats.fault_injected();
         tracing::debug!(endpoint = key, fault = ?f, "injecting fault");
     }
-    if matches!(endpoint, Endpoint::Invoke { .. }) {
+    if matches!(endpoint, Endpoint::Invoke { .. } | Endpoint::File(_)) {
         let latency = state.latency_us.load(Ordering::SeqCst);
         if latency > 0 {
             tokio::time::sleep(Duration::from_micros(latency)).await;
@@ -425,6 +522,9 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
             return Ok(Reply::new(StatusCode::OK, HTML, Bytes::new()).response(body));
         }
         _ => {}
+    }
+    if let Endpoint::File(file) = endpoint {
+        return Ok(files::respond(&state, file, fault, in_flight, &ctl).await);
     }
     let reply = match answer(&state, endpoint).await {
         Some(reply) => reply,
@@ -506,6 +606,8 @@ async fn answer(state: &Arc<State>, endpoint: Endpoint) -> Option<Reply> {
             }
             Reply::json(fixtures::PANSTARRS_COLUMNS.bytes)
         }
+        // Answered by `files::respond` before this point.
+        Endpoint::File(_) => Reply::new(StatusCode::INTERNAL_SERVER_ERROR, TEXT, "500 file request misrouted\n"),
         Endpoint::WrongMethod { allow, .. } => {
             Reply::new(StatusCode::METHOD_NOT_ALLOWED, TEXT, format!("405 Method Not Allowed (allowed: {allow})\n"))
         }
@@ -595,6 +697,30 @@ async fn control(state: &Arc<State>, req: Request<Incoming>) -> Response<EmuBody
             }
             Err(e) => control_error(StatusCode::BAD_REQUEST, &format!("expected a JSON list of fault rules: {e}")),
         },
+        (Method::GET, "/__emulator/files") => json_response(&*lock(&state.file_options)),
+        (Method::PUT, "/__emulator/files") => {
+            let current = serde_json::to_value(*lock(&state.file_options)).unwrap_or_default();
+            let merged = match (current, serde_json::from_slice::<Value>(&body)) {
+                (Value::Object(mut cur), Ok(Value::Object(update))) => {
+                    cur.extend(update);
+                    serde_json::from_value::<FileOptions>(Value::Object(cur)).map_err(|e| e.to_string())
+                }
+                (_, Ok(_)) => Err("not a JSON object".to_owned()),
+                (_, Err(e)) => Err(e.to_string()),
+            };
+            match merged {
+                Ok(options) => {
+                    *lock(&state.file_options) = options;
+                    no_content()
+                }
+                Err(e) => control_error(
+                    StatusCode::BAD_REQUEST,
+                    &format!(
+                        "expected {{\"version\": n, \"content_length\": bool, \"ranges\": bool, \"validators\": bool}} (all optional): {e}"
+                    ),
+                ),
+            }
+        }
         (Method::GET, "/__emulator/config") => json_response(&ConfigView {
             latency_ms: state.latency_us.load(Ordering::SeqCst) / 1000,
             executing_polls: state.executing_polls.load(Ordering::SeqCst),
@@ -617,12 +743,17 @@ async fn control(state: &Arc<State>, req: Request<Incoming>) -> Response<EmuBody
                 &format!("expected {{\"latency_ms\": n, \"executing_polls\": n}} (both optional): {e}"),
             ),
         },
-        (_, "/__emulator/stats" | "/__emulator/stats/reset" | "/__emulator/faults" | "/__emulator/config") => {
-            control_error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
-        }
+        (
+            _,
+            "/__emulator/stats"
+            | "/__emulator/stats/reset"
+            | "/__emulator/faults"
+            | "/__emulator/config"
+            | "/__emulator/files",
+        ) => control_error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
         _ => control_error(
             StatusCode::NOT_FOUND,
-            "unknown control endpoint: GET /__emulator/stats, POST /__emulator/stats/reset, GET|PUT /__emulator/faults, GET|PUT /__emulator/config",
+            "unknown control endpoint: GET /__emulator/stats, POST /__emulator/stats/reset, GET|PUT /__emulator/faults, GET|PUT /__emulator/config, GET|PUT /__emulator/files",
         ),
     }
 }

@@ -18,12 +18,17 @@ use serde::{Deserialize, Serialize};
 /// | `resolver` | `/Santa-war/query` |
 /// | `services:<catalog>` | `/api/v0.1/<catalog>/<release>/<table>.json` (e.g. `services:panstarrs`) |
 /// | `services:<catalog>:metadata` | `/api/v0.1/<catalog>/<release>/<table>/metadata.json` |
+/// | `download` | every `/api/v0.1/Download/file` request |
+/// | `download:range` / `download:head` | the same, for a `GET` with a `Range` header / a `HEAD` |
+/// | `files` (`files:range`, `files:head`) | `/files/<name>` (the same split) |
 /// | `not_found` | any other path (answered 404) |
 ///
 /// `total` counts every request once; control requests (`/__emulator/...`) are not counted.
 /// `max_concurrency` is the largest number of requests in flight at once, each counted from
 /// the moment its head was read until its response body was written or its connection
 /// dropped. `faults_injected` counts the requests a [`crate::FaultRule`] fired on.
+/// `bytes_sent` counts the body bytes of the file endpoints handed to the connection, per
+/// base key (`download`, `files`): a body cut by a fault counts what was sent before the cut.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Stats {
     /// Requests per endpoint key.
@@ -34,12 +39,20 @@ pub struct Stats {
     pub max_concurrency: u64,
     /// Requests answered with an injected fault.
     pub faults_injected: u64,
+    /// File body bytes sent, per base endpoint key (`download`, `files`).
+    #[serde(default)]
+    pub bytes_sent: BTreeMap<String, u64>,
 }
 
 impl Stats {
     /// The count for endpoint key `key` (0 if none was seen).
     pub fn count(&self, key: &str) -> u64 {
         self.requests.get(key).copied().unwrap_or(0)
+    }
+
+    /// The file body bytes sent under base key `key` (`download`, `files`).
+    pub fn bytes(&self, key: &str) -> u64 {
+        self.bytes_sent.get(key).copied().unwrap_or(0)
     }
 }
 
@@ -65,6 +78,16 @@ impl Recorder {
         s.total += 1;
         for k in keys {
             *s.requests.entry(k.clone()).or_default() += 1;
+        }
+    }
+
+    pub(crate) fn bytes_sent(&self, key: &str, n: u64) {
+        let mut s = lock(&self.counts);
+        match s.bytes_sent.get_mut(key) {
+            Some(total) => *total += n,
+            None => {
+                s.bytes_sent.insert(key.to_owned(), n);
+            }
         }
     }
 

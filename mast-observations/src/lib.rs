@@ -23,8 +23,10 @@
 //! # Ok(()) }
 //! ```
 
+mod download;
 mod observations;
 mod products;
 
+pub use download::{DownloadOptions, Downloaded};
 pub use observations::{Observations, QueryOptions};
 pub use products::ObsIds;

@@ -4,6 +4,7 @@ mod columnsconfig;
 mod control;
 mod criteria;
 mod faults;
+mod files;
 mod paging;
 mod polling;
 mod products;

@@ -119,6 +119,44 @@ impl MastClient {
     }
 }
 
+/// The retry policy of [`MastClient`], for crates that send their own requests (downloads
+/// stream their bodies, so they cannot use the buffered executor above) and must back off
+/// exactly as the client does.
+impl MastClient {
+    /// The delay before retry number `attempt` (0 for the first retry): full-jitter
+    /// exponential back-off from [`crate::MastConfig::backoff_base`] up to
+    /// [`crate::MastConfig::backoff_max`], never shorter than the server's `Retry-After`
+    /// (itself capped at 4× the maximum).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mast_proto::{MastClient, MastConfig};
+    /// let client = MastClient::new(MastConfig::new().with_backoff(Duration::from_millis(10), Duration::from_millis(40)))?;
+    /// assert!(client.retry_delay(5, None) <= Duration::from_millis(40));
+    /// assert!(client.retry_delay(0, Some(Duration::from_millis(100))) >= Duration::from_millis(100));
+    /// # Ok::<(), mast_proto::Error>(())
+    /// ```
+    pub fn retry_delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        backoff(attempt, self.config().backoff_base(), self.config().backoff_max(), retry_after)
+    }
+
+    /// Whether an HTTP status is worth another attempt (5xx, 429, 408), as for the client's
+    /// own requests.
+    ///
+    /// ```
+    /// use mast_proto::MastClient;
+    /// assert!(MastClient::is_transient_status(503) && !MastClient::is_transient_status(404));
+    /// ```
+    pub fn is_transient_status(status: u16) -> bool {
+        StatusCode::from_u16(status).is_ok_and(is_transient)
+    }
+
+    /// The `Retry-After` of a response (seconds or an HTTP date), if it has a valid one.
+    pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+        retry_after(headers)
+    }
+}
+
 pub(crate) fn timeout(what: &str, budget: Duration) -> Error {
     Error::Timeout { what: what.to_owned(), seconds: budget.as_secs_f64() }
 }

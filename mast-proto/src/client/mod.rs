@@ -98,14 +98,8 @@ impl MastClient {
         let url = self.config().column_config_url();
         let body = crate::request::column_config_body(config_id);
         let what = format!("the columns config of {config_id}");
-        let cfg = self
-            .send(
-                &what,
-                deadline,
-                || self.portal_post(&url, &body),
-                |bytes| ColumnConfig::parse(&bytes),
-            )
-            .await?;
+        let cfg =
+            self.send(&what, deadline, || self.portal_post(&url, &body), |bytes| ColumnConfig::parse(&bytes)).await?;
         let cfg = Arc::new(cfg);
         self.lock_cache().insert(config_id.to_owned(), (Instant::now(), cfg.clone()));
         Ok(cfg)

@@ -122,14 +122,7 @@ impl MastClient {
         let body = request.form_body();
         let mut delay = FIRST_POLL_DELAY;
         loop {
-            let page = self
-                .send(
-                    &what,
-                    deadline,
-                    || self.portal_post(&url, &body),
-                    decode.clone(),
-                )
-                .await?;
+            let page = self.send(&what, deadline, || self.portal_post(&url, &body), decode.clone()).await?;
             match page {
                 Page::Done(value, paging) => return Ok((value, paging)),
                 Page::Executing => {

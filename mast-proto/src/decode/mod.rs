@@ -2,9 +2,13 @@
 //! services-API envelope (§4.2), the `extjs` format (§2.7); columns configs are in
 //! [`crate::ColumnConfig`].
 //!
-//! Every decoder reads the body once and writes cells straight into typed columns.
+//! Every decoder reads the body once and writes cells straight into typed columns. The hot
+//! path is hand-written (`scan`, `envelope`, the fast row decoder in `rows`); whatever it
+//! does not accept goes through serde_json, which gives the same result or words the error.
 
+mod envelope;
 mod rows;
+mod scan;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -13,6 +17,7 @@ use serde_json::{Map, Value};
 use crate::table::{Column, ColumnMeta, DataType};
 use crate::{ColumnConfig, Error, Result, Table, Warning, WarningCategory};
 use rows::RowSink;
+use scan::{Bail, Fast, Scanner};
 
 /// The `status` of a Portal response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,14 +92,31 @@ pub struct PortalResponse<'a> {
     msg: Option<String>,
     paging: Option<Paging>,
     fields: Option<Vec<Field>>,
-    data: Option<&'a RawValue>,
+    /// The `data` value's JSON text.
+    data: Option<&'a str>,
+    /// The rows of a `COMPLETE` response, decoded with `fields` in the same pass as the
+    /// envelope (no columns config applied yet).
+    decoded: Option<Table>,
 }
 
 /// Parses the envelope of a Portal response (status, msg, paging, fields); rows are decoded
 /// by [`PortalResponse::into_table`].
+///
+/// The body is read in one pass: for a `COMPLETE` response the rows are decoded here already,
+/// so that `into_table` only applies the columns config.
 pub fn parse_portal(bytes: &[u8]) -> Result<PortalResponse<'_>> {
     const FORMAT: &str = "portal JSON";
     let text = std::str::from_utf8(bytes).map_err(|e| Error::decode(FORMAT, format!("the body is not UTF-8 ({e})")))?;
+    match envelope::scan_portal(text) {
+        Ok(response) => Ok(response),
+        Err(Bail) => parse_portal_serde(text),
+    }
+}
+
+/// [`parse_portal`] by serde: for what the one-pass reader leaves (unusual or malformed
+/// bodies), and the wording of every error.
+fn parse_portal_serde(text: &str) -> Result<PortalResponse<'_>> {
+    const FORMAT: &str = "portal JSON";
     match serde_json::from_str::<RawEnvelope<'_>>(text) {
         Ok(env) => {
             let empty = env.status.is_none()
@@ -102,24 +124,41 @@ pub fn parse_portal(bytes: &[u8]) -> Result<PortalResponse<'_>> {
                 && env.paging.is_none()
                 && env.fields.is_none()
                 && env.data.is_none();
-            let status = match env.status.as_deref() {
-                Some("EXECUTING") => Status::Executing,
-                Some("COMPLETE") => Status::Complete,
-                Some("ERROR") => Status::Error,
-                Some(other) => Status::Other(other.to_owned()),
-                None if empty && is_empty_object(text) => Status::Error,
-                None => Status::Missing,
-            };
-            Ok(PortalResponse { status, msg: env.msg, paging: env.paging, fields: env.fields, data: env.data })
+            let status = status_of(env.status.as_deref(), empty && is_empty_object(text));
+            Ok(PortalResponse {
+                status,
+                msg: env.msg,
+                paging: env.paging,
+                fields: env.fields,
+                data: env.data.map(RawValue::get),
+                decoded: None,
+            })
         }
         Err(e) => match serde_json::from_str::<Value>(text) {
             // astroquery treats any falsy JSON value ([], null, "", 0, false) as an error status.
-            Ok(v) if is_falsy(&v) => {
-                Ok(PortalResponse { status: Status::Error, msg: None, paging: None, fields: None, data: None })
-            }
+            Ok(v) if is_falsy(&v) => Ok(PortalResponse {
+                status: Status::Error,
+                msg: None,
+                paging: None,
+                fields: None,
+                data: None,
+                decoded: None,
+            }),
             Ok(_) => Err(Error::decode(FORMAT, format!("expected a JSON object with status, fields and data ({e})"))),
             Err(e) => Err(Error::decode(FORMAT, describe_json_error(&e, text))),
         },
+    }
+}
+
+/// The [`Status`] of a `status` value; a body that is `{}` counts as an error.
+fn status_of(status: Option<&str>, empty_object: bool) -> Status {
+    match status {
+        Some("EXECUTING") => Status::Executing,
+        Some("COMPLETE") => Status::Complete,
+        Some("ERROR") => Status::Error,
+        Some(other) => Status::Other(other.to_owned()),
+        None if empty_object => Status::Error,
+        None => Status::Missing,
     }
 }
 
@@ -198,7 +237,15 @@ impl<'a> PortalResponse<'a> {
         let (Some(fields), Some(data)) = (self.fields.as_ref(), self.data) else {
             return Err(Error::decode(FORMAT, "missing required key(s) \"data\" and/or \"fields\""));
         };
-        decode_rows(FORMAT, fields, data.get(), config, TableKind::Portal)
+        match self.decoded {
+            Some(mut table) => {
+                if let Some(cfg) = config {
+                    table.apply_column_config(cfg);
+                }
+                Ok(table)
+            }
+            None => decode_rows(FORMAT, fields, data, config, TableKind::Portal),
+        }
     }
 }
 
@@ -215,6 +262,7 @@ enum TableKind {
     Services,
 }
 
+/// Decodes a JSON array of rows (the whole of `rows`) into a table of `fields`.
 fn decode_rows(
     format: &'static str,
     fields: &[Field],
@@ -222,6 +270,36 @@ fn decode_rows(
     config: Option<&ColumnConfig>,
     kind: TableKind,
 ) -> Result<Table> {
+    let mut sc = Scanner::new(rows);
+    let fast = rows_fast(fields, &mut sc, kind).and_then(|t| {
+        sc.skip_ws();
+        if sc.at_end() { Ok(t) } else { Err(Bail) }
+    });
+    let mut table = match fast {
+        Ok(table) => table,
+        Err(Bail) => {
+            let mut sink = new_sink(fields, kind, rows.len());
+            sink.decode(rows).map_err(|e| Error::decode(format, describe_json_error(&e, rows)))?;
+            finish_table(sink, kind)
+        }
+    };
+    if let Some(cfg) = config {
+        table.apply_column_config(cfg);
+    }
+    Ok(table)
+}
+
+/// Decodes the array of rows at the scanner's position with the fast decoder.
+fn rows_fast(fields: &[Field], sc: &mut Scanner<'_>, kind: TableKind) -> Fast<Table> {
+    let mut sink = new_sink(fields, kind, sc.text().len() - sc.pos);
+    let keys: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    sink.decode_fast(sc, &keys)?;
+    Ok(finish_table(sink, kind))
+}
+
+/// Empty columns for `fields` and the sink that fills them; `json_len` (the length of the
+/// rows' JSON) sizes them.
+fn new_sink(fields: &[Field], kind: TableKind, json_len: usize) -> RowSink<'_> {
     // `_selected_` is a portal UI column; a repeated name keeps its first entry only.
     let mut kept: Vec<&Field> = Vec::with_capacity(fields.len());
     for f in fields {
@@ -229,7 +307,7 @@ fn decode_rows(
             kept.push(f);
         }
     }
-    let estimated_rows = rows.len() / (kept.len().max(1) * 12 + 2);
+    let estimated_rows = json_len / (kept.len().max(1) * 12 + 2);
     let columns: Vec<Column> = kept
         .iter()
         .map(|f| {
@@ -242,17 +320,10 @@ fn decode_rows(
         })
         .collect();
     let names: Vec<&str> = kept.iter().map(|f| f.name.as_str()).collect();
-    let mut sink = RowSink::new(columns, names);
-    let text_error = |e: serde_json::Error| Error::decode(format, describe_json_error(&e, rows));
-    sink.decode(rows).map_err(text_error)?;
-    let mut table = finish_table(sink, kind)?;
-    if let Some(cfg) = config {
-        table.apply_column_config(cfg);
-    }
-    Ok(table)
+    RowSink::new(columns, names)
 }
 
-fn finish_table(sink: RowSink<'_>, kind: TableKind) -> Result<Table> {
+fn finish_table(sink: RowSink<'_>, kind: TableKind) -> Table {
     let rows = sink.rows;
     let mut columns = sink.columns;
     if kind == TableKind::Services && rows > 0 {
@@ -285,7 +356,7 @@ fn finish_table(sink: RowSink<'_>, kind: TableKind) -> Result<Table> {
     if rows == 0 {
         table.push_warning(Warning::no_results());
     }
-    Ok(table)
+    table
 }
 
 /// Decodes a services-API response (`{"info": [...], "<data_key>": [...]}`, spec §4.2):
@@ -428,3 +499,6 @@ pub fn extjs_tables(bytes: &[u8], service: &str) -> Result<Vec<ExtjsTable>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -488,6 +488,17 @@ impl Column {
     #[inline]
     pub(crate) fn push_str(&mut self, s: &str) {
         match &mut self.values {
+            Values::String(v) if !s.is_empty() => {
+                v.push(s);
+                self.valid.push(true);
+            }
+            _ => self.push_str_converted(s),
+        }
+    }
+
+    /// [`Column::push_str`] of an empty string, or into a column that is not text.
+    fn push_str_converted(&mut self, s: &str) {
+        match &mut self.values {
             Values::String(v) => {
                 if s.is_empty() {
                     return self.push_masked();
@@ -593,6 +604,15 @@ impl Column {
                 v.bytes.reserve(v.bytes.len() / rows * additional);
                 v.offsets.reserve(additional);
             }
+        }
+    }
+
+    /// Reserves text bytes for `additional` more cells as long as the ones so far on average
+    /// (no-op for other types).
+    pub(crate) fn reserve_text(&mut self, additional: usize) {
+        if let Values::String(v) = &mut self.values {
+            let rows = v.offsets.len().saturating_sub(1).max(1);
+            v.bytes.reserve(v.bytes.len().saturating_mul(additional).div_ceil(rows));
         }
     }
 

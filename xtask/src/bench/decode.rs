@@ -19,37 +19,8 @@ use crate::CmdResult;
 use crate::args::Args;
 use crate::rng::Rng;
 
-/// The `fields` of `caom.json`, in order, with their MAST types.
-const FIELDS: [(&str, &str); 28] = [
-    ("dataproduct_type", "string"),
-    ("obs_collection", "string"),
-    ("instrument_name", "string"),
-    ("project", "string"),
-    ("filters", "string"),
-    ("wavelength_region", "string"),
-    ("target_name", "string"),
-    ("target_classification", "string"),
-    ("obs_id", "string"),
-    ("s_ra", "float"),
-    ("s_dec", "float"),
-    ("proposal_id", "string"),
-    ("proposal_pi", "string"),
-    ("calib_level", "int"),
-    ("t_min", "float"),
-    ("t_max", "float"),
-    ("t_exptime", "float"),
-    ("em_min", "float"),
-    ("em_max", "float"),
-    ("obs_title", "string"),
-    ("t_obs_release", "float"),
-    ("s_region", "string"),
-    ("jpegURL", "string"),
-    ("dataURL", "string"),
-    ("obsid", "string"),
-    ("objID", "string"),
-    ("distance", "float"),
-    ("_selected_", "boolean"),
-];
+/// The `fields` of `caom.json`, in order, with their MAST types (shared with the emulator's sky).
+const FIELDS: [(&str, &str); 28] = mast_emulator::sky::CAOM_FIELDS;
 
 /// Probability that a cell of each column (in [`FIELDS`] order) is null; `_selected_` is
 /// always null. About 11% of all cells in all.

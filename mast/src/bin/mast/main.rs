@@ -1,5 +1,6 @@
 //! `mast`: query MAST from the command line.
 
+mod download;
 mod observations;
 mod output;
 
@@ -111,6 +112,9 @@ enum Command {
     /// MAST's observation archive (astroquery's Observations)
     #[command(subcommand)]
     Observations(observations::ObservationsCommand),
+    /// Download data products over HTTPS: verified, resumable, into astroquery's layout
+    #[command(subcommand)]
+    Download(download::DownloadCommand),
     /// astroquery's Mast.mast_query: for *Filtered* services every -p becomes a filter
     MastQuery {
         /// Service name, e.g. Mast.Caom.Filtered
@@ -256,6 +260,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let table = observations::run(mast.client().clone(), command).await?;
             report_warnings(table.warnings());
             out.print(&table)?;
+        }
+        Command::Download(command) => {
+            let (table, warnings) = download::run(mast.client().clone(), command).await?;
+            report_warnings(&warnings);
+            match table {
+                Some(table) => out.print(&table)?,
+                // astroquery returns None: two empty lines in canonical CSV.
+                None if global.format == Format::Csv => println!("\n"),
+                None => {}
+            }
         }
         Command::MastQuery { service, params, service_columns } => {
             let params = params.iter().map(|p| key_value(p, "--param")).collect::<anyhow::Result<Vec<_>>>()?;

@@ -227,7 +227,7 @@ async fn run_command(
         }
         ObservationsCommand::Metadata { query_type } => obs.get_metadata(&query_type).await?,
         ObservationsCommand::Products { source, unique } => {
-            let (obs, ids, table) = resolve_source(obs, source, warnings).await?;
+            let (obs, ids, table) = product_source(obs, source, warnings).await?;
             match (&table, unique) {
                 (Some(t), false) => obs.get_product_list(t).await?,
                 (Some(t), true) => obs.get_unique_product_list(t).await?,
@@ -237,7 +237,7 @@ async fn run_command(
         }
         ObservationsCommand::Filter { source, filter } => {
             let filter = filter.to_filter()?;
-            let (obs, ids, table) = resolve_source(obs, source, warnings).await?;
+            let (obs, ids, table) = product_source(obs, source, warnings).await?;
             let products = match &table {
                 Some(t) => obs.get_product_list(t).await?,
                 None => obs.get_product_list(&ids).await?,
@@ -252,7 +252,7 @@ async fn run_command(
 }
 
 /// The observation ids or table a products subcommand works on.
-async fn resolve_source(
+pub async fn product_source(
     obs: Observations,
     source: ProductSource,
     warnings: &mut Vec<Warning>,

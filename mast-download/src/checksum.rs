@@ -1,0 +1,78 @@
+//! Checksums a file is verified against, when the caller knows one.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
+
+/// An expected checksum.
+///
+/// ```
+/// use mast_download::Checksum;
+/// let c = Checksum::sha256_hex("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855")?;
+/// assert_eq!(c.to_string(), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+/// assert_eq!(c, Checksum::sha256_of(b""));
+/// assert!(Checksum::sha256_hex("xyz").is_err());
+/// # Ok::<(), mast_download::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Checksum {
+    /// SHA-256 of the whole file.
+    Sha256([u8; 32]),
+}
+
+impl Checksum {
+    /// A SHA-256 from its 64 hexadecimal digits (either case).
+    pub fn sha256_hex(hex: &str) -> Result<Checksum> {
+        let hex = hex.trim();
+        let invalid =
+            || Error::InvalidSource { input: hex.to_owned(), reason: "not a SHA-256 (64 hexadecimal digits)".into() };
+        if hex.len() != 64 || !hex.is_ascii() {
+            return Err(invalid());
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| invalid())?;
+        }
+        Ok(Checksum::Sha256(out))
+    }
+
+    /// The SHA-256 of `data`.
+    pub fn sha256_of(data: &[u8]) -> Checksum {
+        Checksum::Sha256(Sha256::digest(data).into())
+    }
+
+    /// The same kind of checksum computed over the file at `path` (blocking: call it from
+    /// `spawn_blocking` in async code).
+    pub fn compute_file(&self, path: &Path) -> std::io::Result<Checksum> {
+        match self {
+            Checksum::Sha256(_) => {
+                let mut file = std::fs::File::open(path)?;
+                let mut hasher = Sha256::new();
+                let mut buf = vec![0u8; 1 << 20];
+                loop {
+                    let n = file.read(&mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    hasher.update(&buf[..n]);
+                }
+                Ok(Checksum::Sha256(hasher.finalize().into()))
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Checksum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Checksum::Sha256(bytes) => {
+                f.write_str("sha256:")?;
+                bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
+            }
+        }
+    }
+}

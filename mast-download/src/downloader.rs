@@ -1,0 +1,940 @@
+//! [`Downloader`]: bounded, resumable, verified downloads of many files.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use mast_proto::MastClient;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, IF_RANGE, RANGE};
+use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+use crate::part::{Meta, PartFile};
+use crate::path::{check_name, display_join, safe_join};
+use crate::progress::ProgressFn;
+use crate::{Checksum, Error, Manifest, ManifestRow, ProgressEvent, Result, Source};
+
+/// Files downloaded at once from one host, unless configured otherwise: MAST asks clients
+/// to stay well below its per-user limits (the spec's limits: at most 4 concurrent requests
+/// per client, as for Portal pages and cutouts).
+pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 4;
+/// Files in progress at once in a batch, over all hosts (a file waiting for its host's
+/// slot counts; it holds no buffers yet).
+pub const DEFAULT_MAX_FILES_IN_FLIGHT: usize = 32;
+/// How much of the kept prefix is fetched again and compared when resuming, so that a
+/// prefix of another file version is not kept even when the server has no validators.
+const RESUME_OVERLAP: u64 = 64 * 1024;
+/// `ProgressEvent::Bytes` granularity.
+const PROGRESS_STEP: u64 = 256 * 1024;
+
+/// One file to download: a source, a destination and what is known about it.
+///
+/// ```
+/// use mast_download::{Checksum, DownloadItem};
+/// let item = DownloadItem::new("mast:HST/product/u9o40504m_c3m.fits", "downloads", "mastDownload/HST/u9o40504m/u9o40504m_c3m.fits")
+///     .size(207360);
+/// assert_eq!(item.expected_size(), Some(207360));
+/// let trusted = DownloadItem::to_path("https://example.org/a.fits", "/data/a.fits")
+///     .checksum(Checksum::sha256_of(b"..."));
+/// assert!(trusted.expected_checksum().is_some());
+/// ```
+#[derive(Clone, Debug)]
+pub struct DownloadItem {
+    source: Source,
+    target: Target,
+    size: Option<u64>,
+    checksum: Option<Checksum>,
+}
+
+#[derive(Clone, Debug)]
+enum Target {
+    /// An untrusted name under a directory: checked by [`safe_join`].
+    Join { dir: PathBuf, name: String },
+    /// A path chosen by the caller, used as it is.
+    Path(PathBuf),
+}
+
+impl DownloadItem {
+    /// `source` saved as `dir/name`, where `name` is untrusted (a product file name, a
+    /// layout built from product fields): it is checked by [`safe_join`] when the download
+    /// starts, and a refused name is this file's `ERROR` row.
+    pub fn new(source: impl Into<Source>, dir: impl Into<PathBuf>, name: impl Into<String>) -> Self {
+        DownloadItem {
+            source: source.into(),
+            target: Target::Join { dir: dir.into(), name: name.into() },
+            size: None,
+            checksum: None,
+        }
+    }
+
+    /// `source` saved at `path`, a path the caller chose (not checked; parent directories
+    /// are created).
+    pub fn to_path(source: impl Into<Source>, path: impl Into<PathBuf>) -> Self {
+        DownloadItem { source: source.into(), target: Target::Path(path.into()), size: None, checksum: None }
+    }
+
+    /// The expected size in bytes (e.g. the product's `size`): the download must have it,
+    /// and a file already on disk with it is taken as complete without asking the server.
+    pub fn size(mut self, bytes: u64) -> Self {
+        self.size = Some(bytes);
+        self
+    }
+
+    /// Like [`DownloadItem::size`], from an optional value (a masked `size` cell).
+    pub fn size_opt(mut self, bytes: Option<u64>) -> Self {
+        self.size = bytes;
+        self
+    }
+
+    /// A checksum the file must have.
+    pub fn checksum(mut self, checksum: Checksum) -> Self {
+        self.checksum = Some(checksum);
+        self
+    }
+
+    /// The source.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// The expected size, if given.
+    pub fn expected_size(&self) -> Option<u64> {
+        self.size
+    }
+
+    /// The expected checksum, if given.
+    pub fn expected_checksum(&self) -> Option<&Checksum> {
+        self.checksum.as_ref()
+    }
+
+    /// Where the file goes, as shown in the manifest (for a refused name: the directory and
+    /// the name joined as text).
+    pub fn display_path(&self) -> PathBuf {
+        match &self.target {
+            Target::Path(p) => p.clone(),
+            Target::Join { dir, name } => match check_name(name) {
+                Ok(parts) => {
+                    let mut p = crate::path::normalized(dir);
+                    p.extend(parts);
+                    p
+                }
+                Err(_) => display_join(dir, name),
+            },
+        }
+    }
+}
+
+/// Downloads files over a [`MastClient`]'s connection pool: many at once with a bound per
+/// host, each streamed to `<name>.part` beside its target, verified, then renamed into
+/// place. A cheap-to-clone handle.
+///
+/// For each file:
+///
+/// 1. The destination is checked ([`safe_join`] for untrusted names).
+/// 2. **Local first** (with [`DownloaderBuilder::cache`], the default): a file already at the
+///    destination with the expected size (and checksum, when given) is kept without any
+///    request (`COMPLETE`, [`ManifestRow::cached`], as astroquery reports cached files). With
+///    no expected size the server is asked with one `HEAD` and a file of its
+///    `Content-Length` is kept; otherwise the file is downloaded again.
+/// 3. **One GET** (no `HEAD` first, unlike astroquery's `download_file`: the `GET`'s status
+///    gives the same errors and saves a round trip per file). Body bytes are streamed to
+///    `<name>.part`; the response's `ETag`, `Last-Modified` and size are first saved in
+///    `<name>.part.meta`.
+/// 4. **Resume**: when `<name>.part` holds bytes and its sidecar matches this URL (and the
+///    expected size), the request asks for `Range: bytes=<N − 64 KiB>-` with `If-Range`
+///    (the strong `ETag`, else `Last-Modified`). Only a `206` whose `Content-Range` starts
+///    there, whose total and `ETag` match the sidecar, and whose first 64 KiB equal the kept
+///    tail is appended to; a `200` (the file changed, or ranges are not supported) starts
+///    over with its own body; a `416` or any mismatch starts over with a plain `GET`. So a
+///    prefix of another file version is never kept, and a file is never fetched in a loop.
+/// 5. **Verify**: the size against `Content-Length` / `Content-Range` and the expected size,
+///    the checksum when given. A server that sends no `Content-Length` is read to the end of
+///    its (chunked) body. A response that is an HTML page while the file is not `.html` is
+///    taken as an error page.
+/// 6. **Commit**: fsync, atomic rename to the final name, fsync of the directory.
+///
+/// Transient failures (connection errors, cut bodies, 5xx/429/408, size or checksum
+/// mismatches) are retried up to [`mast_proto::MastConfig::retries`] times with the
+/// client's back-off ([`MastClient::retry_delay`], honouring `Retry-After`); a retry resumes
+/// from the bytes already written. A partial or corrupt file never sits under the final
+/// name, and `kill -9` at any moment followed by a rerun gives a correct file. Two processes
+/// downloading the same file take turns (the `.part` file is locked).
+///
+/// ```
+/// use mast_download::{DownloadItem, Downloader, Status};
+/// use mast_emulator::{Emulator, EmulatorConfig};
+/// use mast_proto::{MastClient, MastConfig};
+///
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let emulator = Emulator::start(EmulatorConfig::default()).await?;
+/// let client = MastClient::new(MastConfig::new().with_all_urls(emulator.base_url())?)?;
+/// let downloader = Downloader::builder(&client).per_host_concurrency(2).build();
+/// let dir = tempfile::tempdir()?;
+/// let manifest = downloader
+///     .download_all(vec![
+///         DownloadItem::new("mast:HST/product/u9o40504m_c3m.fits", dir.path(), "u9o40504m_c3m.fits").size(207360),
+///         DownloadItem::new("mast:HST/product/does_not_exist.fits", dir.path(), "does_not_exist.fits"),
+///         DownloadItem::new("mast:HST/product/x.fits", dir.path(), "../x.fits"),
+///     ])
+///     .await;
+/// let rows = manifest.rows();
+/// assert_eq!(rows[0].status, Status::Complete);
+/// assert_eq!(std::fs::metadata(dir.path().join("u9o40504m_c3m.fits"))?.len(), 207360);
+/// assert!(rows[1].message.as_deref().unwrap().starts_with("HTTPError: 404 Client Error: Not Found for url: "));
+/// assert_eq!(rows[2].status, Status::Error);
+/// # Ok::<(), Box<dyn std::error::Error>>(()) })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Downloader {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: MastClient,
+    per_host: usize,
+    host_limits: HashMap<String, usize>,
+    max_files: usize,
+    cache: bool,
+    progress: Option<ProgressFn>,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    targets: Mutex<HashMap<PathBuf, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for Downloader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Downloader")
+            .field("per_host", &self.inner.per_host)
+            .field("host_limits", &self.inner.host_limits)
+            .field("max_files", &self.inner.max_files)
+            .field("cache", &self.inner.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Options of a [`Downloader`]; from [`Downloader::builder`].
+///
+/// ```
+/// use mast_download::{Downloader, ProgressEvent};
+/// use mast_proto::{MastClient, MastConfig};
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let client = MastClient::new(MastConfig::new())?;
+/// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressEvent>();
+/// let downloader = Downloader::builder(&client)
+///     .per_host_concurrency(4)
+///     .host_concurrency("s3.amazonaws.com", 16)
+///     .max_files_in_flight(64)
+///     .cache(true)
+///     .on_progress(move |event| {
+///         let _ = tx.send(event.clone());
+///     })
+///     .build();
+/// # drop(downloader); assert!(rx.try_recv().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(()) })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct DownloaderBuilder {
+    client: MastClient,
+    per_host: usize,
+    host_limits: HashMap<String, usize>,
+    max_files: usize,
+    cache: bool,
+    progress: Option<ProgressFn>,
+}
+
+impl DownloaderBuilder {
+    /// Files transferred at once per host (default [`DEFAULT_PER_HOST_CONCURRENCY`], at
+    /// least 1).
+    pub fn per_host_concurrency(mut self, n: usize) -> Self {
+        self.per_host = n.max(1);
+        self
+    }
+
+    /// Files transferred at once from `host` (`"mast.stsci.edu"` or `"127.0.0.1:8080"`),
+    /// overriding [`DownloaderBuilder::per_host_concurrency`] for it.
+    pub fn host_concurrency(mut self, host: &str, n: usize) -> Self {
+        self.host_limits.insert(host.to_ascii_lowercase(), n.max(1));
+        self
+    }
+
+    /// Files in progress at once in [`Downloader::download_all`] over all hosts (default
+    /// [`DEFAULT_MAX_FILES_IN_FLIGHT`]).
+    pub fn max_files_in_flight(mut self, n: usize) -> Self {
+        self.max_files = n.max(1);
+        self
+    }
+
+    /// Whether a file already complete at its destination is kept (default `true`, as
+    /// astroquery's `cache=True`); `false` downloads it again (replacing it only once the
+    /// new copy is complete).
+    pub fn cache(mut self, cache: bool) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// Calls `f` with every [`ProgressEvent`] (from the download tasks: keep it quick, e.g.
+    /// send the event to a channel).
+    pub fn on_progress(mut self, f: impl Fn(&ProgressEvent) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// The downloader.
+    pub fn build(self) -> Downloader {
+        Downloader {
+            inner: Arc::new(Inner {
+                client: self.client,
+                per_host: self.per_host,
+                host_limits: self.host_limits,
+                max_files: self.max_files,
+                cache: self.cache,
+                progress: self.progress,
+                hosts: Mutex::default(),
+                targets: Mutex::default(),
+            }),
+        }
+    }
+}
+
+/// Why an attempt failed and whether to try again.
+struct Failure {
+    error: Error,
+    retry: bool,
+    /// Empty the temporary file before the next attempt (its content is not a prefix of the
+    /// right file).
+    discard: bool,
+    retry_after: Option<Duration>,
+}
+
+impl Failure {
+    fn fatal(error: Error) -> Self {
+        Failure { error, retry: false, discard: false, retry_after: None }
+    }
+    fn retry(error: Error) -> Self {
+        Failure { error, retry: true, discard: false, retry_after: None }
+    }
+    fn discard(error: Error) -> Self {
+        Failure { error, retry: true, discard: true, retry_after: None }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::fatal(e)
+    }
+}
+
+/// One file being downloaded.
+struct Job<'a> {
+    url: String,
+    target: &'a Path,
+    size: Option<u64>,
+    checksum: Option<&'a Checksum>,
+}
+
+/// What the transfer of one file did.
+#[derive(Default)]
+struct Transfer {
+    received: u64,
+    resumed_from: u64,
+    cached: bool,
+}
+
+/// How a streamed body ended.
+enum Streamed {
+    Complete,
+    /// The first bytes of a `206` differ from the kept tail.
+    TailMismatch,
+}
+
+impl Downloader {
+    /// A downloader with the default options.
+    pub fn new(client: &MastClient) -> Downloader {
+        Downloader::builder(client).build()
+    }
+
+    /// Options, starting from the defaults.
+    pub fn builder(client: &MastClient) -> DownloaderBuilder {
+        DownloaderBuilder {
+            client: client.clone(),
+            per_host: DEFAULT_PER_HOST_CONCURRENCY,
+            host_limits: HashMap::new(),
+            max_files: DEFAULT_MAX_FILES_IN_FLIGHT,
+            cache: true,
+            progress: None,
+        }
+    }
+
+    /// The client whose pool and configuration are used.
+    pub fn client(&self) -> &MastClient {
+        &self.inner.client
+    }
+
+    /// Downloads every item, at most [`DownloaderBuilder::max_files_in_flight`] at once and
+    /// [`DownloaderBuilder::per_host_concurrency`] per host. The manifest has one row per
+    /// item, in the order of `items`; a failing file never stops the others.
+    pub async fn download_all(&self, items: impl IntoIterator<Item = DownloadItem>) -> Manifest {
+        let items: Vec<DownloadItem> = items.into_iter().collect();
+        let mut rows: Vec<Option<ManifestRow>> = items.iter().map(|_| None).collect();
+        let shown: Vec<(PathBuf, String)> =
+            items.iter().map(|i| (i.display_path(), i.source.display_url(self.inner.client.config()))).collect();
+        let mut pending = items.into_iter().enumerate();
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut index_of = HashMap::new();
+        loop {
+            while tasks.len() < self.inner.max_files {
+                let Some((i, item)) = pending.next() else { break };
+                let this = self.clone();
+                let id = tasks.spawn(async move { this.download(item).await }).id();
+                index_of.insert(id, i);
+            }
+            let Some(joined) = tasks.join_next_with_id().await else { break };
+            match joined {
+                Ok((id, row)) => {
+                    if let Some(&i) = index_of.get(&id) {
+                        rows[i] = Some(row);
+                    }
+                }
+                Err(e) => {
+                    if let Some(&i) = index_of.get(&e.id()) {
+                        let (path, url) = shown[i].clone();
+                        let error = Error::Internal { message: e.to_string() };
+                        rows[i] = Some(ManifestRow::error(path, error, Some(url)));
+                    }
+                }
+            }
+        }
+        rows.into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                row.unwrap_or_else(|| {
+                    let (path, url) = shown[i].clone();
+                    ManifestRow::error(path, Error::Internal { message: "the task did not report".into() }, Some(url))
+                })
+            })
+            .collect()
+    }
+
+    /// Downloads one item (see [`Downloader`] for what happens) and reports it as a
+    /// manifest row.
+    pub async fn download(&self, item: DownloadItem) -> ManifestRow {
+        let started = Instant::now();
+        let display_url = item.source.display_url(self.inner.client.config());
+        let mut transfer = Transfer::default();
+        let (path, outcome) = match self.target(&item).await {
+            Ok(target) => {
+                let outcome = self.run(&item, &target, &mut transfer).await;
+                (target, outcome)
+            }
+            Err(e) => (item.display_path(), Err(e)),
+        };
+        let mut row = match outcome {
+            Ok(()) => ManifestRow::complete(path),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), url = %display_url, error = %e, "download failed");
+                ManifestRow::error(path, e, Some(display_url))
+            }
+        };
+        row.bytes = transfer.received;
+        row.resumed_from = transfer.resumed_from;
+        row.cached = transfer.cached;
+        row.duration = started.elapsed();
+        self.emit(|| ProgressEvent::Finished { path: row.local_path.clone(), status: row.status, bytes: row.bytes });
+        row
+    }
+
+    async fn target(&self, item: &DownloadItem) -> Result<PathBuf> {
+        match &item.target {
+            Target::Path(p) => Ok(p.clone()),
+            Target::Join { dir, name } => {
+                let (dir, name) = (dir.clone(), name.clone());
+                tokio::task::spawn_blocking(move || safe_join(&dir, &name))
+                    .await
+                    .map_err(|e| Error::Internal { message: e.to_string() })?
+            }
+        }
+    }
+
+    async fn run(&self, item: &DownloadItem, target: &Path, transfer: &mut Transfer) -> Result<()> {
+        let config = self.inner.client.config();
+        let job =
+            Job { url: item.source.request_url(config)?, target, size: item.size, checksum: item.checksum.as_ref() };
+        let _exclusive = self.lock_target(target).await;
+        if self.inner.cache && self.is_cached(&job).await? {
+            transfer.cached = true;
+            return Ok(());
+        }
+        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(parent).await.map_err(|e| Error::io("create the directory", parent, e))?;
+        }
+        let mut part = PartFile::open(target, config.timeout()).await?;
+        let retries = config.retries();
+        let mut attempt = 0u32;
+        loop {
+            let permit = self.host_permit(&job.url).await;
+            let result = self.attempt(&job, &mut part, transfer).await;
+            drop(permit);
+            let failure = match result {
+                Ok(()) => break,
+                Err(f) => f,
+            };
+            if failure.discard {
+                part.reset().await?;
+            }
+            if !failure.retry || attempt >= retries {
+                // Keep a partial file for a later run to resume; leave no empty one behind.
+                part.remove_if_empty().await;
+                return Err(failure.error);
+            }
+            let delay = self.inner.client.retry_delay(attempt, failure.retry_after);
+            attempt += 1;
+            tracing::warn!(
+                url = %job.url,
+                attempt,
+                retries,
+                delay_ms = delay.as_millis() as u64,
+                error = %failure.error,
+                "retrying the download"
+            );
+            tokio::time::sleep(delay).await;
+        }
+        part.commit(target).await
+    }
+
+    /// Whether the target is already complete on disk (module docs, step 2).
+    async fn is_cached(&self, job: &Job<'_>) -> Result<bool> {
+        let Ok(meta) = tokio::fs::symlink_metadata(job.target).await else { return Ok(false) };
+        if !meta.is_file() {
+            return Ok(false);
+        }
+        let len = meta.len();
+        let path = job.target.display();
+        // The size it must have: the caller's (no request), else the server's (one HEAD).
+        let expected = match job.size {
+            Some(size) => size,
+            None => match self.head_length(job).await? {
+                Some(n) => n,
+                None => {
+                    tracing::warn!("Could not verify length of cached file {path}. Re-downloading the file.");
+                    return Ok(false);
+                }
+            },
+        };
+        if expected != len {
+            tracing::warn!("Found cached file {path} with size {len} that is different from expected size {expected}");
+            return Ok(false);
+        }
+        if let Some(checksum) = job.checksum {
+            let got = compute_checksum(checksum, job.target).await?;
+            if got != *checksum {
+                tracing::warn!(
+                    "Found cached file {path} with checksum {got}, expected {checksum}; downloading it again"
+                );
+                return Ok(false);
+            }
+        }
+        tracing::info!("Found cached file {path} with expected size {len}.");
+        Ok(true)
+    }
+
+    /// The `Content-Length` a `HEAD` announces (retried like a download).
+    async fn head_length(&self, job: &Job<'_>) -> Result<Option<u64>> {
+        let retries = self.inner.client.config().retries();
+        let mut attempt = 0u32;
+        loop {
+            let permit = self.host_permit(&job.url).await;
+            let failure = match self.inner.client.http().head(&job.url).send().await {
+                Ok(resp) if resp.status().is_success() => return Ok(content_length(resp.headers())),
+                Ok(resp) => http_failure(&resp),
+                Err(e) => Failure::retry(transport(&job.url, e)),
+            };
+            drop(permit);
+            if !failure.retry || attempt >= retries {
+                return Err(failure.error);
+            }
+            tokio::time::sleep(self.inner.client.retry_delay(attempt, failure.retry_after)).await;
+            attempt += 1;
+        }
+    }
+
+    /// One attempt: resume or start, stream, verify (module docs, steps 3–5).
+    async fn attempt(&self, job: &Job<'_>, part: &mut PartFile, transfer: &mut Transfer) -> Result<(), Failure> {
+        let have = part.len().await?;
+        let meta = if have > 0 { part.read_meta().await } else { None };
+        let mut resume = meta.as_ref().is_some_and(|m| {
+            m.url == job.url
+                && m.size.is_none_or(|s| have <= s)
+                && job.size.is_none_or(|e| m.size.is_none_or(|s| s == e))
+        });
+        if have > 0 && !resume {
+            tracing::info!(path = %part.path.display(), bytes = have, "discarding a partial file that cannot be resumed");
+            part.reset().await?;
+        }
+        loop {
+            let start = if resume { have - have.min(RESUME_OVERLAP) } else { 0 };
+            let tail = if resume { part.read_at(start, have - start).await? } else { Vec::new() };
+            let mut request = self.inner.client.http().get(&job.url);
+            if resume {
+                request = request.header(RANGE, format!("bytes={start}-"));
+                if let Some(validator) = meta.as_ref().and_then(Meta::if_range) {
+                    request = request.header(IF_RANGE, validator);
+                }
+            }
+            let response = request.send().await.map_err(|e| Failure::retry(transport(&job.url, e)))?;
+            let status = response.status();
+            if resume && status == StatusCode::RANGE_NOT_SATISFIABLE {
+                tracing::info!(url = %job.url, "the server cannot resume this file (416): starting over");
+                part.reset().await?;
+                resume = false;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(http_failure(&response));
+            }
+            if content_type_is_html(response.headers()) && !is_html_name(job.target) {
+                return Err(Failure::retry(Error::Protocol {
+                    url: job.url.clone(),
+                    message: "the server sent an HTML page instead of the file (an error page?)".into(),
+                }));
+            }
+            let (offset, total, kept) = if status == StatusCode::PARTIAL_CONTENT {
+                if !resume {
+                    return Err(Failure::discard(Error::Protocol {
+                        url: job.url.clone(),
+                        message: "206 Partial Content in answer to a request without Range".into(),
+                    }));
+                }
+                let checked = match meta.as_ref() {
+                    Some(meta) => check_partial(response.headers(), start, meta, job.size),
+                    None => Err("no sidecar"),
+                };
+                match checked {
+                    Ok(total) => (start, total, have),
+                    Err(why) => {
+                        tracing::info!(url = %job.url, reason = why, "the partial answer does not continue the kept bytes: starting over");
+                        part.reset().await?;
+                        resume = false;
+                        continue;
+                    }
+                }
+            } else {
+                // The whole file: the first answer, or the server ignored Range / If-Range
+                // did not match (the file changed): start over with this body.
+                let announced = content_length(response.headers());
+                if let (Some(n), Some(expected)) = (announced, job.size)
+                    && n != expected
+                {
+                    return Err(Failure::retry(Error::SizeMismatch {
+                        url: job.url.clone(),
+                        got: n,
+                        expected,
+                        origin: "Content-Length announced; the expected size was given by the caller",
+                    }));
+                }
+                if resume || have > 0 {
+                    part.reset().await?;
+                }
+                part.write_meta(&Meta::from_headers(&job.url, response.headers(), announced.or(job.size))).await?;
+                (0, announced, 0)
+            };
+            if kept > 0 {
+                transfer.resumed_from = transfer.resumed_from.max(kept);
+            }
+            self.emit(|| ProgressEvent::Started {
+                path: job.target.to_path_buf(),
+                total: total.or(job.size),
+                resumed_from: kept,
+            });
+            // Only a partial answer re-sends the kept tail; a whole file starts at byte 0.
+            let overlap: &[u8] = if status == StatusCode::PARTIAL_CONTENT { &tail } else { &[] };
+            match self.stream(job, part, response, offset, overlap, transfer).await? {
+                Streamed::Complete => {}
+                Streamed::TailMismatch => {
+                    tracing::info!(url = %job.url, "the kept bytes are not a prefix of the file on the server: starting over");
+                    part.reset().await?;
+                    resume = false;
+                    continue;
+                }
+            }
+            return self.verify(job, part, total).await;
+        }
+    }
+
+    /// Writes the body from `offset`, first comparing its leading bytes with `tail` (the
+    /// end of the kept prefix that was asked for again).
+    async fn stream(
+        &self,
+        job: &Job<'_>,
+        part: &mut PartFile,
+        mut response: reqwest::Response,
+        offset: u64,
+        tail: &[u8],
+        transfer: &mut Transfer,
+    ) -> Result<Streamed, Failure> {
+        let mut writer = part.writer(offset + tail.len() as u64);
+        let mut compared = 0usize;
+        let mut unreported = 0u64;
+        let outcome = loop {
+            let mut chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(transport(&job.url, e)),
+            };
+            transfer.received += chunk.len() as u64;
+            if compared < tail.len() {
+                let n = (tail.len() - compared).min(chunk.len());
+                if chunk[..n] != tail[compared..compared + n] {
+                    writer.finish().await?;
+                    return Ok(Streamed::TailMismatch);
+                }
+                compared += n;
+                chunk = chunk.slice(n..);
+            }
+            let n = chunk.len() as u64;
+            if n > 0 {
+                writer.write(chunk).await?;
+            }
+            unreported += n;
+            if unreported >= PROGRESS_STEP {
+                self.emit(|| ProgressEvent::Bytes { path: job.target.to_path_buf(), n: unreported });
+                unreported = 0;
+            }
+        };
+        // Whatever arrived stays on disk for the next attempt to resume from.
+        writer.finish().await?;
+        if unreported > 0 {
+            self.emit(|| ProgressEvent::Bytes { path: job.target.to_path_buf(), n: unreported });
+        }
+        outcome.map_err(Failure::retry)?;
+        if compared < tail.len() {
+            return Err(Failure::retry(Error::Protocol {
+                url: job.url.clone(),
+                message: "the partial answer ended before the resumed part".into(),
+            }));
+        }
+        Ok(Streamed::Complete)
+    }
+
+    /// Size and checksum checks on the complete temporary file.
+    async fn verify(&self, job: &Job<'_>, part: &mut PartFile, total: Option<u64>) -> Result<(), Failure> {
+        let len = part.len().await?;
+        if let Some(total) = total
+            && len != total
+        {
+            let error = Error::SizeMismatch {
+                url: job.url.clone(),
+                got: len,
+                expected: total,
+                origin: "the server's Content-Length / Content-Range",
+            };
+            // Short: resume the rest; long: the bytes cannot be trusted.
+            return Err(if len < total { Failure::retry(error) } else { Failure::discard(error) });
+        }
+        if let Some(expected) = job.size
+            && len != expected
+        {
+            return Err(Failure::discard(Error::SizeMismatch {
+                url: job.url.clone(),
+                got: len,
+                expected,
+                origin: "the expected size given by the caller",
+            }));
+        }
+        if let Some(checksum) = job.checksum {
+            let got = compute_checksum(checksum, &part.path).await?;
+            if got != *checksum {
+                return Err(Failure::discard(Error::ChecksumMismatch {
+                    url: job.url.clone(),
+                    expected: checksum.to_string(),
+                    got: got.to_string(),
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for a transfer slot on the URL's host.
+    async fn host_permit(&self, url: &str) -> Option<OwnedSemaphorePermit> {
+        let parsed = reqwest::Url::parse(url).ok()?;
+        let host = parsed.host_str()?.to_ascii_lowercase();
+        let key = match parsed.port_or_known_default() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.clone(),
+        };
+        let semaphore = {
+            let mut hosts = self.inner.hosts.lock().unwrap_or_else(|e| e.into_inner());
+            let limit = self.inner.host_limits.get(&key).or_else(|| self.inner.host_limits.get(&host)).copied();
+            Arc::clone(
+                hosts.entry(key).or_insert_with(|| Arc::new(Semaphore::new(limit.unwrap_or(self.inner.per_host)))),
+            )
+        };
+        semaphore.acquire_owned().await.ok()
+    }
+
+    /// One download per target at a time within this downloader (across processes the
+    /// `.part` lock does it).
+    async fn lock_target(&self, target: &Path) -> OwnedMutexGuard<()> {
+        let mutex = {
+            let mut map = self.inner.targets.lock().unwrap_or_else(|e| e.into_inner());
+            map.retain(|_, weak| weak.strong_count() > 0);
+            match map.get(target).and_then(Weak::upgrade) {
+                Some(m) => m,
+                None => {
+                    let m = Arc::new(tokio::sync::Mutex::new(()));
+                    map.insert(target.to_path_buf(), Arc::downgrade(&m));
+                    m
+                }
+            }
+        };
+        mutex.lock_owned().await
+    }
+
+    fn emit(&self, event: impl FnOnce() -> ProgressEvent) {
+        if let Some(f) = &self.inner.progress {
+            f(&event());
+        }
+    }
+}
+
+async fn compute_checksum(checksum: &Checksum, path: &Path) -> Result<Checksum> {
+    let (c, p) = (*checksum, path.to_path_buf());
+    tokio::task::spawn_blocking(move || c.compute_file(&p))
+        .await
+        .map_err(|e| Error::Internal { message: e.to_string() })?
+        .map_err(|e| Error::io("read", path, e))
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn content_type_is_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("text/html"))
+}
+
+fn is_html_name(target: &Path) -> bool {
+    target
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+}
+
+/// Checks a `206` against the request and the sidecar; the file's total size if known.
+fn check_partial(
+    headers: &HeaderMap,
+    start: u64,
+    meta: &Meta,
+    expected: Option<u64>,
+) -> Result<Option<u64>, &'static str> {
+    let range = headers.get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).ok_or("no Content-Range")?;
+    let spec = range.trim().strip_prefix("bytes ").ok_or("Content-Range not in bytes")?;
+    let (span, total) = spec.split_once('/').ok_or("malformed Content-Range")?;
+    let (first, last) = span.split_once('-').ok_or("malformed Content-Range")?;
+    let first: u64 = first.trim().parse().map_err(|_| "malformed Content-Range")?;
+    let last: u64 = last.trim().parse().map_err(|_| "malformed Content-Range")?;
+    let total: Option<u64> = match total.trim() {
+        "*" => None,
+        t => Some(t.parse().map_err(|_| "malformed Content-Range")?),
+    };
+    if first != start || last < first {
+        return Err("Content-Range does not start where asked");
+    }
+    if let Some(t) = total {
+        if last + 1 != t {
+            return Err("Content-Range does not reach the end of the file");
+        }
+        if meta.size.is_some_and(|s| s != t) || expected.is_some_and(|e| e != t) {
+            return Err("the file's size changed");
+        }
+    }
+    if let Some(n) = content_length(headers)
+        && n != last - first + 1
+    {
+        return Err("Content-Length disagrees with Content-Range");
+    }
+    let etag = headers.get(ETAG).and_then(|v| v.to_str().ok());
+    if let (Some(now), Some(then)) = (etag, meta.etag.as_deref())
+        && now != then
+    {
+        return Err("the ETag changed");
+    }
+    Ok(total.or(meta.size))
+}
+
+fn http_failure(response: &reqwest::Response) -> Failure {
+    let status = response.status();
+    let error = Error::Http {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_owned(),
+        url: response.url().to_string(),
+    };
+    let retry = MastClient::is_transient_status(status.as_u16());
+    Failure { error, retry, discard: false, retry_after: MastClient::retry_after(response.headers()) }
+}
+
+fn transport(url: &str, e: reqwest::Error) -> Error {
+    let mut message = e.to_string();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    let hint = if e.is_connect() {
+        "check the MAST URL settings (MAST_URL, ...) and the network"
+    } else if e.is_timeout() {
+        "the server stopped sending; try again later or raise MAST_READ_TIMEOUT"
+    } else {
+        "the connection was cut; run the download again to resume it"
+    };
+    Error::Proto(mast_proto::Error::Transport {
+        what: format!("the download of {url}"),
+        message,
+        hint: Some(hint.to_owned()),
+        source: Some(Box::new(e)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(reqwest::header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(k.clone(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn partial_answers_are_checked() {
+        let meta = Meta { url: "u".into(), etag: Some("\"a\"".into()), last_modified: None, size: Some(100) };
+        let ok = headers(&[(CONTENT_RANGE, "bytes 40-99/100"), (CONTENT_LENGTH, "60"), (ETAG, "\"a\"")]);
+        assert_eq!(check_partial(&ok, 40, &meta, Some(100)), Ok(Some(100)));
+        assert!(check_partial(&ok, 41, &meta, None).is_err());
+        assert!(check_partial(&ok, 40, &meta, Some(99)).is_err());
+        let etag = headers(&[(CONTENT_RANGE, "bytes 40-99/100"), (ETAG, "\"b\"")]);
+        assert!(check_partial(&etag, 40, &meta, None).is_err());
+        let short = headers(&[(CONTENT_RANGE, "bytes 40-89/100")]);
+        assert!(check_partial(&short, 40, &meta, None).is_err());
+        let unknown = headers(&[(CONTENT_RANGE, "bytes 40-99/*")]);
+        assert_eq!(check_partial(&unknown, 40, &meta, None), Ok(Some(100)));
+        assert!(check_partial(&HeaderMap::new(), 40, &meta, None).is_err());
+        assert!(check_partial(&headers(&[(CONTENT_RANGE, "items 1-2/3")]), 1, &meta, None).is_err());
+    }
+
+    #[test]
+    fn html_detection() {
+        assert!(content_type_is_html(&headers(&[(CONTENT_TYPE, "text/html; charset=utf-8")])));
+        assert!(!content_type_is_html(&headers(&[(CONTENT_TYPE, "application/octet-stream")])));
+        assert!(is_html_name(Path::new("a/b.HTML")));
+        assert!(!is_html_name(Path::new("a/b.fits")));
+    }
+}

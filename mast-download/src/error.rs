@@ -1,0 +1,156 @@
+//! The one error type of mast-download.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong with one file.
+///
+/// A batch ([`crate::Downloader::download_all`]) never stops on an error: each file's error
+/// becomes its manifest row's `ERROR` status, with the message
+/// `"<class name>: <this error>"` ([`Error::class_name`]). For HTTP errors that is
+/// astroquery's text exactly:
+///
+/// ```
+/// use mast_download::Error;
+/// let e = Error::Http {
+///     status: 404,
+///     reason: "Not Found".into(),
+///     url: "https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:HST/product/x.fits".into(),
+/// };
+/// assert_eq!(
+///     format!("{}: {e}", e.class_name()),
+///     "HTTPError: 404 Client Error: Not Found for url: https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:HST/product/x.fits"
+/// );
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An error of the MAST client layer: connection failures, resets and read timeouts
+    /// (after the retries), configuration errors.
+    #[error(transparent)]
+    Proto(#[from] mast_proto::Error),
+    /// The server answered with an HTTP error status (after the retries, for transient ones).
+    /// Displayed as Python `requests` words it (`404 Client Error: Not Found for url: <url>`).
+    #[error("{status} {kind} Error: {reason} for url: {url}", kind = status_kind(*status))]
+    Http {
+        /// The status code.
+        status: u16,
+        /// The reason phrase.
+        reason: String,
+        /// The URL that answered (escaped, after redirects), as `requests` shows it.
+        url: String,
+    },
+    /// A file name that would write outside the download directory, or through a symbolic
+    /// link, or that is not a plain relative path (see [`crate::safe_join`]).
+    #[error("unsafe file name {name:?}: {reason}; the file was not downloaded")]
+    UnsafePath {
+        /// The name as given.
+        name: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The source is neither an `http(s)://` URL nor a `mast:` URI.
+    #[error("invalid download source {input:?}: {reason}")]
+    InvalidSource {
+        /// The source as given.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A local file operation failed (disk full, permissions, a file where a directory
+    /// should be, ...).
+    #[error("could not {action} {path}: {source}")]
+    Io {
+        /// What was being done (`create`, `write`, `rename ... to`, ...).
+        action: String,
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The data received does not have the expected size (the size MAST listed for the
+    /// product, or the server's own `Content-Length`), after the retries.
+    #[error("{url}: received {got} bytes, expected {expected} ({origin}); the file was not saved")]
+    SizeMismatch {
+        /// The source URL.
+        url: String,
+        /// Bytes received (or announced by the server).
+        got: u64,
+        /// Bytes expected.
+        expected: u64,
+        /// Where the expectation comes from.
+        origin: &'static str,
+    },
+    /// The data received does not have the expected checksum, after the retries.
+    #[error("{url}: checksum mismatch: expected {expected}, got {got}; the file was not saved")]
+    ChecksumMismatch {
+        /// The source URL.
+        url: String,
+        /// The expected checksum (`sha256:<hex>`).
+        expected: String,
+        /// The checksum of what was received.
+        got: String,
+    },
+    /// The server's answer breaks the HTTP rules a download relies on (an unrequested
+    /// `206`, an HTML error page served as the file), after the retries.
+    #[error("{url}: {message}")]
+    Protocol {
+        /// The source URL.
+        url: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// Another process holds the lock on the file's temporary file for longer than the
+    /// configured timeout.
+    #[error("{path} is being downloaded by another process (its temporary file is locked); try again later")]
+    Busy {
+        /// The temporary file.
+        path: PathBuf,
+    },
+    /// The download task stopped unexpectedly (a bug: please report it).
+    #[error("the download task failed: {message}")]
+    Internal {
+        /// What happened.
+        message: String,
+    },
+}
+
+fn status_kind(status: u16) -> &'static str {
+    match status {
+        400..=499 => "Client",
+        500..=599 => "Server",
+        _ => "HTTP",
+    }
+}
+
+impl Error {
+    /// The Python exception class that corresponds to this error, as astroquery (or Python)
+    /// would name it: `HTTPError`, `ConnectionError`, `TimeoutError`, `OSError`,
+    /// `ValueError` (unsafe names), `InvalidQueryError` (bad sources), `DownloadError`
+    /// (size, checksum and protocol failures).
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            Error::Proto(e) => e.class_name(),
+            Error::Http { .. } => "HTTPError",
+            Error::UnsafePath { .. } => "ValueError",
+            Error::InvalidSource { .. } => "InvalidQueryError",
+            Error::Io { .. } | Error::Busy { .. } => "OSError",
+            Error::SizeMismatch { .. }
+            | Error::ChecksumMismatch { .. }
+            | Error::Protocol { .. }
+            | Error::Internal { .. } => "DownloadError",
+        }
+    }
+
+    /// The manifest message for this error: `"<class name>: <message>"`.
+    pub fn manifest_message(&self) -> String {
+        format!("{}: {self}", self.class_name())
+    }
+
+    pub(crate) fn io(action: impl Into<String>, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io { action: action.into(), path: path.into(), source }
+    }
+}
+
+/// `Result` with mast-download's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

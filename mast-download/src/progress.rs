@@ -1,0 +1,65 @@
+//! Progress events: what a caller needs to draw bars or log, without any drawing here.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::Status;
+
+/// Something that happened to one file. Events of one file come in order; events of
+/// different files interleave.
+///
+/// A file that needs a transfer gets `Started`, any number of `Bytes`, then `Finished`. A
+/// retry or a restart from zero sends `Started` again with the bytes kept so far in
+/// `resumed_from` (0 for a restart): a progress bar should set its position to it. A file
+/// complete on disk (cached) or refused before any request gets only `Finished`.
+///
+/// ```
+/// use mast_download::{ProgressEvent, Status};
+/// // What a caller drawing one bar per file might do with each event.
+/// fn position(event: &ProgressEvent, pos: &mut u64) -> Option<u64> {
+///     match event {
+///         ProgressEvent::Started { resumed_from, .. } => *pos = *resumed_from,
+///         ProgressEvent::Bytes { n, .. } => *pos += n,
+///         ProgressEvent::Finished { status: Status::Complete, .. } => return None,
+///         _ => {}
+///     }
+///     Some(*pos)
+/// }
+/// let mut pos = 0;
+/// let path = std::path::PathBuf::from("a.fits");
+/// position(&ProgressEvent::Started { path: path.clone(), total: Some(10), resumed_from: 4 }, &mut pos);
+/// assert_eq!(position(&ProgressEvent::Bytes { path, n: 6 }, &mut pos), Some(10));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProgressEvent {
+    /// A response for the file arrived and its body is about to be written.
+    Started {
+        /// The file's final path.
+        path: PathBuf,
+        /// The file's total size when known (`Content-Length`, `Content-Range` or the
+        /// expected size).
+        total: Option<u64>,
+        /// Bytes already on disk from an earlier attempt or run.
+        resumed_from: u64,
+    },
+    /// `n` more body bytes were written (sent about every 256 KiB and at the end).
+    Bytes {
+        /// The file's final path.
+        path: PathBuf,
+        /// Bytes written since the previous event of this file.
+        n: u64,
+    },
+    /// The file is done.
+    Finished {
+        /// The file's final path.
+        path: PathBuf,
+        /// Its manifest status.
+        status: Status,
+        /// Body bytes received for it in this run.
+        bytes: u64,
+    },
+}
+
+/// The callback type of [`crate::DownloaderBuilder::on_progress`].
+pub(crate) type ProgressFn = Arc<dyn Fn(&ProgressEvent) + Send + Sync>;

@@ -1,0 +1,10 @@
+//! Integration tests: mast-download against mast-emulator over real sockets.
+
+mod cache;
+mod faults;
+mod kill;
+mod manifest;
+mod paths;
+mod plain;
+mod resume;
+mod util;

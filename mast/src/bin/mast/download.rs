@@ -1,0 +1,83 @@
+//! `mast download ...`: astroquery's `download_products` and `download_file`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use mast::{Column, DataType, MastClient, Observations, Table, Value, Warning};
+use mast_observations::DownloadOptions;
+
+use crate::observations::{FilterArgs, ProductSource, product_source};
+
+#[derive(Subcommand, Debug)]
+pub enum DownloadCommand {
+    /// Download the data products of observations (filtered, de-duplicated)
+    Products {
+        #[command(flatten)]
+        source: ProductSource,
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[command(flatten)]
+        layout: LayoutArgs,
+    },
+    /// Download one product by its mast: URI (or an https URL)
+    File {
+        /// e.g. mast:HST/product/u9o40504m_c3m.fits
+        uri: String,
+        /// A file path (has a suffix) or a directory (created) [default: ./<file name>]
+        #[arg(long, value_name = "PATH")]
+        local_path: Option<PathBuf>,
+        /// Download again even when the file is complete on disk
+        #[arg(long)]
+        no_cache: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct LayoutArgs {
+    /// Base directory
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    download_dir: PathBuf,
+    /// Every file directly in the base directory (no mastDownload/<collection>/<obs_id>/)
+    #[arg(long)]
+    flat: bool,
+    /// Download again even when a file is complete on disk
+    #[arg(long)]
+    no_cache: bool,
+}
+
+/// Runs one subcommand: the manifest as a table (or `None` when there was nothing to do),
+/// with the warnings.
+pub async fn run(client: MastClient, command: DownloadCommand) -> anyhow::Result<(Option<Table>, Vec<Warning>)> {
+    let obs = Observations::new(client);
+    match command {
+        DownloadCommand::Products { source, filter, layout } => {
+            let filter = filter.to_filter()?;
+            let mut warnings = Vec::new();
+            let (obs, ids, table) = product_source(obs, source, &mut warnings).await?;
+            let options = DownloadOptions::new()
+                .download_dir(layout.download_dir)
+                .flat(layout.flat)
+                .cache(!layout.no_cache)
+                .filter(filter);
+            let done = match &table {
+                Some(t) => obs.download_products(t, &options).await?,
+                None => obs.download_products(&ids, &options).await?,
+            };
+            warnings.extend(done.warnings);
+            let table = (!done.manifest.is_empty()).then(|| done.manifest.to_table());
+            Ok((table, warnings))
+        }
+        DownloadCommand::File { uri, local_path, no_cache } => {
+            let row = obs.download_file(&uri, local_path.as_deref(), !no_cache).await?;
+            fn text(v: &Option<String>) -> Value<'_> {
+                v.as_deref().map_or(Value::Masked, Value::Str)
+            }
+            let table = Table::new(vec![
+                Column::from_values("status", DataType::String, [Value::Str(row.status.as_str())]),
+                Column::from_values("msg", DataType::String, [text(&row.message)]),
+                Column::from_values("url", DataType::String, [text(&row.url)]),
+            ])?;
+            Ok((Some(table), Vec::new()))
+        }
+    }
+}
