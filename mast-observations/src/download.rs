@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use mast_download::{DownloadItem, Downloader, Manifest, ManifestRow, Source};
 use mast_proto::products::{ProductFilter, filter_products, unique_products};
-use mast_proto::{Error, Result, Table, Value, Warning, WarningCategory};
+use mast_proto::{Column, DataType, Error, Result, Table, Value, Warning, WarningCategory};
 
 use crate::{ObsIds, Observations};
 
@@ -20,14 +20,19 @@ use crate::{ObsIds, Observations};
 #[derive(Debug, Clone)]
 pub struct DownloadOptions {
     download_dir: PathBuf,
-    flat: bool,
+    layout: Layout,
     cache: bool,
     filter: ProductFilter,
 }
 
 impl Default for DownloadOptions {
     fn default() -> Self {
-        DownloadOptions { download_dir: PathBuf::from("."), flat: false, cache: true, filter: ProductFilter::new() }
+        DownloadOptions {
+            download_dir: PathBuf::from("."),
+            layout: Layout::Nested,
+            cache: true,
+            filter: ProductFilter::new(),
+        }
     }
 }
 
@@ -41,11 +46,14 @@ impl DownloadOptions {
         self.download_dir = dir.into();
         self
     }
-    /// All files directly in the download directory instead of
-    /// `mastDownload/<obs_collection>/<obs_id>/`.
-    pub fn flat(mut self, flat: bool) -> Self {
-        self.flat = flat;
+    /// Where files go below the download directory (default [`Layout::Nested`]).
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
         self
+    }
+    /// astroquery's `flat=True`: [`Layout::Flat`] (or back to [`Layout::Nested`]).
+    pub fn flat(self, flat: bool) -> Self {
+        self.layout(if flat { Layout::Flat } else { Layout::Nested })
     }
     /// Reuse files already complete on disk (default true; no request when the size is known).
     pub fn cache(mut self, cache: bool) -> Self {
@@ -57,6 +65,18 @@ impl DownloadOptions {
         self.filter = filter;
         self
     }
+}
+
+/// Where downloaded products go below the download directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// `mastDownload/<obs_collection>/<obs_id>/<file>` (astroquery's default).
+    #[default]
+    Nested,
+    /// `<obs_collection>/<obs_id>/<file>`, without the `mastDownload` prefix.
+    NestedNoPrefix,
+    /// `<file>` (astroquery's `flat=True`).
+    Flat,
 }
 
 /// The result of a download: the manifest and the warnings.
@@ -72,7 +92,7 @@ impl Observations {
     /// Downloads data products (astroquery's `download_products`): from a products table, or
     /// from observations (a table of observations or obsids, whose product lists are fetched
     /// first). Products are filtered, de-duplicated by `dataURI`, and written to
-    /// `<dir>/mastDownload/<obs_collection>/<obs_id>/<file>` (or `<dir>/<file>` when flat),
+    /// `<dir>/mastDownload/<obs_collection>/<obs_id>/<file>` (see [`Layout`]),
     /// each through a temp file, verified against its listed `size`, then renamed.
     ///
     /// Failures are per file (an `ERROR` row); the rest go on. Cloud (S3) access is not used
@@ -82,7 +102,43 @@ impl Observations {
         products: impl Into<ObsIds<'_>>,
         options: &DownloadOptions,
     ) -> Result<Downloaded> {
-        let input = products.into();
+        let (items, shown, warnings) = self.plan(products.into(), options).await?;
+        if items.is_empty() {
+            return Ok(Downloaded { manifest: Manifest::new(), warnings });
+        }
+        let downloader = Downloader::builder(&self.client).cache(options.cache).build();
+        let mut manifest = Manifest::new();
+        for (mut row, path) in downloader.download_all(items).await.into_rows().into_iter().zip(shown) {
+            row.local_path = path;
+            manifest.push(row);
+        }
+        Ok(Downloaded { manifest, warnings })
+    }
+
+    /// What [`Observations::download_products`] would fetch, without fetching it: a table of
+    /// `Local Path` and `URL` (the exact request URL), one row per product after filters and
+    /// de-duplication, with the warnings.
+    pub async fn product_urls(&self, products: impl Into<ObsIds<'_>>, options: &DownloadOptions) -> Result<Table> {
+        let (items, shown, warnings) = self.plan(products.into(), options).await?;
+        let config = self.client.config();
+        let urls = items.iter().map(|i| i.source().request_url(config)).collect::<mast_download::Result<Vec<_>>>();
+        let urls = urls.map_err(|e| Error::InvalidQuery { message: e.to_string() })?;
+        let paths: Vec<String> = shown.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        let mut table = Table::new(vec![
+            Column::from_values("Local Path", DataType::String, paths.iter().map(|p| Value::Str(p))),
+            Column::from_values("URL", DataType::String, urls.iter().map(|u| Value::Str(u))),
+        ])?;
+        warnings.into_iter().for_each(|w| table.push_warning(w));
+        Ok(table)
+    }
+
+    /// The products to fetch (filtered, de-duplicated) as download items, the paths
+    /// astroquery would report for them, and the warnings.
+    async fn plan(
+        &self,
+        input: ObsIds<'_>,
+        options: &DownloadOptions,
+    ) -> Result<(Vec<DownloadItem>, Vec<PathBuf>, Vec<Warning>)> {
         let fetched;
         let products: &Table = match input {
             ObsIds::Table(t) if t.column("dataURI").is_some() => t,
@@ -101,48 +157,33 @@ impl Observations {
             let w = Warning::new(WarningCategory::NoResults, "No products to download.");
             tracing::warn!("{w}");
             warnings.push(w);
-            return Ok(Downloaded { manifest: Manifest::new(), warnings });
+            return Ok((Vec::new(), Vec::new(), warnings));
         }
-        let base = if options.flat { PathBuf::new() } else { PathBuf::from("mastDownload") };
         let text = |name: &str, row: usize| -> String {
             unique.column(name).and_then(|c| c.get_str(row)).unwrap_or("").to_owned()
         };
         let mut items = Vec::with_capacity(unique.num_rows());
         let mut shown = Vec::with_capacity(unique.num_rows());
         for row in 0..unique.num_rows() {
-            let uri = text("dataURI", row);
             let file_name = text("productFilename", row);
             let file = file_name.rsplit('/').next().unwrap_or("").to_owned();
-            let relative = if options.flat {
-                file
-            } else {
-                base.join(text("obs_collection", row))
-                    .join(text("obs_id", row))
-                    .join(&file)
-                    .to_string_lossy()
-                    .into_owned()
+            let nested = || PathBuf::from(text("obs_collection", row)).join(text("obs_id", row)).join(&file);
+            let relative = match options.layout {
+                Layout::Flat => PathBuf::from(&file),
+                Layout::NestedNoPrefix => nested(),
+                Layout::Nested => Path::new("mastDownload").join(nested()),
             };
+            let relative = relative.to_string_lossy().into_owned();
             let size = match unique.value(row, "size") {
                 Some(Value::Int(n)) if n >= 0 => Some(n as u64),
                 _ => None,
             };
-            let source = if uri.starts_with("http://") || uri.starts_with("https://") {
-                Source::Url(uri)
-            } else {
-                Source::Mast(uri)
-            };
             // astroquery reports `os.path.join(download_dir, ...)`: "./mastDownload/...".
             shown.push(options.download_dir.join(&relative));
-            items.push(DownloadItem::new(source, options.download_dir.clone(), relative).size_opt(size));
+            let item = DownloadItem::new(source_for(&text("dataURI", row)), options.download_dir.clone(), relative);
+            items.push(item.size_opt(size));
         }
-        let downloader = Downloader::builder(&self.client).cache(options.cache).build();
-        let mut rows = downloader.download_all(items).await.into_rows();
-        let mut manifest = Manifest::new();
-        for (mut row, path) in rows.drain(..).zip(shown) {
-            row.local_path = path;
-            manifest.push(row);
-        }
-        Ok(Downloaded { manifest, warnings })
+        Ok((items, shown, warnings))
     }
 
     /// Downloads one product by its `mast:` URI (astroquery's `download_file`): to
@@ -155,11 +196,7 @@ impl Observations {
             return Err(Error::InvalidQuery { message: "A valid data product URI must be provided.".into() });
         }
         let file = uri.rsplit('/').next().unwrap_or(uri).to_owned();
-        let source = if uri.starts_with("http://") || uri.starts_with("https://") {
-            Source::Url(uri.to_owned())
-        } else {
-            Source::Mast(uri.to_owned())
-        };
+        let source = source_for(uri);
         let item = match local_path {
             Some(p) if p.extension().is_some() => DownloadItem::to_path(source, p),
             Some(dir) => DownloadItem::new(source, dir, file),
@@ -167,5 +204,15 @@ impl Observations {
         };
         let downloader = Downloader::builder(&self.client).cache(cache).build();
         Ok(downloader.download(item).await)
+    }
+}
+
+/// A product URI as a download source: http(s) URLs as they are, anything else through
+/// MAST's `Download/file` endpoint.
+fn source_for(uri: &str) -> Source {
+    if uri.starts_with("http://") || uri.starts_with("https://") {
+        Source::Url(uri.to_owned())
+    } else {
+        Source::Mast(uri.to_owned())
     }
 }

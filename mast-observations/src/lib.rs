@@ -27,6 +27,6 @@ mod download;
 mod observations;
 mod products;
 
-pub use download::{DownloadOptions, Downloaded};
+pub use download::{DownloadOptions, Downloaded, Layout};
 pub use observations::{Observations, QueryOptions};
 pub use products::ObsIds;

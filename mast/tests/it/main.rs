@@ -169,3 +169,48 @@ fn blocking_api_outside_and_inside_a_runtime() {
     let err = rt.block_on(async { mast.resolve_object("M101") }).unwrap_err();
     assert!(matches!(err, mast::Error::BlockingInsideRuntime), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_products_layouts_cache_and_urls_only() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let dir = tempfile_path("downloads");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |extra: &[&str]| {
+        let mut cmd = mast(&emulator);
+        cmd.current_dir(&dir).args([
+            "download",
+            "products",
+            "2003738726",
+            "--filter",
+            "productSubGroupDescription=C3M,TRL",
+        ]);
+        cmd.args(extra).args(["--format", "csv"]).output().unwrap()
+    };
+    // URL-only: nothing is written, nothing is downloaded.
+    let output = run(&["--urls-only"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let csv = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        csv.starts_with("\"Local Path\",\"URL\"\nstr,str\n\"./mastDownload/HST/U9O40504M/u9o40504m_c3m.fits\","),
+        "{csv}"
+    );
+    assert!(csv.contains("/api/v0.1/Download/file?uri=mast:HST/product/u9o40504m_c3m.fits"));
+    assert_eq!(emulator.stats().requests.get("download").copied(), None);
+    assert!(!dir.join("mastDownload").exists());
+
+    let output = run(&[]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8(output.stdout).unwrap().matches("\"COMPLETE\"").count(), 2);
+    assert!(dir.join("mastDownload/HST/U9O40504M/u9o40504m_trl.fits").is_file());
+    // Again: complete on disk with the listed size, so no download request.
+    let before = emulator.stats().requests.get("download").copied().unwrap_or(0);
+    assert!(run(&[]).status.success());
+    assert_eq!(emulator.stats().requests.get("download").copied().unwrap_or(0), before);
+
+    assert!(run(&["--no-prefix"]).status.success());
+    assert!(dir.join("HST/U9O40504M/u9o40504m_c3m.fits").is_file());
+    assert!(run(&["--flat"]).status.success());
+    assert!(dir.join("u9o40504m_c3m.fits").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}

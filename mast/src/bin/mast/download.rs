@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use mast::{Column, DataType, MastClient, Observations, Table, Value, Warning};
-use mast_observations::DownloadOptions;
+use mast_observations::{DownloadOptions, Layout};
 
 use crate::observations::{FilterArgs, ProductSource, product_source};
 
@@ -38,8 +38,14 @@ pub struct LayoutArgs {
     #[arg(long, default_value = ".", value_name = "DIR")]
     download_dir: PathBuf,
     /// Every file directly in the base directory (no mastDownload/<collection>/<obs_id>/)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_prefix")]
     flat: bool,
+    /// <collection>/<obs_id>/<file> without the mastDownload/ prefix
+    #[arg(long)]
+    no_prefix: bool,
+    /// Only list where each file would go and the URL it comes from; download nothing
+    #[arg(long)]
+    urls_only: bool,
     /// Download again even when a file is complete on disk
     #[arg(long)]
     no_cache: bool,
@@ -54,11 +60,24 @@ pub async fn run(client: MastClient, command: DownloadCommand) -> anyhow::Result
             let filter = filter.to_filter()?;
             let mut warnings = Vec::new();
             let (obs, ids, table) = product_source(obs, source, &mut warnings).await?;
+            let shape = match (layout.flat, layout.no_prefix) {
+                (true, _) => Layout::Flat,
+                (false, true) => Layout::NestedNoPrefix,
+                (false, false) => Layout::Nested,
+            };
             let options = DownloadOptions::new()
                 .download_dir(layout.download_dir)
-                .flat(layout.flat)
+                .layout(shape)
                 .cache(!layout.no_cache)
                 .filter(filter);
+            if layout.urls_only {
+                let table = match &table {
+                    Some(t) => obs.product_urls(t, &options).await?,
+                    None => obs.product_urls(&ids, &options).await?,
+                };
+                warnings.extend(table.warnings().iter().cloned());
+                return Ok((Some(table), warnings));
+            }
             let done = match &table {
                 Some(t) => obs.download_products(t, &options).await?,
                 None => obs.download_products(&ids, &options).await?,
