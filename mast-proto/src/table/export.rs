@@ -207,3 +207,93 @@ fn push_json_value(out: &mut String, v: Value<'_>) {
         Value::Str(s) => push_json_str(out, s),
     }
 }
+
+impl Table {
+    /// Reads canonical CSV as [`Table::to_csv`] writes it (names line, dtype line, rows):
+    /// the inverse of `to_csv`, so a table written by `mast ... --format csv` can be read
+    /// back (e.g. a product list to download later). An empty field is a masked cell, `""`
+    /// an empty text; dtypes `int64`/`uint8`/`float64`/`bool`/`str` (`object` reads as text).
+    ///
+    /// ```
+    /// use mast_proto::Table;
+    /// let t = Table::from_csv("\"obs_id\",\"size\"\nstr,int64\n\"u9o40504m\",31680\n,\n")?;
+    /// assert_eq!(t.to_csv(), "\"obs_id\",\"size\"\nstr,int64\n\"u9o40504m\",31680\n,\n");
+    /// # Ok::<(), mast_proto::Error>(())
+    /// ```
+    pub fn from_csv(text: &str) -> crate::Result<Table> {
+        let bad = |detail: String| crate::Error::Decode { format: "canonical CSV", detail };
+        let mut records = csv_records(text).into_iter();
+        let names = records.next().ok_or_else(|| bad("no header line".into()))?;
+        let types = records.next().ok_or_else(|| bad("no dtype line".into()))?;
+        if names.len() != types.len() {
+            return Err(bad(format!("{} names but {} dtypes", names.len(), types.len())));
+        }
+        let mut columns = Vec::with_capacity(names.len());
+        for ((name, _), (dtype, _)) in names.iter().zip(&types) {
+            let data_type = match dtype.as_str() {
+                "int64" => DataType::Int64,
+                "uint8" => DataType::UInt8,
+                "float64" => DataType::Float64,
+                "bool" => DataType::Bool,
+                "str" | "object" => DataType::String,
+                other => return Err(bad(format!("unknown dtype {other:?} of column {name:?}"))),
+            };
+            columns.push(Column::new(name.clone(), data_type));
+        }
+        for (line, record) in records.enumerate() {
+            if record.len() != columns.len() {
+                return Err(bad(format!("row {} has {} fields, expected {}", line + 1, record.len(), columns.len())));
+            }
+            for (column, (field, quoted)) in columns.iter_mut().zip(record) {
+                match (column.data_type(), quoted, field.as_str()) {
+                    (_, false, "") => column.push_masked(),
+                    (DataType::String, _, text) => column.push_text(text),
+                    (DataType::Bool, false, "true") => column.push(Value::Bool(true)),
+                    (DataType::Bool, false, "false") => column.push(Value::Bool(false)),
+                    (_, _, text) => {
+                        let before = column.coercion_failures();
+                        column.push(Value::Str(text));
+                        if column.coercion_failures() > before {
+                            return Err(bad(format!("row {}: {text:?} is not a {}", line + 1, column.data_type())));
+                        }
+                    }
+                }
+            }
+        }
+        Table::new(columns)
+    }
+}
+
+/// Splits CSV text into records of `(field, was_quoted)` (quoted fields may hold commas,
+/// `""` and newlines).
+fn csv_records(text: &str) -> Vec<Vec<(String, bool)>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let (mut quoted, mut was_quoted) = (false, false);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => {
+                quoted = !quoted;
+                was_quoted = true;
+            }
+            (',', false) => record.push((std::mem::take(&mut field), std::mem::take(&mut was_quoted))),
+            ('\n', false) => {
+                record.push((std::mem::take(&mut field), std::mem::take(&mut was_quoted)));
+                records.push(std::mem::take(&mut record));
+            }
+            ('\r', false) => {}
+            (c, _) => field.push(c),
+        }
+    }
+    if !field.is_empty() || was_quoted || !record.is_empty() {
+        record.push((field, was_quoted));
+        records.push(record);
+    }
+    records
+}

@@ -100,6 +100,12 @@ proptest! {
     }
 
     #[test]
+    fn canonical_csv_reads_back_identical(t in table()) {
+        let back = Table::from_csv(&t.to_csv()).unwrap();
+        same(&t, &back)?;
+    }
+
+    #[test]
     fn csv_has_one_line_per_row_and_reads_back(t in table()) {
         let csv = t.to_csv();
         // Strings may hold newlines, so count with a quote-aware scan.

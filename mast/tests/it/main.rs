@@ -214,3 +214,40 @@ async fn download_products_layouts_cache_and_urls_only() {
     assert!(dir.join("u9o40504m_c3m.fits").is_file());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn products_csv_feeds_filter_and_download() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let dir = tempfile_path("products-csv");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = mast(&emulator).args(["observations", "products", "2003738726", "--format", "csv"]).output().unwrap();
+    assert!(output.status.success());
+    std::fs::write(dir.join("p.csv"), &output.stdout).unwrap();
+    emulator.reset_stats();
+    let output = mast(&emulator)
+        .current_dir(&dir)
+        .args(["observations", "filter", "--from-csv", "p.csv", "--mrp-only", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8(output.stdout).unwrap().lines().count(), 2 + 3, "3 MRP products");
+    assert_eq!(emulator.stats().total, 0, "a products CSV is filtered without asking MAST");
+    let output = mast(&emulator)
+        .current_dir(&dir)
+        .args([
+            "download",
+            "products",
+            "--from-csv",
+            "p.csv",
+            "--filter",
+            "productSubGroupDescription=TRL",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(dir.join("mastDownload/HST/U9O40504M/u9o40504m_trl.fits").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}

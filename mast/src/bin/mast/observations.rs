@@ -102,7 +102,8 @@ pub struct ProductSource {
     /// Radius for --position [default: 0.2 deg]
     #[arg(long, value_name = "RADIUS", requires = "position")]
     radius: Option<String>,
-    /// A CSV written by `mast ... --format csv` with an obsid column
+    /// A CSV written by `mast ... --format csv`: observations (an obsid column) or, for
+    /// `filter` and `download products`, products (a dataURI column)
     #[arg(long, value_name = "FILE")]
     from_csv: Option<std::path::PathBuf>,
     /// Observations per product-list request
@@ -238,8 +239,10 @@ async fn run_command(
         ObservationsCommand::Filter { source, filter } => {
             let filter = filter.to_filter()?;
             let (obs, ids, table) = product_source(obs, source, warnings).await?;
-            let products = match &table {
-                Some(t) => obs.get_product_list(t).await?,
+            let products = match table {
+                // A products CSV is filtered as it is.
+                Some(t) if t.column("dataURI").is_some() => t,
+                Some(t) => obs.get_product_list(&t).await?,
                 None => obs.get_product_list(&ids).await?,
             };
             let mut kept = obs.filter_products(&products, &filter)?;
@@ -267,60 +270,12 @@ pub async fn product_source(
         let table = obs.query_region(position, &options).await?;
         return Ok((obs, Vec::new(), Some(table)));
     }
-    let mut ids = source.obsids;
     if let Some(path) = source.from_csv {
-        ids.extend(obsids_from_csv(&path)?);
+        use anyhow::Context as _;
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let table = Table::from_csv(&text).with_context(|| format!("reading {}", path.display()))?;
+        anyhow::ensure!(source.obsids.is_empty(), "give observation ids or --from-csv, not both");
+        return Ok((obs, Vec::new(), Some(table)));
     }
-    Ok((obs, ids, None))
-}
-
-/// The `obsid` (or `obsID`) column of a canonical CSV (as `mast ... --format csv` writes).
-fn obsids_from_csv(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
-    use anyhow::Context as _;
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut records = csv_records(&text).into_iter();
-    let header = records.next().unwrap_or_default();
-    let column = header
-        .iter()
-        .position(|h| h == "obsid" || h == "obsID")
-        .with_context(|| format!("{} has no obsid column", path.display()))?;
-    let mut records = records.peekable();
-    // Canonical CSV's second line holds the dtypes.
-    if records
-        .peek()
-        .is_some_and(|r| r.iter().all(|c| ["str", "int64", "float64", "bool", "uint8", "object"].contains(&c.as_str())))
-    {
-        records.next();
-    }
-    Ok(records.filter_map(|r| r.get(column).filter(|c| !c.is_empty()).cloned()).collect())
-}
-
-/// Splits CSV text into records of fields (quoted fields may hold commas, `""` and newlines).
-fn csv_records(text: &str) -> Vec<Vec<String>> {
-    let mut records = Vec::new();
-    let mut record = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => record.push(std::mem::take(&mut field)),
-            ('\n', false) => {
-                record.push(std::mem::take(&mut field));
-                records.push(std::mem::take(&mut record));
-            }
-            ('\r', false) => {}
-            (c, _) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !record.is_empty() {
-        record.push(field);
-        records.push(record);
-    }
-    records
+    Ok((obs, source.obsids, None))
 }
