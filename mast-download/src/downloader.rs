@@ -16,10 +16,17 @@ use crate::path::{check_name, display_join, safe_join};
 use crate::progress::ProgressFn;
 use crate::{Checksum, Error, Manifest, ManifestRow, ProgressEvent, Result, Source};
 
-/// Files downloaded at once from one host, unless configured otherwise: MAST asks clients
-/// to stay well below its per-user limits (the spec's limits: at most 4 concurrent requests
-/// per client, as for Portal pages and cutouts).
+/// Files downloaded at once from one of MAST's hosts (the configured MAST, catalogs,
+/// resolver and HLA URLs: [`mast_proto::MastConfig::is_mast_host`]), unless configured
+/// otherwise: MAST asks clients to stay well below its per-user limits (the spec's limits:
+/// at most 4 concurrent requests per client, as for Portal pages and cutouts).
 pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 4;
+/// Files downloaded at once from any other host (public S3 buckets, mirrors, URLs given by
+/// the caller), unless configured otherwise: MAST's limit does not apply there, and 8
+/// connections per host is a common bound for bulk downloaders (twice MAST's limit, a little
+/// above the 6 per host of web browsers), enough to hide a round trip of tens of
+/// milliseconds behind 1 MB files without loading a server much.
+pub const DEFAULT_OTHER_HOST_CONCURRENCY: usize = 8;
 /// Files in progress at once in a batch, over all hosts (a file waiting for its host's
 /// slot counts; it holds no buffers yet).
 pub const DEFAULT_MAX_FILES_IN_FLIGHT: usize = 32;
@@ -195,6 +202,7 @@ pub struct Downloader {
 struct Inner {
     client: MastClient,
     per_host: usize,
+    other_hosts: usize,
     host_limits: HashMap<String, usize>,
     max_files: usize,
     cache: bool,
@@ -207,6 +215,7 @@ impl std::fmt::Debug for Downloader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Downloader")
             .field("per_host", &self.inner.per_host)
+            .field("other_hosts", &self.inner.other_hosts)
             .field("host_limits", &self.inner.host_limits)
             .field("max_files", &self.inner.max_files)
             .field("cache", &self.inner.cache)
@@ -238,6 +247,7 @@ impl std::fmt::Debug for Downloader {
 pub struct DownloaderBuilder {
     client: MastClient,
     per_host: usize,
+    other_hosts: usize,
     host_limits: HashMap<String, usize>,
     max_files: usize,
     cache: bool,
@@ -245,10 +255,19 @@ pub struct DownloaderBuilder {
 }
 
 impl DownloaderBuilder {
-    /// Files transferred at once per host (default [`DEFAULT_PER_HOST_CONCURRENCY`], at
-    /// least 1).
+    /// Files transferred at once per host, MAST's and any other (at least 1). The defaults
+    /// are [`DEFAULT_PER_HOST_CONCURRENCY`] for MAST's hosts and
+    /// [`DEFAULT_OTHER_HOST_CONCURRENCY`] for the others.
     pub fn per_host_concurrency(mut self, n: usize) -> Self {
         self.per_host = n.max(1);
+        self.other_hosts = n.max(1);
+        self
+    }
+
+    /// Files transferred at once per host that is not one of MAST's (default
+    /// [`DEFAULT_OTHER_HOST_CONCURRENCY`], at least 1); MAST's hosts keep theirs.
+    pub fn other_host_concurrency(mut self, n: usize) -> Self {
+        self.other_hosts = n.max(1);
         self
     }
 
@@ -287,6 +306,7 @@ impl DownloaderBuilder {
             inner: Arc::new(Inner {
                 client: self.client,
                 per_host: self.per_host,
+                other_hosts: self.other_hosts,
                 host_limits: self.host_limits,
                 max_files: self.max_files,
                 cache: self.cache,
@@ -360,6 +380,7 @@ impl Downloader {
         DownloaderBuilder {
             client: client.clone(),
             per_host: DEFAULT_PER_HOST_CONCURRENCY,
+            other_hosts: DEFAULT_OTHER_HOST_CONCURRENCY,
             host_limits: HashMap::new(),
             max_files: DEFAULT_MAX_FILES_IN_FLIGHT,
             cache: true,
@@ -755,20 +776,37 @@ impl Downloader {
         Ok(())
     }
 
-    /// Waits for a transfer slot on the URL's host.
-    async fn host_permit(&self, url: &str) -> Option<OwnedSemaphorePermit> {
+    /// Files transferred at once from `url`'s host: an explicit
+    /// [`DownloaderBuilder::host_concurrency`], else MAST's limit for MAST's hosts, else the
+    /// limit for other hosts.
+    pub fn host_limit(&self, url: &str) -> usize {
+        self.host_key(url).map_or(self.inner.other_hosts, |(key, host)| self.limit_for(url, &key, &host))
+    }
+
+    fn host_key(&self, url: &str) -> Option<(String, String)> {
         let parsed = reqwest::Url::parse(url).ok()?;
         let host = parsed.host_str()?.to_ascii_lowercase();
         let key = match parsed.port_or_known_default() {
             Some(port) => format!("{host}:{port}"),
             None => host.clone(),
         };
+        Some((key, host))
+    }
+
+    fn limit_for(&self, url: &str, key: &str, host: &str) -> usize {
+        let explicit = self.inner.host_limits.get(key).or_else(|| self.inner.host_limits.get(host)).copied();
+        explicit.unwrap_or_else(|| {
+            if self.inner.client.config().is_mast_host(url) { self.inner.per_host } else { self.inner.other_hosts }
+        })
+    }
+
+    /// Waits for a transfer slot on the URL's host.
+    async fn host_permit(&self, url: &str) -> Option<OwnedSemaphorePermit> {
+        let (key, host) = self.host_key(url)?;
+        let limit = self.limit_for(url, &key, &host);
         let semaphore = {
             let mut hosts = self.inner.hosts.lock().unwrap_or_else(|e| e.into_inner());
-            let limit = self.inner.host_limits.get(&key).or_else(|| self.inner.host_limits.get(&host)).copied();
-            Arc::clone(
-                hosts.entry(key).or_insert_with(|| Arc::new(Semaphore::new(limit.unwrap_or(self.inner.per_host)))),
-            )
+            Arc::clone(hosts.entry(key).or_insert_with(|| Arc::new(Semaphore::new(limit))))
         };
         semaphore.acquire_owned().await.ok()
     }
@@ -877,7 +915,7 @@ fn http_failure(response: &reqwest::Response) -> Failure {
     Failure { error, retry, discard: false, retry_after: MastClient::retry_after(response.headers()) }
 }
 
-fn transport(url: &str, e: reqwest::Error) -> Error {
+pub(crate) fn transport(url: &str, e: reqwest::Error) -> Error {
     let mut message = e.to_string();
     let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
     while let Some(s) = source {
@@ -936,5 +974,29 @@ mod tests {
         assert!(!content_type_is_html(&headers(&[(CONTENT_TYPE, "application/octet-stream")])));
         assert!(is_html_name(Path::new("a/b.HTML")));
         assert!(!is_html_name(Path::new("a/b.fits")));
+    }
+
+    #[test]
+    fn host_limits_keep_mast_at_the_spec_limit() {
+        let config = mast_proto::MastConfig::new().with_all_urls("http://127.0.0.1:9999").unwrap();
+        let client = MastClient::new(config).unwrap();
+        let d = Downloader::new(&client);
+        assert_eq!(
+            d.host_limit("http://127.0.0.1:9999/api/v0.1/Download/file?uri=mast:x"),
+            DEFAULT_PER_HOST_CONCURRENCY
+        );
+        assert_eq!(d.host_limit("http://127.0.0.1:9998/files/a"), DEFAULT_OTHER_HOST_CONCURRENCY);
+        assert_eq!(d.host_limit("https://stpubdata.s3.amazonaws.com/hst/a.fits"), DEFAULT_OTHER_HOST_CONCURRENCY);
+        let d = Downloader::builder(&client).per_host_concurrency(2).build();
+        assert_eq!(d.host_limit("http://127.0.0.1:9999/x"), 2);
+        assert_eq!(d.host_limit("https://example.org/x"), 2);
+        let d = Downloader::builder(&client)
+            .other_host_concurrency(16)
+            .host_concurrency("example.org", 3)
+            .host_concurrency("127.0.0.1:9999", 1)
+            .build();
+        assert_eq!(d.host_limit("https://example.org/x"), 3);
+        assert_eq!(d.host_limit("https://example.net/x"), 16);
+        assert_eq!(d.host_limit("http://127.0.0.1:9999/x"), 1);
     }
 }

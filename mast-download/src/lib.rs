@@ -39,6 +39,7 @@
 //! ```
 
 mod checksum;
+mod curl;
 mod downloader;
 mod error;
 mod manifest;
@@ -48,8 +49,10 @@ mod progress;
 mod source;
 
 pub use checksum::Checksum;
+pub use curl::{bundle_script_body, bundle_script_url};
 pub use downloader::{
-    DEFAULT_MAX_FILES_IN_FLIGHT, DEFAULT_PER_HOST_CONCURRENCY, DownloadItem, Downloader, DownloaderBuilder,
+    DEFAULT_MAX_FILES_IN_FLIGHT, DEFAULT_OTHER_HOST_CONCURRENCY, DEFAULT_PER_HOST_CONCURRENCY, DownloadItem,
+    Downloader, DownloaderBuilder,
 };
 pub use error::{Error, Result};
 pub use manifest::{Manifest, ManifestRow, Status};

@@ -410,6 +410,40 @@ pub(crate) async fn respond(
     build(body.exact(options.content_length).holding(in_flight), Some(len))
 }
 
+/// The curl script of `Download/bundle.sh` for `uris` (spec 8.6): deterministic, one curl
+/// line per URI pointing back at this emulator's `Download/file`, each into
+/// `MAST_Download/<mission>/<obs_id>/<file>` (the obs_id is taken from the file name, up to
+/// its first `_`), with the token from `$1`, else `$MAST_API_TOKEN`, else a prompt, and a
+/// `MANIFEST.HTML` listing each file and its status.
+///
+/// ```
+/// let script = mast_emulator::files::bundle_script("http://127.0.0.1:1", &["mast:HST/product/u9o40504m_c3m.fits".into()]);
+/// assert!(script.starts_with("#!/bin/bash\n"));
+/// assert!(script.contains("--output 'MAST_Download/HST/u9o40504m/u9o40504m_c3m.fits' 'http://127.0.0.1:1/api/v0.1/Download/file?uri=mast:HST/product/u9o40504m_c3m.fits'"));
+/// ```
+pub fn bundle_script(base_url: &str, uris: &[String]) -> String {
+    let base = base_url.trim_end_matches('/');
+    let quote = |s: &str| s.replace('\'', "'\\''");
+    let mut out = String::from("#!/bin/bash\n#\n# MAST curl download script (mast-emulator)\n");
+    out.push_str(&format!("# Requested: {} files\n#\n\n", uris.len()));
+    out.push_str("TOKEN=\"${1:-$MAST_API_TOKEN}\"\nif [ -z \"$TOKEN\" ] && [ -t 0 ]; then\n    read -r -p \"MAST API token (empty for public data): \" TOKEN\nfi\n");
+    out.push_str("AUTH=()\nif [ -n \"$TOKEN\" ]; then AUTH=(-H \"Authorization: token $TOKEN\"); fi\n\n");
+    out.push_str("DIR=MAST_Download\nmkdir -p \"$DIR\"\nMANIFEST=\"$DIR/MANIFEST.HTML\"\necho '<html><body><table><tr><th>File</th><th>Status</th></tr>' > \"$MANIFEST\"\n\n");
+    for uri in uris {
+        let path = uri.split_once(':').map_or(uri.as_str(), |(_, p)| p);
+        let mission = path.split('/').next().unwrap_or("");
+        let file = path.rsplit('/').next().unwrap_or("");
+        let obs_id = file.split('_').next().unwrap_or(file);
+        let local = quote(&format!("MAST_Download/{mission}/{obs_id}/{file}"));
+        let url = quote(&format!("{base}/api/v0.1/Download/file?uri={uri}"));
+        out.push_str(&format!(
+            "if curl --globoff --location-trusted -f --progress-bar --create-dirs \"${{AUTH[@]}}\" --output '{local}' '{url}'; then s=COMPLETE; else s=ERROR; fi\necho \"<tr><td>{local}</td><td>$s</td></tr>\" >> \"$MANIFEST\"\n"
+        ));
+    }
+    out.push_str("echo '</table></body></html>' >> \"$MANIFEST\"\n");
+    out
+}
+
 fn header(s: &str) -> HeaderValue {
     HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }

@@ -360,13 +360,32 @@ impl Reply {
 
 /// What a request asks for.
 enum Endpoint {
-    Invoke { request: Result<Map<String, Value>, String>, key: String },
-    ColumnsConfig { id: String },
-    Resolver { query: String },
-    CatalogSearch { catalog: String, page: Option<(u64, u64)> },
-    CatalogMetadata { catalog: String },
+    Invoke {
+        request: Result<Map<String, Value>, String>,
+        key: String,
+    },
+    ColumnsConfig {
+        id: String,
+    },
+    Resolver {
+        query: String,
+    },
+    CatalogSearch {
+        catalog: String,
+        page: Option<(u64, u64)>,
+    },
+    CatalogMetadata {
+        catalog: String,
+    },
     File(FileRequest),
-    WrongMethod { key: String, allow: &'static str },
+    /// `Download/bundle.sh`: the URIs of the form body (or query), in order.
+    Bundle {
+        uris: Vec<String>,
+    },
+    WrongMethod {
+        key: String,
+        allow: &'static str,
+    },
     NotFound,
 }
 
@@ -392,6 +411,17 @@ impl Endpoint {
                 }
                 let id = form_value(body, "colConfigId").or_else(|| form_value(query.as_bytes(), "colConfigId"));
                 Endpoint::ColumnsConfig { id: id.unwrap_or_default() }
+            }
+            "/api/v0.1/Download/bundle.sh" | "/api/v0.1/Download/bundle.sh/" => {
+                if !get_or_post {
+                    return Endpoint::WrongMethod { key: "bundle".into(), allow: "GET, POST" };
+                }
+                let uris = form_urlencoded::parse(body)
+                    .chain(form_urlencoded::parse(query.as_bytes()))
+                    .filter(|(k, _)| k == "uri")
+                    .map(|(_, v)| v.into_owned())
+                    .collect();
+                Endpoint::Bundle { uris }
             }
             "/Santa-war/query" => {
                 if *method != Method::GET {
@@ -433,6 +463,7 @@ impl Endpoint {
             Endpoint::CatalogSearch { catalog, .. } => format!("services:{catalog}"),
             Endpoint::CatalogMetadata { catalog } => format!("services:{catalog}:metadata"),
             Endpoint::File(f) => f.key(),
+            Endpoint::Bundle { .. } => "bundle".into(),
             Endpoint::WrongMethod { key, .. } => key.clone(),
             Endpoint::NotFound => "not_found".into(),
         }
@@ -605,6 +636,9 @@ async fn answer(state: &Arc<State>, endpoint: Endpoint) -> Option<Reply> {
                 return Some(unknown_catalog(&catalog));
             }
             Reply::json(fixtures::PANSTARRS_COLUMNS.bytes)
+        }
+        Endpoint::Bundle { uris } => {
+            Reply::new(StatusCode::OK, "text/x-sh; charset=utf-8", files::bundle_script(&state.base_url, &uris))
         }
         // Answered by `files::respond` before this point.
         Endpoint::File(_) => Reply::new(StatusCode::INTERNAL_SERVER_ERROR, TEXT, "500 file request misrouted\n"),

@@ -115,6 +115,57 @@ impl Observations {
         Ok(Downloaded { manifest, warnings })
     }
 
+    /// astroquery's `download_products(..., curl_flag=True)`: instead of the files, MAST's
+    /// curl script for them (`POST Download/bundle.sh` with one `uri` per product, after
+    /// filters and de-duplication, in order), saved as
+    /// `<download_dir>/mastDownload_<YYYYmmddHHMMSS>.sh` (local time). Returns astroquery's
+    /// one-row manifest: `Local Path` (the directory and name joined as text, so `./...`
+    /// with the default directory), `Status` (`COMPLETE`, or `ERROR` with the message
+    /// `Curl could not be downloaded`) and `Message`; no `URL` column. With nothing to
+    /// download: no rows and a `NoResultsWarning`. [`Layout::Flat`] has no effect
+    /// (`InputWarning`, as astroquery).
+    pub async fn download_curl_script(
+        &self,
+        products: impl Into<ObsIds<'_>>,
+        options: &DownloadOptions,
+    ) -> Result<Table> {
+        let (items, _, mut warnings) = self.plan(products.into(), options).await?;
+        if options.layout == Layout::Flat {
+            let w = Warning::new(WarningCategory::Input, "flat=True has no effect on curl downloads.");
+            tracing::warn!("{w}");
+            warnings.push(w);
+        }
+        let mut rows: Vec<(String, &str, Option<String>)> = Vec::new();
+        if !items.is_empty() {
+            let name = format!("mastDownload_{}.sh", chrono::Local::now().format("%Y%m%d%H%M%S"));
+            let dir = options.download_dir.to_string_lossy();
+            // astroquery: os.path.join(download_dir, name), a plain string join.
+            let shown =
+                if dir.is_empty() || dir.ends_with('/') { format!("{dir}{name}") } else { format!("{dir}/{name}") };
+            let path = options.download_dir.join(&name);
+            let downloader = Downloader::new(&self.client);
+            let uris = items.iter().map(|i| i.source().as_str());
+            match downloader.bundle_script(uris, &path).await {
+                Ok(_) => rows.push((shown, "COMPLETE", None)),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "the curl script could not be downloaded");
+                    rows.push((shown, "ERROR", Some("Curl could not be downloaded".into())));
+                }
+            }
+        }
+        let mut table = Table::new(vec![
+            Column::from_values("Local Path", DataType::String, rows.iter().map(|r| Value::Str(&r.0))),
+            Column::from_values("Status", DataType::String, rows.iter().map(|r| Value::Str(r.1))),
+            Column::from_values(
+                "Message",
+                DataType::String,
+                rows.iter().map(|r| r.2.as_deref().map_or(Value::Masked, Value::Str)),
+            ),
+        ])?;
+        warnings.into_iter().for_each(|w| table.push_warning(w));
+        Ok(table)
+    }
+
     /// What [`Observations::download_products`] would fetch, without fetching it: a table of
     /// `Local Path` and `URL` (the exact request URL), one row per product after filters and
     /// de-duplication, with the warnings.

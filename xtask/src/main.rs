@@ -36,7 +36,7 @@ struct Command {
 const COMMANDS: &[Command] = &[
     Command {
         name: "bench",
-        usage: "bench decode|paging|products [options] [--check] [--no-release]",
+        usage: "bench decode|paging|products|download [options] [--check] [--no-release]",
         about: "Decode throughput and peak memory of mast-proto on synthetic CAOM Portal responses \
                 (50,000 and 500,000 rows by default), against a serde_json::Value baseline and an \
                 IgnoredAny scan; built and run with --release unless --no-release. --check exits \
@@ -44,8 +44,11 @@ const COMMANDS: &[Command] = &[
                 `paging`: 500,000 rows in pages of 50,000 at 100 ms per page, concurrent fetch \
                 against a sequential page walk (--rows, --pagesize, --latency-ms, --concurrency). \
                 `products`: product lists of 5,000 observations in batches of 500 at 200 ms per \
-                batch, concurrent against sequential (--obsids, --batch, --latency-ms). Both run \
-                the emulator as a separate process and report peak RSS.",
+                batch, concurrent against sequential (--obsids, --batch, --latency-ms). `download`: 200 \
+                files of 1 MB at 20 ms per request, Downloader::download_all against a sequential \
+                loop, and one 2 GB file against `curl -s -o` on the same loopback URL (--files, \
+                --size-mb, --big-gb, --latency-ms); files under target/bench-download/, deleted \
+                afterwards. These run the emulator as a separate process and report peak RSS.",
         run: bench::main,
         hidden: false,
     },

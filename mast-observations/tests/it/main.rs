@@ -2,6 +2,7 @@
 //! checklist (spec §13, items 20–39) on the recorded fixtures, and batching on the sky.
 
 mod checklist;
+mod curl;
 mod products;
 
 use std::time::Duration;

@@ -171,6 +171,34 @@ fn blocking_api_outside_and_inside_a_runtime() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_products_curl_script() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let dir = tempfile_path("curl-script");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = mast(&emulator)
+        .current_dir(&dir)
+        .args(["download", "products", "2003738726", "--filter", "productSubGroupDescription=C3M,TRL"])
+        .args(["--curl", "--flat", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let csv = String::from_utf8(output.stdout).unwrap();
+    assert!(csv.starts_with("\"Local Path\",\"Status\",\"Message\"\nstr,str,"), "{csv}");
+    let name = csv.lines().nth(2).unwrap().split('"').nth(1).unwrap().strip_prefix("./").unwrap().to_owned();
+    assert!(name.starts_with("mastDownload_") && name.ends_with(".sh") && name.len() == "mastDownload_.sh".len() + 14);
+    assert!(csv.contains("\"COMPLETE\""), "{csv}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("flat=True has no effect on curl downloads."));
+    let script = std::fs::read_to_string(dir.join(&name)).unwrap();
+    assert_eq!(script.matches("curl --globoff").count(), 2, "{script}");
+    assert!(script.contains("Download/file?uri=mast:HST/product/u9o40504m_c3m.fits"), "{script}");
+    assert_eq!(emulator.stats().requests.get("bundle").copied(), Some(1));
+    assert_eq!(emulator.stats().requests.get("download").copied(), None);
+    assert!(!dir.join("mastDownload").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn download_products_layouts_cache_and_urls_only() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let dir = tempfile_path("downloads");

@@ -3,6 +3,7 @@
 //! with optimisations whatever profile `cargo xtask` itself was built with.
 
 mod decode;
+mod download;
 mod net;
 
 use std::process::{Command, ExitCode};
@@ -14,7 +15,8 @@ use crate::{CmdResult, workspace_root};
 type Bench = fn(Args) -> CmdResult;
 
 /// The benchmarks, by name.
-const BENCHES: &[(&str, Bench)] = &[("decode", decode::run), ("paging", net::paging), ("products", net::products)];
+const BENCHES: &[(&str, Bench)] =
+    &[("decode", decode::run), ("paging", net::paging), ("products", net::products), ("download", download::run)];
 
 fn find(args: &mut Args) -> Result<(&'static str, Bench), String> {
     let names: Vec<&str> = BENCHES.iter().map(|b| b.0).collect();

@@ -12,9 +12,9 @@ use crate::args::Args;
 use crate::{CmdResult, target_dir, workspace_root};
 
 /// The emulator as a child process; killed on drop.
-struct EmulatorProcess {
+pub(super) struct EmulatorProcess {
     child: Child,
-    url: String,
+    pub(super) url: String,
 }
 
 impl Drop for EmulatorProcess {
@@ -24,7 +24,7 @@ impl Drop for EmulatorProcess {
     }
 }
 
-fn start_emulator(latency_ms: u64) -> Result<EmulatorProcess, String> {
+pub(super) fn start_emulator(latency_ms: u64) -> Result<EmulatorProcess, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace_root())
@@ -52,13 +52,13 @@ fn start_emulator(latency_ms: u64) -> Result<EmulatorProcess, String> {
 }
 
 /// This process's peak resident set since the last [`reset_peak_rss`], in MB (Linux).
-fn peak_rss_mb() -> Option<f64> {
+pub(super) fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
 
-fn reset_peak_rss() {
+pub(super) fn reset_peak_rss() {
     // Writing 5 resets VmHWM to the current RSS (Linux >= 4.0); harmless where unsupported.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
@@ -119,11 +119,11 @@ where
     Ok((Side { time: seq, rss_mb: seq_rss }, Side { time: conc, rss_mb: conc_rss }, conc_table))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())
 }
 
-fn verdict(ratio: f64, target: f64) -> &'static str {
+pub(super) fn verdict(ratio: f64, target: f64) -> &'static str {
     if ratio >= target { "met" } else { "NOT met" }
 }
 

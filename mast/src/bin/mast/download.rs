@@ -49,6 +49,10 @@ pub struct LayoutArgs {
     /// Download again even when a file is complete on disk
     #[arg(long)]
     no_cache: bool,
+    /// Download nothing but MAST's curl script for the files, as
+    /// <DIR>/mastDownload_<YYYYmmddHHMMSS>.sh (astroquery's curl_flag=True)
+    #[arg(long, conflicts_with = "urls_only")]
+    curl: bool,
 }
 
 /// Runs one subcommand: the manifest as a table (or `None` when there was nothing to do),
@@ -70,6 +74,14 @@ pub async fn run(client: MastClient, command: DownloadCommand) -> anyhow::Result
                 .layout(shape)
                 .cache(!layout.no_cache)
                 .filter(filter);
+            if layout.curl {
+                let table = match &table {
+                    Some(t) => obs.download_curl_script(t, &options).await?,
+                    None => obs.download_curl_script(&ids, &options).await?,
+                };
+                warnings.extend(table.warnings().iter().cloned());
+                return Ok(((table.num_rows() > 0).then_some(table), warnings));
+            }
             if layout.urls_only {
                 let table = match &table {
                     Some(t) => obs.product_urls(t, &options).await?,

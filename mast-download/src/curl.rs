@@ -1,0 +1,71 @@
+//! MAST's curl scripts: `POST Download/bundle.sh` with the products' URIs, whose answer is a
+//! bash script that fetches them with curl (astroquery's `curl_flag=True`).
+
+use std::path::Path;
+
+use mast_proto::pyfmt::form_urlencoded;
+use reqwest::header::CONTENT_TYPE;
+
+use crate::downloader::transport;
+use crate::{Downloader, Error, Result};
+
+/// `<MAST_URL>/api/v0.1/Download/bundle.sh`.
+pub fn bundle_script_url(config: &mast_proto::MastConfig) -> String {
+    format!("{}/api/v0.1/Download/bundle.sh", config.mast_url())
+}
+
+/// The `bundle.sh` form body: one `uri` pair per URI, in order, encoded as Python
+/// `requests` encodes a form (`uri=mast%3AHST%2Fproduct%2Fa.fits&uri=...`).
+///
+/// ```
+/// assert_eq!(
+///     mast_download::bundle_script_body(["mast:HST/product/a b.fits", "mast:HST/product/c.fits"]),
+///     "uri=mast%3AHST%2Fproduct%2Fa+b.fits&uri=mast%3AHST%2Fproduct%2Fc.fits"
+/// );
+/// ```
+pub fn bundle_script_body<'a>(uris: impl IntoIterator<Item = &'a str>) -> String {
+    form_urlencoded(uris.into_iter().map(|u| ("uri", u)))
+}
+
+impl Downloader {
+    /// Asks MAST for the curl script that downloads `uris` (`POST Download/bundle.sh`, no
+    /// `HEAD` first, as astroquery) and saves the answer at `path` (through `<path>.part`,
+    /// renamed once complete; the parent directory is created). Returns the script's size.
+    pub async fn bundle_script<'a>(&self, uris: impl IntoIterator<Item = &'a str>, path: &Path) -> Result<u64> {
+        let config = self.client().config();
+        let url = bundle_script_url(config);
+        let body = bundle_script_body(uris);
+        let response = self
+            .client()
+            .http()
+            .post(&url)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .timeout(config.timeout())
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| transport(&url, e))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(Error::Http {
+                status: status.as_u16(),
+                reason: status.canonical_reason().unwrap_or("").to_owned(),
+                url: response.url().to_string(),
+            });
+        }
+        let bytes = response.bytes().await.map_err(|e| transport(&url, e))?;
+        let io = |action: &str, p: &Path| {
+            let (action, path) = (action.to_owned(), p.to_path_buf());
+            move |source| Error::Io { action, path, source }
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(dir).await.map_err(io("create", dir))?;
+        }
+        let mut part = path.as_os_str().to_owned();
+        part.push(crate::PART_SUFFIX);
+        let part = std::path::PathBuf::from(part);
+        tokio::fs::write(&part, &bytes).await.map_err(io("write", &part))?;
+        tokio::fs::rename(&part, path).await.map_err(io("rename to", path))?;
+        Ok(bytes.len() as u64)
+    }
+}
