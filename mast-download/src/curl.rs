@@ -69,3 +69,41 @@ impl Downloader {
         Ok(bytes.len() as u64)
     }
 }
+
+/// A bash script that downloads `files` (`(local path, URL)` pairs) with curl, written
+/// locally without asking MAST: each file is fetched with `--fail`, resumed with
+/// `--continue-at -` when a previous run was interrupted, into a `.part` name that is renamed
+/// only when curl succeeds, so a partial file never sits under its final name. Paths and
+/// URLs are single-quoted for the shell.
+///
+/// ```
+/// let script = mast_download::local_curl_script(&[(
+///     "mastDownload/HST/U9O40504M/u9o40504m_c3m.fits".into(),
+///     "https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:HST/product/u9o40504m_c3m.fits".into(),
+/// )]);
+/// assert!(script.starts_with("#!/usr/bin/env bash\n"));
+/// assert!(script.contains("fetch 'mastDownload/HST/U9O40504M/u9o40504m_c3m.fits' 'https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:HST/product/u9o40504m_c3m.fits'\n"));
+/// ```
+pub fn local_curl_script(files: &[(String, String)]) -> String {
+    let mut script = String::from(
+        "#!/usr/bin/env bash\n\
+         # Written by mast-rs: downloads MAST data products with curl.\n\
+         # Rerun it to resume; finished files are not fetched again.\n\
+         set -euo pipefail\n\
+         fetch() {\n  \
+           [ -f \"$1\" ] && return 0\n  \
+           mkdir -p \"$(dirname \"$1\")\"\n  \
+           curl --globoff --location --fail --silent --show-error --continue-at - --output \"$1.part\" \"$2\"\n  \
+           mv -f \"$1.part\" \"$1\"\n\
+         }\n",
+    );
+    for (path, url) in files {
+        script.push_str(&format!("fetch {} {}\n", shell_quote(path), shell_quote(url)));
+    }
+    script
+}
+
+/// `s` in single quotes for POSIX shells (`'` written as `'\''`).
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}

@@ -49,7 +49,7 @@ mod progress;
 mod source;
 
 pub use checksum::Checksum;
-pub use curl::{bundle_script_body, bundle_script_url};
+pub use curl::{bundle_script_body, bundle_script_url, local_curl_script};
 pub use downloader::{
     DEFAULT_MAX_FILES_IN_FLIGHT, DEFAULT_OTHER_HOST_CONCURRENCY, DEFAULT_PER_HOST_CONCURRENCY, DownloadItem,
     Downloader, DownloaderBuilder,

@@ -183,6 +183,30 @@ impl Observations {
         Ok(table)
     }
 
+    /// Writes a bash script that downloads the products with curl to `script` (no request
+    /// to MAST besides the product lists; see [`mast_download::local_curl_script`]), with
+    /// the same layout as [`Observations::download_products`]. Returns the table of
+    /// `Local Path` and `URL` it covers, with the warnings.
+    pub async fn write_curl_script(
+        &self,
+        products: impl Into<ObsIds<'_>>,
+        options: &DownloadOptions,
+        script: &Path,
+    ) -> Result<Table> {
+        let table = self.product_urls(products, options).await?;
+        let (paths, urls) = (table.column("Local Path"), table.column("URL"));
+        let files: Vec<(String, String)> = match (paths, urls) {
+            (Some(p), Some(u)) => (0..table.num_rows())
+                .map(|i| (p.get_str(i).unwrap_or("").to_owned(), u.get_str(i).unwrap_or("").to_owned()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        std::fs::write(script, mast_download::local_curl_script(&files)).map_err(|e| Error::InvalidQuery {
+            message: format!("could not write the curl script {}: {e}", script.display()),
+        })?;
+        Ok(table)
+    }
+
     /// The products to fetch (filtered, de-duplicated) as download items, the paths
     /// astroquery would report for them, and the warnings.
     async fn plan(

@@ -173,7 +173,7 @@ fn blocking_api_outside_and_inside_a_runtime() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn download_products_curl_script() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let dir = tempfile_path("curl-script");
+    let dir = tempfile_path("server-curl-script");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let output = mast(&emulator)
@@ -277,5 +277,42 @@ async fn products_csv_feeds_filter_and_download() {
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(dir.join("mastDownload/HST/U9O40504M/u9o40504m_trl.fits").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_curl_script_downloads_the_same_files() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let dir = tempfile_path("local-curl-script");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = mast(&emulator)
+        .current_dir(&dir)
+        .args(["download", "products", "2003738726", "--filter", "productSubGroupDescription=TRL,C3M"])
+        .args(["--curl-script", "get.sh", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let script = std::fs::read_to_string(dir.join("get.sh")).unwrap();
+    assert_eq!(script.matches("\nfetch '").count(), 2, "{script}");
+    assert!(!dir.join("mastDownload").exists(), "nothing downloaded");
+    if std::process::Command::new("curl").arg("--version").output().is_ok() {
+        let status = std::process::Command::new("bash").arg("get.sh").current_dir(&dir).status().unwrap();
+        assert!(status.success());
+        let file = dir.join("mastDownload/HST/U9O40504M/u9o40504m_trl.fits");
+        assert!(file.is_file());
+        // The bytes are the ones mast itself downloads.
+        let again = tempfile_path("local-curl-script-check");
+        let _ = std::fs::remove_dir_all(&again);
+        std::fs::create_dir_all(&again).unwrap();
+        let output = mast(&emulator)
+            .current_dir(&again)
+            .args(["download", "file", "mast:HST/product/u9o40504m_trl.fits", "--format", "csv"])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        assert_eq!(std::fs::read(&file).unwrap(), std::fs::read(again.join("u9o40504m_trl.fits")).unwrap());
+        let _ = std::fs::remove_dir_all(&again);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

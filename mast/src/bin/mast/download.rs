@@ -53,6 +53,9 @@ pub struct LayoutArgs {
     /// <DIR>/mastDownload_<YYYYmmddHHMMSS>.sh (astroquery's curl_flag=True)
     #[arg(long, conflicts_with = "urls_only")]
     curl: bool,
+    /// Download nothing; write a bash script that fetches the files with curl (resumable)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["urls_only", "curl"])]
+    curl_script: Option<PathBuf>,
 }
 
 /// Runs one subcommand: the manifest as a table (or `None` when there was nothing to do),
@@ -81,6 +84,14 @@ pub async fn run(client: MastClient, command: DownloadCommand) -> anyhow::Result
                 };
                 warnings.extend(table.warnings().iter().cloned());
                 return Ok(((table.num_rows() > 0).then_some(table), warnings));
+            }
+            if let Some(script) = &layout.curl_script {
+                let table = match &table {
+                    Some(t) => obs.write_curl_script(t, &options, script).await?,
+                    None => obs.write_curl_script(&ids, &options, script).await?,
+                };
+                warnings.extend(table.warnings().iter().cloned());
+                return Ok((Some(table), warnings));
             }
             if layout.urls_only {
                 let table = match &table {
