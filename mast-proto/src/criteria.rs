@@ -13,8 +13,8 @@
 //! - discrete columns take exact values, sent as Python `str()` text, plus at most one
 //!   wildcard value (`*` or `%`) sent as `freeText`.
 //!
-//! [`mast_query_filters`] is the unvalidated variant used by `Mast.mast_query` on
-//! `*Filtered*` services (spec §3.5).
+//! (`Mast.mast_query`'s unvalidated filters for `*Filtered*` services, spec §3.5, are built
+//! from JSON values by `Mast::mast_query` in the `client` feature.)
 //!
 //! ```
 //! use mast_proto::ColumnConfig;
@@ -74,17 +74,6 @@ impl CriterionValue {
             CriterionValue::Int(i) => i.to_string(),
             CriterionValue::Float(x) => pyfmt::float_repr(*x),
             CriterionValue::Bool(b) => if *b { "True" } else { "False" }.to_owned(),
-        }
-    }
-
-    /// The value as a JSON value, unchanged (text stays text). `None` for a non-finite float,
-    /// which JSON cannot carry.
-    fn to_json(&self) -> Option<Value> {
-        match self {
-            CriterionValue::Text(s) => Some(Value::String(s.clone())),
-            CriterionValue::Int(i) => Some(Value::from(*i)),
-            CriterionValue::Float(x) => serde_json::Number::from_f64(*x).map(Value::Number),
-            CriterionValue::Bool(b) => Some(Value::Bool(*b)),
         }
     }
 }
@@ -808,63 +797,6 @@ pub fn build_filters(criteria: &Criteria, config: &ColumnConfig) -> Result<Filte
     Ok(Filters { value: Value::Array(entries), warnings })
 }
 
-/// The `filters` list `Mast.mast_query` sends to a `*Filtered*` service (spec §3.5): no column
-/// validation, no separator, no wildcard handling, values **not** stringified.
-///
-/// Each criterion becomes `{"paramName": <keyword as given>, "values": [...]}`: a list is sent
-/// as given (text stays text, numbers stay numbers), a [`CriterionValues::Range`] as
-/// `[{"min": .., "max": ..}]` (what astroquery sends for a `{'min': .., 'max': ..}` dict;
-/// range bounds given as text that reads as a number are sent as that number, so the command
-/// line's `s_dec=43.5..45.5` sends `43.5`, other text is sent as text).
-///
-/// Errors ([`Error::InvalidQuery`]): no criteria, astroquery's "Please provide at least one
-/// filter."; a non-finite float, which JSON cannot carry.
-///
-/// ```
-/// use mast_proto::criteria::{Criteria, mast_query_filters};
-/// let criteria = Criteria::new()
-///     .add("dataproduct_type", ["image", "spectrum"])
-///     .add("proposal_pi", ["Osten, Rachel A."])
-///     .range("s_dec", 43.5, 45.5);
-/// assert_eq!(
-///     mast_proto::pyfmt::json_dumps(&mast_query_filters(&criteria)?),
-///     r#"[{"paramName": "dataproduct_type", "values": ["image", "spectrum"]}, {"paramName": "proposal_pi", "values": ["Osten, Rachel A."]}, {"paramName": "s_dec", "values": [{"min": 43.5, "max": 45.5}]}]"#
-/// );
-/// assert_eq!(mast_query_filters(&Criteria::new()).unwrap_err().to_string(), "Please provide at least one filter.");
-/// # Ok::<(), mast_proto::Error>(())
-/// ```
-pub fn mast_query_filters(criteria: &Criteria) -> Result<Value> {
-    if criteria.is_empty() {
-        return Err(invalid("Please provide at least one filter."));
-    }
-    let not_finite = |keyword: &str, v: &CriterionValue| {
-        invalid(format!("Filter '{keyword}': {v} is not a finite number and cannot be sent as JSON."))
-    };
-    let mut entries = Vec::with_capacity(criteria.len());
-    for (keyword, values) in criteria.iter() {
-        let values = match values {
-            CriterionValues::List(list) => {
-                list.iter().map(|v| v.to_json().ok_or_else(|| not_finite(keyword, v))).collect::<Result<Vec<_>>>()?
-            }
-            CriterionValues::Range { min, max } => {
-                let bound = |v: &CriterionValue| match v {
-                    CriterionValue::Text(t) => Ok(parse_number(t).map_or_else(|| Value::String(t.clone()), |(j, _)| j)),
-                    _ => v.to_json().ok_or_else(|| not_finite(keyword, v)),
-                };
-                let mut range = Map::new();
-                range.insert("min".to_owned(), bound(min)?);
-                range.insert("max".to_owned(), bound(max)?);
-                vec![Value::Object(range)]
-            }
-        };
-        let mut entry = Map::new();
-        entry.insert("paramName".to_owned(), Value::String(keyword.to_owned()));
-        entry.insert("values".to_owned(), Value::Array(values));
-        entries.push(Value::Object(entry));
-    }
-    Ok(Value::Array(entries))
-}
-
 /// A continuous column's bound as JSON (numbers as given, numeric text read as a number) and
 /// as `f64` for the min/max comparison.
 fn range_bound(keyword: &str, v: &CriterionValue) -> Result<(Value, f64)> {
@@ -1110,7 +1042,6 @@ pub mod difflib {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pyfmt::json_dumps;
 
     const CAOM: &[u8] = include_bytes!("../../mast-emulator/data/astroquery-recorded/columnsconfig.json");
     const DD: &[u8] = include_bytes!("../../mast-emulator/data/astroquery-recorded/ddcolumns.json");
@@ -1422,41 +1353,6 @@ mod tests {
             filters_json(&c, &config),
             r#"[{"paramName": "a", "values": ["1"]}, {"paramName": "b", "values": ["2"]}, {"paramName": "c", "separator": ",", "values": ["3"]}]"#
         );
-    }
-
-    #[test]
-    fn captured_mast_query_example() {
-        // Mast.mast_query('Mast.Caom.Filtered', dataproduct_type=['image','spectrum'],
-        //   proposal_pi={'Osten, Rachel A.'}, s_dec={'min': 43.5, 'max': 45.5}, ...)
-        let c = Criteria::new()
-            .add("dataproduct_type", ["image", "spectrum"])
-            .add("proposal_pi", ["Osten, Rachel A."])
-            .range("s_dec", 43.5, 45.5);
-        let params =
-            serde_json::json!({"columns": "proposal_pi,s_dec,obs_id", "filters": mast_query_filters(&c).unwrap()});
-        let req = crate::ServiceRequest::new("Mast.Caom.Filtered")
-            .params(params.as_object().unwrap().clone())
-            .pagesize(10)
-            .cache_breaker("<uuid4>");
-        assert!(req.to_json().starts_with(
-            r#"{"service": "Mast.Caom.Filtered", "params": {"columns": "proposal_pi,s_dec,obs_id", "filters": [{"paramName": "dataproduct_type", "values": ["image", "spectrum"]}, {"paramName": "proposal_pi", "values": ["Osten, Rachel A."]}, {"paramName": "s_dec", "values": [{"min": 43.5, "max": 45.5}]}]}, "format": "json", "pagesize": 10, "page": 1"#
-        ));
-        // Values are not stringified; CLI range text becomes numbers; other text is sent as is.
-        let c = Criteria::new().add("calib_level", 3).add("flag", true).add("t", [1.5]);
-        assert_eq!(
-            json_dumps(&mast_query_filters(&c).unwrap()),
-            r#"[{"paramName": "calib_level", "values": [3]}, {"paramName": "flag", "values": [true]}, {"paramName": "t", "values": [1.5]}]"#
-        );
-        let c = Criteria::from_args(["s_dec=43.5..45", "x=a..b", "Obs_Id=*x*"]).unwrap();
-        assert_eq!(
-            json_dumps(&mast_query_filters(&c).unwrap()),
-            r#"[{"paramName": "s_dec", "values": [{"min": 43.5, "max": 45}]}, {"paramName": "x", "values": [{"min": "a", "max": "b"}]}, {"paramName": "Obs_Id", "values": ["*x*"]}]"#
-        );
-        assert!(mast_query_filters(&Criteria::new().add("x", f64::NAN)).is_err());
-        match mast_query_filters(&Criteria::new()) {
-            Err(Error::InvalidQuery { message }) => assert_eq!(message, "Please provide at least one filter."),
-            other => panic!("{other:?}"),
-        }
     }
 
     #[test]
