@@ -1,12 +1,16 @@
 //! MAST's curl scripts: `POST Download/bundle.sh` with the products' URIs, whose answer is a
 //! bash script that fetches them with curl (astroquery's `curl_flag=True`).
 
+#[cfg(feature = "https")]
 use std::path::Path;
 
 use mast_proto::pyfmt::form_urlencoded;
+#[cfg(feature = "https")]
 use reqwest::header::CONTENT_TYPE;
 
-use crate::downloader::transport;
+#[cfg(feature = "https")]
+use crate::http::transport;
+#[cfg(feature = "https")]
 use crate::{Downloader, Error, Result};
 
 /// `<MAST_URL>/api/v0.1/Download/bundle.sh`.
@@ -27,6 +31,7 @@ pub fn bundle_script_body<'a>(uris: impl IntoIterator<Item = &'a str>) -> String
     form_urlencoded(uris.into_iter().map(|u| ("uri", u)))
 }
 
+#[cfg(feature = "https")]
 impl Downloader {
     /// Asks MAST for the curl script that downloads `uris` (`POST Download/bundle.sh`, no
     /// `HEAD` first, as astroquery) and saves the answer at `path` (through `<path>.part`,

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use bytes::Bytes;
+use futures::StreamExt;
 use mast_proto::MastClient;
-use reqwest::StatusCode;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, IF_RANGE, RANGE};
 use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use crate::part::{Meta, PartFile};
+use crate::part::PartFile;
 use crate::path::{check_name, display_join, safe_join};
 use crate::progress::ProgressFn;
 use crate::{Checksum, Error, Manifest, ManifestRow, ProgressEvent, Result, Source};
@@ -27,12 +27,14 @@ pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 4;
 /// above the 6 per host of web browsers), enough to hide a round trip of tens of
 /// milliseconds behind 1 MB files without loading a server much.
 pub const DEFAULT_OTHER_HOST_CONCURRENCY: usize = 8;
+/// Objects downloaded at once from one S3 bucket (`s3://` sources), unless configured
+/// otherwise: S3 serves thousands of requests per second per prefix, so the bound only
+/// keeps a client's own connections and disk writes reasonable; 16 is twice the bound for
+/// other hosts.
+pub const DEFAULT_S3_CONCURRENCY: usize = 16;
 /// Files in progress at once in a batch, over all hosts (a file waiting for its host's
 /// slot counts; it holds no buffers yet).
 pub const DEFAULT_MAX_FILES_IN_FLIGHT: usize = 32;
-/// How much of the kept prefix is fetched again and compared when resuming, so that a
-/// prefix of another file version is not kept even when the server has no validators.
-const RESUME_OVERLAP: u64 = 64 * 1024;
 /// `ProgressEvent::Bytes` granularity.
 const PROGRESS_STEP: u64 = 256 * 1024;
 
@@ -50,6 +52,7 @@ const PROGRESS_STEP: u64 = 256 * 1024;
 #[derive(Clone, Debug)]
 pub struct DownloadItem {
     source: Source,
+    fallback: Option<Source>,
     target: Target,
     size: Option<u64>,
     checksum: Option<Checksum>,
@@ -70,6 +73,7 @@ impl DownloadItem {
     pub fn new(source: impl Into<Source>, dir: impl Into<PathBuf>, name: impl Into<String>) -> Self {
         DownloadItem {
             source: source.into(),
+            fallback: None,
             target: Target::Join { dir: dir.into(), name: name.into() },
             size: None,
             checksum: None,
@@ -79,7 +83,13 @@ impl DownloadItem {
     /// `source` saved at `path`, a path the caller chose (not checked; parent directories
     /// are created).
     pub fn to_path(source: impl Into<Source>, path: impl Into<PathBuf>) -> Self {
-        DownloadItem { source: source.into(), target: Target::Path(path.into()), size: None, checksum: None }
+        DownloadItem {
+            source: source.into(),
+            fallback: None,
+            target: Target::Path(path.into()),
+            size: None,
+            checksum: None,
+        }
     }
 
     /// The expected size in bytes (e.g. the product's `size`): the download must have it,
@@ -92,6 +102,20 @@ impl DownloadItem {
     /// Like [`DownloadItem::size`], from an optional value (a masked `size` cell).
     pub fn size_opt(mut self, bytes: Option<u64>) -> Self {
         self.size = bytes;
+        self
+    }
+
+    /// The same file from another source (e.g. its cloud copy).
+    pub fn with_source(mut self, source: impl Into<Source>) -> Self {
+        self.source = source.into();
+        self
+    }
+
+    /// Where to fetch the file from when `source` fails (after its retries): e.g. MAST's
+    /// HTTPS endpoint for a product whose cloud copy cannot be read. The row then tells
+    /// the first source's error in [`ManifestRow::fallback_from`].
+    pub fn fallback(mut self, source: impl Into<Source>) -> Self {
+        self.fallback = Some(source.into());
         self
     }
 
@@ -196,19 +220,23 @@ impl DownloadItem {
 /// ```
 #[derive(Clone)]
 pub struct Downloader {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    client: MastClient,
+pub(crate) struct Inner {
+    pub(crate) client: MastClient,
     per_host: usize,
     other_hosts: usize,
+    s3: usize,
     host_limits: HashMap<String, usize>,
     max_files: usize,
     cache: bool,
     progress: Option<ProgressFn>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     targets: Mutex<HashMap<PathBuf, Weak<tokio::sync::Mutex<()>>>>,
+    /// One object store per bucket, built on first use.
+    #[cfg(feature = "s3")]
+    pub(crate) s3_stores: Mutex<HashMap<String, crate::CloudStore>>,
 }
 
 impl std::fmt::Debug for Downloader {
@@ -216,6 +244,7 @@ impl std::fmt::Debug for Downloader {
         f.debug_struct("Downloader")
             .field("per_host", &self.inner.per_host)
             .field("other_hosts", &self.inner.other_hosts)
+            .field("s3", &self.inner.s3)
             .field("host_limits", &self.inner.host_limits)
             .field("max_files", &self.inner.max_files)
             .field("cache", &self.inner.cache)
@@ -248,6 +277,7 @@ pub struct DownloaderBuilder {
     client: MastClient,
     per_host: usize,
     other_hosts: usize,
+    s3: usize,
     host_limits: HashMap<String, usize>,
     max_files: usize,
     cache: bool,
@@ -268,6 +298,13 @@ impl DownloaderBuilder {
     /// [`DEFAULT_OTHER_HOST_CONCURRENCY`], at least 1); MAST's hosts keep theirs.
     pub fn other_host_concurrency(mut self, n: usize) -> Self {
         self.other_hosts = n.max(1);
+        self
+    }
+
+    /// Objects transferred at once per S3 bucket (default [`DEFAULT_S3_CONCURRENCY`], at
+    /// least 1).
+    pub fn s3_concurrency(mut self, n: usize) -> Self {
+        self.s3 = n.max(1);
         self
     }
 
@@ -307,35 +344,38 @@ impl DownloaderBuilder {
                 client: self.client,
                 per_host: self.per_host,
                 other_hosts: self.other_hosts,
+                s3: self.s3,
                 host_limits: self.host_limits,
                 max_files: self.max_files,
                 cache: self.cache,
                 progress: self.progress,
                 hosts: Mutex::default(),
                 targets: Mutex::default(),
+                #[cfg(feature = "s3")]
+                s3_stores: Mutex::default(),
             }),
         }
     }
 }
 
 /// Why an attempt failed and whether to try again.
-struct Failure {
-    error: Error,
-    retry: bool,
+pub(crate) struct Failure {
+    pub(crate) error: Error,
+    pub(crate) retry: bool,
     /// Empty the temporary file before the next attempt (its content is not a prefix of the
     /// right file).
-    discard: bool,
-    retry_after: Option<Duration>,
+    pub(crate) discard: bool,
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl Failure {
-    fn fatal(error: Error) -> Self {
+    pub(crate) fn fatal(error: Error) -> Self {
         Failure { error, retry: false, discard: false, retry_after: None }
     }
-    fn retry(error: Error) -> Self {
+    pub(crate) fn retry(error: Error) -> Self {
         Failure { error, retry: true, discard: false, retry_after: None }
     }
-    fn discard(error: Error) -> Self {
+    pub(crate) fn discard(error: Error) -> Self {
         Failure { error, retry: true, discard: true, retry_after: None }
     }
 }
@@ -347,23 +387,25 @@ impl From<Error> for Failure {
 }
 
 /// One file being downloaded.
-struct Job<'a> {
-    url: String,
-    target: &'a Path,
-    size: Option<u64>,
-    checksum: Option<&'a Checksum>,
+pub(crate) struct Job<'a> {
+    /// The request URL (`s3://<bucket>/<key>` for S3).
+    pub(crate) url: String,
+    pub(crate) source: &'a Source,
+    pub(crate) target: &'a Path,
+    pub(crate) size: Option<u64>,
+    pub(crate) checksum: Option<&'a Checksum>,
 }
 
 /// What the transfer of one file did.
 #[derive(Default)]
-struct Transfer {
-    received: u64,
-    resumed_from: u64,
-    cached: bool,
+pub(crate) struct Transfer {
+    pub(crate) received: u64,
+    pub(crate) resumed_from: u64,
+    pub(crate) cached: bool,
 }
 
 /// How a streamed body ended.
-enum Streamed {
+pub(crate) enum Streamed {
     Complete,
     /// The first bytes of a `206` differ from the kept tail.
     TailMismatch,
@@ -381,6 +423,7 @@ impl Downloader {
             client: client.clone(),
             per_host: DEFAULT_PER_HOST_CONCURRENCY,
             other_hosts: DEFAULT_OTHER_HOST_CONCURRENCY,
+            s3: DEFAULT_S3_CONCURRENCY,
             host_limits: HashMap::new(),
             max_files: DEFAULT_MAX_FILES_IN_FLIGHT,
             cache: true,
@@ -442,11 +485,19 @@ impl Downloader {
     /// manifest row.
     pub async fn download(&self, item: DownloadItem) -> ManifestRow {
         let started = Instant::now();
-        let display_url = item.source.display_url(self.inner.client.config());
+        let config = self.inner.client.config();
+        let mut display_url = item.source.display_url(config);
         let mut transfer = Transfer::default();
+        let mut fallback_from = None;
         let (path, outcome) = match self.target(&item).await {
             Ok(target) => {
-                let outcome = self.run(&item, &target, &mut transfer).await;
+                let mut outcome = self.run(&item, &item.source, &target, &mut transfer).await;
+                if let (Err(e), Some(fallback)) = (&outcome, &item.fallback) {
+                    tracing::warn!(path = %target.display(), url = %display_url, error = %e, fallback = %fallback, "trying the fallback source");
+                    display_url = fallback.display_url(config);
+                    let second = self.run(&item, fallback, &target, &mut transfer).await;
+                    fallback_from = std::mem::replace(&mut outcome, second).err();
+                }
                 (target, outcome)
             }
             Err(e) => (item.display_path(), Err(e)),
@@ -461,6 +512,7 @@ impl Downloader {
         row.bytes = transfer.received;
         row.resumed_from = transfer.resumed_from;
         row.cached = transfer.cached;
+        row.fallback_from = fallback_from;
         row.duration = started.elapsed();
         self.emit(|| ProgressEvent::Finished { path: row.local_path.clone(), status: row.status, bytes: row.bytes });
         row
@@ -478,10 +530,10 @@ impl Downloader {
         }
     }
 
-    async fn run(&self, item: &DownloadItem, target: &Path, transfer: &mut Transfer) -> Result<()> {
+    async fn run(&self, item: &DownloadItem, source: &Source, target: &Path, transfer: &mut Transfer) -> Result<()> {
         let config = self.inner.client.config();
         let job =
-            Job { url: item.source.request_url(config)?, target, size: item.size, checksum: item.checksum.as_ref() };
+            Job { url: source.request_url(config)?, source, target, size: item.size, checksum: item.checksum.as_ref() };
         let _exclusive = self.lock_target(target).await;
         if self.inner.cache && self.is_cached(&job).await? {
             transfer.cached = true;
@@ -535,7 +587,7 @@ impl Downloader {
         // The size it must have: the caller's (no request), else the server's (one HEAD).
         let expected = match job.size {
             Some(size) => size,
-            None => match self.head_length(job).await? {
+            None => match self.remote_length(job).await? {
                 Some(n) => n,
                 None => {
                     tracing::warn!("Could not verify length of cached file {path}. Re-downloading the file.");
@@ -560,148 +612,56 @@ impl Downloader {
         Ok(true)
     }
 
-    /// The `Content-Length` a `HEAD` announces (retried like a download).
-    async fn head_length(&self, job: &Job<'_>) -> Result<Option<u64>> {
-        let retries = self.inner.client.config().retries();
-        let mut attempt = 0u32;
-        loop {
-            let permit = self.host_permit(&job.url).await;
-            let failure = match self.inner.client.http().head(&job.url).send().await {
-                Ok(resp) if resp.status().is_success() => return Ok(content_length(resp.headers())),
-                Ok(resp) => http_failure(&resp),
-                Err(e) => Failure::retry(transport(&job.url, e)),
-            };
-            drop(permit);
-            if !failure.retry || attempt >= retries {
-                return Err(failure.error);
-            }
-            tokio::time::sleep(self.inner.client.retry_delay(attempt, failure.retry_after)).await;
-            attempt += 1;
+    /// One attempt at the transfer, by the source's kind.
+    async fn attempt(&self, job: &Job<'_>, part: &mut PartFile, transfer: &mut Transfer) -> Result<(), Failure> {
+        match job.source {
+            #[cfg(feature = "https")]
+            Source::Url(_) | Source::Mast(_) => self.http_attempt(job, part, transfer).await,
+            #[cfg(feature = "s3")]
+            Source::S3 { bucket, key } => self.s3_attempt(job, bucket, key, part, transfer).await,
+            #[allow(unreachable_patterns)]
+            other => Err(Failure::fatal(
+                other
+                    .request_url(self.inner.client.config())
+                    .err()
+                    .unwrap_or_else(|| Error::Internal { message: format!("no transfer for {other}") }),
+            )),
         }
     }
 
-    /// One attempt: resume or start, stream, verify (module docs, steps 3–5).
-    async fn attempt(&self, job: &Job<'_>, part: &mut PartFile, transfer: &mut Transfer) -> Result<(), Failure> {
-        let have = part.len().await?;
-        let meta = if have > 0 { part.read_meta().await } else { None };
-        let mut resume = meta.as_ref().is_some_and(|m| {
-            m.url == job.url
-                && m.size.is_none_or(|s| have <= s)
-                && job.size.is_none_or(|e| m.size.is_none_or(|s| s == e))
-        });
-        if have > 0 && !resume {
-            tracing::info!(path = %part.path.display(), bytes = have, "discarding a partial file that cannot be resumed");
-            part.reset().await?;
-        }
-        loop {
-            let start = if resume { have - have.min(RESUME_OVERLAP) } else { 0 };
-            let tail = if resume { part.read_at(start, have - start).await? } else { Vec::new() };
-            let mut request = self.inner.client.http().get(&job.url);
-            if resume {
-                request = request.header(RANGE, format!("bytes={start}-"));
-                if let Some(validator) = meta.as_ref().and_then(Meta::if_range) {
-                    request = request.header(IF_RANGE, validator);
-                }
-            }
-            let response = request.send().await.map_err(|e| Failure::retry(transport(&job.url, e)))?;
-            let status = response.status();
-            if resume && status == StatusCode::RANGE_NOT_SATISFIABLE {
-                tracing::info!(url = %job.url, "the server cannot resume this file (416): starting over");
-                part.reset().await?;
-                resume = false;
-                continue;
-            }
-            if !status.is_success() {
-                return Err(http_failure(&response));
-            }
-            if content_type_is_html(response.headers()) && !is_html_name(job.target) {
-                return Err(Failure::retry(Error::Protocol {
-                    url: job.url.clone(),
-                    message: "the server sent an HTML page instead of the file (an error page?)".into(),
-                }));
-            }
-            let (offset, total, kept) = if status == StatusCode::PARTIAL_CONTENT {
-                if !resume {
-                    return Err(Failure::discard(Error::Protocol {
-                        url: job.url.clone(),
-                        message: "206 Partial Content in answer to a request without Range".into(),
-                    }));
-                }
-                let checked = match meta.as_ref() {
-                    Some(meta) => check_partial(response.headers(), start, meta, job.size),
-                    None => Err("no sidecar"),
-                };
-                match checked {
-                    Ok(total) => (start, total, have),
-                    Err(why) => {
-                        tracing::info!(url = %job.url, reason = why, "the partial answer does not continue the kept bytes: starting over");
-                        part.reset().await?;
-                        resume = false;
-                        continue;
-                    }
-                }
-            } else {
-                // The whole file: the first answer, or the server ignored Range / If-Range
-                // did not match (the file changed): start over with this body.
-                let announced = content_length(response.headers());
-                if let (Some(n), Some(expected)) = (announced, job.size)
-                    && n != expected
-                {
-                    return Err(Failure::retry(Error::SizeMismatch {
-                        url: job.url.clone(),
-                        got: n,
-                        expected,
-                        origin: "Content-Length announced; the expected size was given by the caller",
-                    }));
-                }
-                if resume || have > 0 {
-                    part.reset().await?;
-                }
-                part.write_meta(&Meta::from_headers(&job.url, response.headers(), announced.or(job.size))).await?;
-                (0, announced, 0)
-            };
-            if kept > 0 {
-                transfer.resumed_from = transfer.resumed_from.max(kept);
-            }
-            self.emit(|| ProgressEvent::Started {
-                path: job.target.to_path_buf(),
-                total: total.or(job.size),
-                resumed_from: kept,
-            });
-            // Only a partial answer re-sends the kept tail; a whole file starts at byte 0.
-            let overlap: &[u8] = if status == StatusCode::PARTIAL_CONTENT { &tail } else { &[] };
-            match self.stream(job, part, response, offset, overlap, transfer).await? {
-                Streamed::Complete => {}
-                Streamed::TailMismatch => {
-                    tracing::info!(url = %job.url, "the kept bytes are not a prefix of the file on the server: starting over");
-                    part.reset().await?;
-                    resume = false;
-                    continue;
-                }
-            }
-            return self.verify(job, part, total).await;
+    /// The size the server gives for the file (local-first cache check without an
+    /// expected size): one `HEAD`.
+    async fn remote_length(&self, job: &Job<'_>) -> Result<Option<u64>> {
+        match job.source {
+            #[cfg(feature = "https")]
+            Source::Url(_) | Source::Mast(_) => self.http_length(job).await,
+            #[cfg(feature = "s3")]
+            Source::S3 { bucket, key } => self.s3_length(job, bucket, key).await,
+            #[allow(unreachable_patterns)]
+            _ => Ok(None),
         }
     }
 
     /// Writes the body from `offset`, first comparing its leading bytes with `tail` (the
     /// end of the kept prefix that was asked for again).
-    async fn stream(
+    pub(crate) async fn stream(
         &self,
         job: &Job<'_>,
         part: &mut PartFile,
-        mut response: reqwest::Response,
+        body: impl futures::Stream<Item = Result<Bytes>>,
         offset: u64,
         tail: &[u8],
         transfer: &mut Transfer,
     ) -> Result<Streamed, Failure> {
+        let mut body = std::pin::pin!(body);
         let mut writer = part.writer(offset + tail.len() as u64);
         let mut compared = 0usize;
         let mut unreported = 0u64;
         let outcome = loop {
-            let mut chunk = match response.chunk().await {
-                Ok(Some(chunk)) => chunk,
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(transport(&job.url, e)),
+            let mut chunk = match body.next().await {
+                Some(Ok(chunk)) => chunk,
+                None => break Ok(()),
+                Some(Err(e)) => break Err(e),
             };
             transfer.received += chunk.len() as u64;
             if compared < tail.len() {
@@ -739,7 +699,7 @@ impl Downloader {
     }
 
     /// Size and checksum checks on the complete temporary file.
-    async fn verify(&self, job: &Job<'_>, part: &mut PartFile, total: Option<u64>) -> Result<(), Failure> {
+    pub(crate) async fn verify(&self, job: &Job<'_>, part: &mut PartFile, total: Option<u64>) -> Result<(), Failure> {
         let len = part.len().await?;
         if let Some(total) = total
             && len != total
@@ -796,12 +756,18 @@ impl Downloader {
     fn limit_for(&self, url: &str, key: &str, host: &str) -> usize {
         let explicit = self.inner.host_limits.get(key).or_else(|| self.inner.host_limits.get(host)).copied();
         explicit.unwrap_or_else(|| {
-            if self.inner.client.config().is_mast_host(url) { self.inner.per_host } else { self.inner.other_hosts }
+            if url.starts_with("s3://") {
+                self.inner.s3
+            } else if self.inner.client.config().is_mast_host(url) {
+                self.inner.per_host
+            } else {
+                self.inner.other_hosts
+            }
         })
     }
 
     /// Waits for a transfer slot on the URL's host.
-    async fn host_permit(&self, url: &str) -> Option<OwnedSemaphorePermit> {
+    pub(crate) async fn host_permit(&self, url: &str) -> Option<OwnedSemaphorePermit> {
         let (key, host) = self.host_key(url)?;
         let limit = self.limit_for(url, &key, &host);
         let semaphore = {
@@ -829,7 +795,7 @@ impl Downloader {
         mutex.lock_owned().await
     }
 
-    fn emit(&self, event: impl FnOnce() -> ProgressEvent) {
+    pub(crate) fn emit(&self, event: impl FnOnce() -> ProgressEvent) {
         if let Some(f) = &self.inner.progress {
             f(&event());
         }
@@ -844,137 +810,9 @@ async fn compute_checksum(checksum: &Checksum, path: &Path) -> Result<Checksum> 
         .map_err(|e| Error::io("read", path, e))
 }
 
-fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
-}
-
-fn content_type_is_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("text/html"))
-}
-
-fn is_html_name(target: &Path) -> bool {
-    target
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
-}
-
-/// Checks a `206` against the request and the sidecar; the file's total size if known.
-fn check_partial(
-    headers: &HeaderMap,
-    start: u64,
-    meta: &Meta,
-    expected: Option<u64>,
-) -> Result<Option<u64>, &'static str> {
-    let range = headers.get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).ok_or("no Content-Range")?;
-    let spec = range.trim().strip_prefix("bytes ").ok_or("Content-Range not in bytes")?;
-    let (span, total) = spec.split_once('/').ok_or("malformed Content-Range")?;
-    let (first, last) = span.split_once('-').ok_or("malformed Content-Range")?;
-    let first: u64 = first.trim().parse().map_err(|_| "malformed Content-Range")?;
-    let last: u64 = last.trim().parse().map_err(|_| "malformed Content-Range")?;
-    let total: Option<u64> = match total.trim() {
-        "*" => None,
-        t => Some(t.parse().map_err(|_| "malformed Content-Range")?),
-    };
-    if first != start || last < first {
-        return Err("Content-Range does not start where asked");
-    }
-    if let Some(t) = total {
-        if last + 1 != t {
-            return Err("Content-Range does not reach the end of the file");
-        }
-        if meta.size.is_some_and(|s| s != t) || expected.is_some_and(|e| e != t) {
-            return Err("the file's size changed");
-        }
-    }
-    if let Some(n) = content_length(headers)
-        && n != last - first + 1
-    {
-        return Err("Content-Length disagrees with Content-Range");
-    }
-    let etag = headers.get(ETAG).and_then(|v| v.to_str().ok());
-    if let (Some(now), Some(then)) = (etag, meta.etag.as_deref())
-        && now != then
-    {
-        return Err("the ETag changed");
-    }
-    Ok(total.or(meta.size))
-}
-
-fn http_failure(response: &reqwest::Response) -> Failure {
-    let status = response.status();
-    let error = Error::Http {
-        status: status.as_u16(),
-        reason: status.canonical_reason().unwrap_or("").to_owned(),
-        url: response.url().to_string(),
-    };
-    let retry = MastClient::is_transient_status(status.as_u16());
-    Failure { error, retry, discard: false, retry_after: MastClient::retry_after(response.headers()) }
-}
-
-pub(crate) fn transport(url: &str, e: reqwest::Error) -> Error {
-    let mut message = e.to_string();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    let hint = if e.is_connect() {
-        "check the MAST URL settings (MAST_URL, ...) and the network"
-    } else if e.is_timeout() {
-        "the server stopped sending; try again later or raise MAST_READ_TIMEOUT"
-    } else {
-        "the connection was cut; run the download again to resume it"
-    };
-    Error::Proto(mast_proto::Error::Transport {
-        what: format!("the download of {url}"),
-        message,
-        hint: Some(hint.to_owned()),
-        source: Some(Box::new(e)),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
-
-    fn headers(pairs: &[(reqwest::header::HeaderName, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(k.clone(), HeaderValue::from_str(v).unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn partial_answers_are_checked() {
-        let meta = Meta { url: "u".into(), etag: Some("\"a\"".into()), last_modified: None, size: Some(100) };
-        let ok = headers(&[(CONTENT_RANGE, "bytes 40-99/100"), (CONTENT_LENGTH, "60"), (ETAG, "\"a\"")]);
-        assert_eq!(check_partial(&ok, 40, &meta, Some(100)), Ok(Some(100)));
-        assert!(check_partial(&ok, 41, &meta, None).is_err());
-        assert!(check_partial(&ok, 40, &meta, Some(99)).is_err());
-        let etag = headers(&[(CONTENT_RANGE, "bytes 40-99/100"), (ETAG, "\"b\"")]);
-        assert!(check_partial(&etag, 40, &meta, None).is_err());
-        let short = headers(&[(CONTENT_RANGE, "bytes 40-89/100")]);
-        assert!(check_partial(&short, 40, &meta, None).is_err());
-        let unknown = headers(&[(CONTENT_RANGE, "bytes 40-99/*")]);
-        assert_eq!(check_partial(&unknown, 40, &meta, None), Ok(Some(100)));
-        assert!(check_partial(&HeaderMap::new(), 40, &meta, None).is_err());
-        assert!(check_partial(&headers(&[(CONTENT_RANGE, "items 1-2/3")]), 1, &meta, None).is_err());
-    }
-
-    #[test]
-    fn html_detection() {
-        assert!(content_type_is_html(&headers(&[(CONTENT_TYPE, "text/html; charset=utf-8")])));
-        assert!(!content_type_is_html(&headers(&[(CONTENT_TYPE, "application/octet-stream")])));
-        assert!(is_html_name(Path::new("a/b.HTML")));
-        assert!(!is_html_name(Path::new("a/b.fits")));
-    }
 
     #[test]
     fn host_limits_keep_mast_at_the_spec_limit() {

@@ -41,7 +41,7 @@ pub enum Error {
     },
     /// A file name that would write outside the download directory, or through a symbolic
     /// link, or that is not a plain relative path (see [`crate::safe_join`]).
-    #[error("unsafe file name {name:?}: {reason}; the file was not downloaded")]
+    #[error("unsafe file name {name:?}: {reason}; the file was not written")]
     UnsafePath {
         /// The name as given.
         name: String,
@@ -100,6 +100,21 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// The object is not in the bucket (S3 `404`), or MAST's path lookup says the product
+    /// has no cloud copy.
+    #[error("The product {uri} was not found in the cloud.")]
+    NotInCloud {
+        /// The `s3://` or `mast:` URI.
+        uri: String,
+    },
+    /// An S3 request failed (after the retries, for transient failures).
+    #[error("could not download {uri} from the cloud: {message}")]
+    S3 {
+        /// The `s3://` URI.
+        uri: String,
+        /// What object_store reported.
+        message: String,
+    },
     /// Another process holds the lock on the file's temporary file for longer than the
     /// configured timeout.
     #[error("{path} is being downloaded by another process (its temporary file is locked); try again later")]
@@ -107,12 +122,80 @@ pub enum Error {
         /// The temporary file.
         path: PathBuf,
     },
+    /// A zip archive, or one of its entries, cannot be read (see `unzip`): not a zip
+    /// archive (an HTML error page, a truncated download), a corrupt entry (CRC-32
+    /// mismatch, broken compressed data, a size that differs from the one declared), an
+    /// unsupported compression method or encryption. A failed entry leaves nothing under
+    /// its final name; downloading the archive again usually helps.
+    #[error("{}", zip_message(archive, entry.as_deref(), message))]
+    Zip {
+        /// The archive.
+        archive: PathBuf,
+        /// The entry, or `None` when the archive as a whole cannot be read.
+        entry: Option<String>,
+        /// What the zip reader reported.
+        message: String,
+    },
+    /// A zip entry, or a whole archive, inflates to more than the configured limit
+    /// (`UnzipOptions::max_entry_size` or `max_total_size`): refused as a possible zip
+    /// bomb. Nothing is left under the entry's name (for a whole archive, nothing is
+    /// extracted). Raise the limit if the archive is trusted.
+    #[error("{}", zip_too_large_message(archive, entry.as_deref(), *size, *limit, option))]
+    ZipTooLarge {
+        /// The archive.
+        archive: PathBuf,
+        /// The entry, or `None` when the sizes declared by all entries together are too large.
+        entry: Option<String>,
+        /// The size declared, or the bytes inflated when the limit was crossed.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+        /// The `UnzipOptions` setting that sets the limit: `max_entry_size` or `max_total_size`.
+        option: &'static str,
+    },
     /// The download task stopped unexpectedly (a bug: please report it).
     #[error("the download task failed: {message}")]
     Internal {
         /// What happened.
         message: String,
     },
+}
+
+fn zip_message(archive: &std::path::Path, entry: Option<&str>, message: &str) -> String {
+    match entry {
+        Some(entry) => format!(
+            "zip archive {}: entry {entry:?}: {message}; the entry was not extracted (if the archive is corrupt or \
+             truncated, download it again)",
+            archive.display()
+        ),
+        None => format!(
+            "{} is not a readable zip archive: {message}; nothing was extracted (if it is corrupt or truncated, \
+             download it again)",
+            archive.display()
+        ),
+    }
+}
+
+fn zip_too_large_message(
+    archive: &std::path::Path,
+    entry: Option<&str>,
+    size: u64,
+    limit: u64,
+    option: &str,
+) -> String {
+    match entry {
+        Some(entry) => format!(
+            "zip archive {}: entry {entry:?} inflates to {size} bytes, over the limit of {limit} bytes \
+             (UnzipOptions::{option}); refused as a possible zip bomb: raise the limit if you trust the archive",
+            archive.display()
+        ),
+        None => format!(
+            "zip archive {}: its entries declare {size} bytes in all, over the limit of {limit} bytes \
+             (UnzipOptions::{option}); refused as a possible zip bomb, nothing was extracted: raise the limit if \
+             you trust the archive",
+            archive.display()
+        ),
+    }
 }
 
 fn status_kind(status: u16) -> &'static str {
@@ -127,12 +210,16 @@ impl Error {
     /// The Python exception class that corresponds to this error, as astroquery (or Python)
     /// would name it: `HTTPError`, `ConnectionError`, `TimeoutError`, `OSError`,
     /// `ValueError` (unsafe names), `InvalidQueryError` (bad sources), `DownloadError`
-    /// (size, checksum and protocol failures).
+    /// (size, checksum and protocol failures), `BadZipFile` (zip archives that cannot be
+    /// inflated, as Python's `zipfile` names it).
     pub fn class_name(&self) -> &'static str {
         match self {
             Error::Proto(e) => e.class_name(),
             Error::Http { .. } => "HTTPError",
+            Error::NotInCloud { .. } => "RemoteServiceError",
+            Error::S3 { .. } => "ClientError",
             Error::UnsafePath { .. } => "ValueError",
+            Error::Zip { .. } | Error::ZipTooLarge { .. } => "BadZipFile",
             Error::InvalidSource { .. } => "InvalidQueryError",
             Error::Io { .. } | Error::Busy { .. } => "OSError",
             Error::SizeMismatch { .. }

@@ -15,6 +15,9 @@
 //!   (`Local Path`, `Status`, `Message`, `URL`; [`Manifest::to_table`]) plus bytes and
 //!   durations, one row per file in the order given; errors are per file.
 //! - [`ProgressEvent`]s go to a callback for whoever draws progress.
+//! - [`unzip`] (feature `zip`) inflates an archive (a Tesscut cutout bundle) into a
+//!   directory: entry names checked like [`safe_join`], links and zip bombs refused, each
+//!   file renamed into place once its CRC and size are verified.
 //!
 //! ```
 //! use mast_download::{DownloadItem, Downloader, Status};
@@ -42,21 +45,31 @@ mod checksum;
 mod curl;
 mod downloader;
 mod error;
+#[cfg(feature = "https")]
+mod http;
 mod manifest;
 mod part;
 mod path;
 mod progress;
+#[cfg(feature = "s3")]
+mod s3;
 mod source;
+#[cfg(feature = "zip")]
+mod unzip;
 
 pub use checksum::Checksum;
 pub use curl::{bundle_script_body, bundle_script_url, local_curl_script};
 pub use downloader::{
-    DEFAULT_MAX_FILES_IN_FLIGHT, DEFAULT_OTHER_HOST_CONCURRENCY, DEFAULT_PER_HOST_CONCURRENCY, DownloadItem,
-    Downloader, DownloaderBuilder,
+    DEFAULT_MAX_FILES_IN_FLIGHT, DEFAULT_OTHER_HOST_CONCURRENCY, DEFAULT_PER_HOST_CONCURRENCY, DEFAULT_S3_CONCURRENCY,
+    DownloadItem, Downloader, DownloaderBuilder,
 };
 pub use error::{Error, Result};
 pub use manifest::{Manifest, ManifestRow, Status};
 pub use part::{META_SUFFIX, PART_SUFFIX};
 pub use path::safe_join;
 pub use progress::ProgressEvent;
+#[cfg(feature = "s3")]
+pub use s3::{CloudObject, CloudStore};
 pub use source::Source;
+#[cfg(feature = "zip")]
+pub use unzip::{DEFAULT_MAX_ENTRY_SIZE, DEFAULT_MAX_TOTAL_SIZE, UnzipOptions, Unzipped, UnzippedEntry, unzip};

@@ -82,6 +82,9 @@ pub struct ManifestRow {
     pub resumed_from: u64,
     /// The typed error behind an `ERROR` row.
     pub error: Option<Error>,
+    /// When the file came from (or failed at) its fallback source
+    /// ([`crate::DownloadItem::fallback`]): why the first source failed.
+    pub fallback_from: Option<Error>,
 }
 
 impl ManifestRow {
@@ -97,6 +100,7 @@ impl ManifestRow {
             cached: false,
             resumed_from: 0,
             error: None,
+            fallback_from: None,
         }
     }
 

@@ -7,12 +7,15 @@
 //! `kill -9` (they are in the page cache), so a rerun after a kill finds a valid prefix.
 //! A temporary file without a readable sidecar is never resumed.
 
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+#[cfg(feature = "https")]
+use std::io::Read as _;
+use std::io::{Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+#[cfg(feature = "https")]
 use reqwest::header::{ETAG, HeaderMap, LAST_MODIFIED};
 use serde_json::{Value, json};
 
@@ -53,6 +56,7 @@ pub(crate) struct Meta {
 }
 
 impl Meta {
+    #[cfg(feature = "https")]
     pub(crate) fn from_headers(url: &str, headers: &HeaderMap, size: Option<u64>) -> Meta {
         let text =
             |name| headers.get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_owned);
@@ -60,6 +64,7 @@ impl Meta {
     }
 
     /// The `If-Range` value: the `ETag` if it is strong, else `Last-Modified`.
+    #[cfg(feature = "https")]
     pub(crate) fn if_range(&self) -> Option<&str> {
         self.etag.as_deref().filter(|e| !e.starts_with("W/")).or(self.last_modified.as_deref())
     }
@@ -168,6 +173,7 @@ impl PartFile {
     }
 
     /// `n` bytes from `offset`.
+    #[cfg(feature = "https")]
     pub(crate) async fn read_at(&mut self, offset: u64, n: u64) -> Result<Vec<u8>> {
         self.blocking("read", move |mut f| {
             let mut buf = vec![0u8; n as usize];

@@ -1,15 +1,18 @@
-//! What to download: an HTTPS URL or a `mast:` URI.
+//! What to download: an HTTPS URL, a `mast:` URI or an `s3://` object.
 
 use mast_proto::MastConfig;
+use mast_proto::cloud::{CloudUriStyle, cloud_uri, parse_s3_uri};
 use mast_proto::pyfmt::quote;
 
 use crate::{Error, Result};
 
 /// Where a file comes from.
 ///
-/// `From<&str>` / `From<String>` classify text: a `mast:` prefix gives [`Source::Mast`],
-/// anything else [`Source::Url`] (checked when the download starts: an invalid URL is that
-/// file's error, not a panic).
+/// `From<&str>` / `From<String>` classify text: a `mast:` prefix gives [`Source::Mast`], an
+/// `s3://<bucket>/<key>` URI [`Source::S3`], anything else [`Source::Url`] (checked when the
+/// download starts: an invalid URL is that file's error, not a panic). Each kind needs its
+/// crate feature (`https` for URLs and `mast:` URIs, `s3` for S3); without it the file's
+/// row says which feature is missing.
 ///
 /// ```
 /// use mast_download::Source;
@@ -20,6 +23,9 @@ use crate::{Error, Result};
 /// assert_eq!(s.display_url(&config), "https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:HST/product/a b+c.fits");
 /// assert_eq!(Source::from("https://example.org/x.fits").request_url(&config)?, "https://example.org/x.fits");
 /// assert!(Source::from("ftp://example.org/x").request_url(&config).is_err());
+/// let s3 = Source::from("s3://stpubdata/hst/public/u9o4/u9o40504m/u9o40504m_c3m.fits");
+/// assert_eq!(s3, Source::S3 { bucket: "stpubdata".into(), key: "hst/public/u9o4/u9o40504m/u9o40504m_c3m.fits".into() });
+/// assert_eq!(s3.request_url(&config)?, "s3://stpubdata/hst/public/u9o4/u9o40504m/u9o40504m_c3m.fits");
 /// # Ok::<(), mast_download::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,12 +37,22 @@ pub enum Source {
     /// `<MAST_URL>/api/v0.1/Download/file?uri=<uri>` with the URI escaped as astroquery
     /// escapes it (Python `quote(uri, safe=":/")`).
     Mast(String),
+    /// An object in a public S3 bucket (MAST's is `stpubdata`), fetched anonymously from
+    /// the configured S3 endpoint ([`MastConfig::s3_endpoint`]) through object_store.
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The object's key.
+        key: String,
+    },
 }
 
 impl Source {
-    /// The URL requested (escaped).
+    /// The URL requested (escaped); `s3://<bucket>/<key>` for S3 objects.
     pub fn request_url(&self, config: &MastConfig) -> Result<String> {
+        self.check_feature()?;
         match self {
+            Source::S3 { bucket, key } => Ok(cloud_uri(bucket, key, CloudUriStyle::S3)),
             Source::Mast(uri) => Ok(format!("{}?uri={}", download_endpoint(config), quote(uri, ":/"))),
             Source::Url(url) => {
                 let invalid = |reason: String| Error::InvalidSource { input: url.clone(), reason };
@@ -54,26 +70,49 @@ impl Source {
         match self {
             Source::Mast(uri) => format!("{}?uri={uri}", download_endpoint(config)),
             Source::Url(url) => url.clone(),
+            Source::S3 { bucket, key } => cloud_uri(bucket, key, CloudUriStyle::S3),
         }
     }
 
-    /// The URI or URL as given.
-    pub fn as_str(&self) -> &str {
+    /// The URI or URL (`s3://<bucket>/<key>` for S3 objects).
+    pub fn to_uri(&self) -> String {
         match self {
-            Source::Url(s) | Source::Mast(s) => s,
+            Source::Url(s) | Source::Mast(s) => s.clone(),
+            Source::S3 { bucket, key } => cloud_uri(bucket, key, CloudUriStyle::S3),
+        }
+    }
+
+    /// An error naming the crate feature this kind of source needs, if it is off.
+    fn check_feature(&self) -> Result<()> {
+        let missing = match self {
+            Source::Url(_) | Source::Mast(_) => cfg!(not(feature = "https")).then_some("https"),
+            Source::S3 { .. } => cfg!(not(feature = "s3")).then_some("s3"),
+        };
+        match missing {
+            Some(feature) => Err(Error::InvalidSource {
+                input: self.to_uri(),
+                reason: format!("mast-download was built without its `{feature}` feature"),
+            }),
+            None => Ok(()),
         }
     }
 }
 
 impl std::fmt::Display for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&self.to_uri())
     }
 }
 
 impl From<String> for Source {
     fn from(s: String) -> Self {
-        if s.starts_with("mast:") { Source::Mast(s) } else { Source::Url(s) }
+        if s.starts_with("mast:") {
+            return Source::Mast(s);
+        }
+        match parse_s3_uri(&s) {
+            Some((bucket, key)) => Source::S3 { bucket: bucket.to_owned(), key: key.to_owned() },
+            None => Source::Url(s),
+        }
     }
 }
 

@@ -56,7 +56,9 @@ pub enum Fault {
 /// [`crate::Stats::requests`]): `"*"` matches every request; any other value matches a key
 /// equal to it or starting with it, compared case-insensitively. So `"invoke"` matches every
 /// Portal request, `"invoke:Mast.Caom.Cone"` only cone searches, `"resolver"` the SANTA
-/// resolver, `"columnsconfig"`, `"services:panstarrs"`.
+/// resolver, `"columnsconfig"`, `"services:panstarrs"`, `"path_lookup"`, `"s3"` every request
+/// for the S3 bucket, `"s3:get"` its object reads (whole and ranged), `"s3:head"` its
+/// `HeadObject`s (see [`crate::cloud`]).
 ///
 /// Counting: every rule whose endpoint matches a request counts it. A rule lets its first
 /// `after` matching requests pass, then fires on the next `times` matching requests (or on

@@ -23,13 +23,14 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tokio::time::Sleep;
 
+use crate::cloud::{self, CloudStore, S3Op};
 use crate::faults::{Fault, FaultBook, FaultRule};
 use crate::files::{self, FileContent, FileOptions, FileRequest, SizeBook};
 use crate::portal::{self, ConeCache, FilteredCache, Outcome, PageCache, ProductCache};
 use crate::stats::{InFlight, Recorder, lock};
 use crate::{DataMode, fixtures, resolver};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The largest request body read (larger ones drop the connection).
 const MAX_BODY: usize = 64 << 20;
@@ -58,6 +59,7 @@ pub(crate) struct State {
     pub(crate) pages: PageCache,
     pub(crate) file_options: Mutex<FileOptions>,
     pub(crate) sizes: SizeBook,
+    pub(crate) cloud: CloudStore,
 }
 
 /// Accepts connections until the task is aborted; aborting it drops the `JoinSet`, which
@@ -149,6 +151,8 @@ impl AsyncWrite for ConnIo {
 pub(crate) struct EmuBody {
     chunks: VecDeque<Bytes>,
     generated: Option<Generated>,
+    /// A body from elsewhere (the S3 service), passed through after the chunks.
+    stream: Option<Streamed>,
     pause: Duration,
     sleep: Option<Pin<Box<Sleep>>>,
     paused: bool,
@@ -169,6 +173,13 @@ struct Generated {
     key: &'static str,
 }
 
+/// A passed-through body, its data bytes counted under `key` in the stats when `recorder` is set.
+struct Streamed {
+    body: Pin<Box<s3s::Body>>,
+    recorder: Option<Arc<Recorder>>,
+    key: &'static str,
+}
+
 enum End {
     Complete,
     Abort { ctl: Arc<ConnCtl>, reset: bool, waited: bool },
@@ -183,12 +194,13 @@ impl EmuBody {
         EmuBody::chunked(Vec::new(), Duration::ZERO)
     }
 
-    fn chunked(chunks: Vec<Bytes>, pause: Duration) -> Self {
+    pub(crate) fn chunked(chunks: Vec<Bytes>, pause: Duration) -> Self {
         let chunks: VecDeque<Bytes> = chunks.into_iter().filter(|c| !c.is_empty()).collect();
         let remaining = chunks.iter().map(|c| c.len() as u64).sum();
         EmuBody {
             chunks,
             generated: None,
+            stream: None,
             pause,
             sleep: None,
             paused: false,
@@ -221,8 +233,16 @@ impl EmuBody {
         body
     }
 
-    fn aborting(sent: Bytes, ctl: Arc<ConnCtl>, reset: bool) -> Self {
+    pub(crate) fn aborting(sent: Bytes, ctl: Arc<ConnCtl>, reset: bool) -> Self {
         EmuBody::full(sent).aborting_after(ctl, reset)
+    }
+
+    /// `body`, passed through frame by frame; its data bytes are counted under `key` in the
+    /// stats' `bytes_sent` when `recorder` is given.
+    pub(crate) fn streaming(body: s3s::Body, recorder: Option<Arc<Recorder>>, key: &'static str) -> Self {
+        let mut out = EmuBody::empty();
+        out.stream = Some(Streamed { body: Box::pin(body), recorder, key });
+        out
     }
 
     /// Ends by cutting the connection (a reset when `reset`) instead of completing.
@@ -287,6 +307,24 @@ impl Body for EmuBody {
                 this.remaining = this.remaining.saturating_sub(chunk.len() as u64);
                 return Poll::Ready(Some(Ok(Frame::data(chunk))));
             }
+            if let Some(stream) = this.stream.as_mut() {
+                match ready!(stream.body.as_mut().poll_frame(cx)) {
+                    Some(Ok(frame)) => {
+                        if let (Some(data), Some(recorder)) = (frame.data_ref(), &stream.recorder) {
+                            recorder.bytes_sent(stream.key, data.len() as u64);
+                        }
+                        return Poll::Ready(Some(Ok(frame)));
+                    }
+                    Some(Err(e)) => {
+                        this.stream = None;
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                    None => {
+                        this.stream = None;
+                        continue;
+                    }
+                }
+            }
             match &mut this.end {
                 End::Complete => {
                     this.in_flight = None;
@@ -308,10 +346,19 @@ impl Body for EmuBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        !self.has_more() && matches!(self.end, End::Complete)
+        !self.has_more()
+            && self.stream.as_ref().is_none_or(|s| s.body.is_end_stream())
+            && matches!(self.end, End::Complete)
     }
 
     fn size_hint(&self) -> SizeHint {
+        if let Some(stream) = &self.stream {
+            let inner = stream.body.size_hint();
+            return match (inner.exact(), &self.end) {
+                (Some(n), End::Complete) => SizeHint::with_exact(n + self.remaining),
+                _ => SizeHint::default(),
+            };
+        }
         match self.end {
             End::Complete if self.exact => SizeHint::with_exact(self.remaining),
             End::Complete => SizeHint::default(),
@@ -378,6 +425,12 @@ enum Endpoint {
         catalog: String,
     },
     File(FileRequest),
+    /// A request for the S3 bucket (`/<bucket>[/<key>]`).
+    S3(S3Op),
+    /// `path_lookup`: the URIs of the query, in order.
+    PathLookup {
+        uris: Vec<String>,
+    },
     /// `Download/bundle.sh`: the URIs of the form body (or query), in order.
     Bundle {
         uris: Vec<String>,
@@ -423,6 +476,16 @@ impl Endpoint {
                     .collect();
                 Endpoint::Bundle { uris }
             }
+            "/api/v0.1/path_lookup" | "/api/v0.1/path_lookup/" => {
+                if *method != Method::GET {
+                    return Endpoint::WrongMethod { key: "path_lookup".into(), allow: "GET" };
+                }
+                let uris = form_urlencoded::parse(query.as_bytes())
+                    .filter(|(k, _)| k == "uri")
+                    .map(|(_, v)| v.into_owned())
+                    .collect();
+                Endpoint::PathLookup { uris }
+            }
             "/Santa-war/query" => {
                 if *method != Method::GET {
                     return Endpoint::WrongMethod { key: "resolver".into(), allow: "GET" };
@@ -463,6 +526,8 @@ impl Endpoint {
             Endpoint::CatalogSearch { catalog, .. } => format!("services:{catalog}"),
             Endpoint::CatalogMetadata { catalog } => format!("services:{catalog}:metadata"),
             Endpoint::File(f) => f.key(),
+            Endpoint::S3(op) => op.fault_key().into(),
+            Endpoint::PathLookup { .. } => "path_lookup".into(),
             Endpoint::Bundle { .. } => "bundle".into(),
             Endpoint::WrongMethod { key, .. } => key.clone(),
             Endpoint::NotFound => "not_found".into(),
@@ -477,6 +542,7 @@ impl Endpoint {
         }
         match self {
             Endpoint::File(f) if f.base_key() != key => vec![f.base_key().into(), key],
+            Endpoint::S3(op) => op.keys(),
             _ => vec![key],
         }
     }
@@ -506,12 +572,13 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
         return Ok(control(&state, req).await);
     }
     let in_flight = state.stats.enter();
-    let method = req.method().clone();
-    let query = req.uri().query().unwrap_or_default().to_owned();
+    let (parts, incoming) = req.into_parts();
+    let method = parts.method.clone();
+    let query = parts.uri.query().unwrap_or_default().to_owned();
     let header =
-        |name: hyper::header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        |name: hyper::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let (range, if_range) = (header(hyper::header::RANGE), header(hyper::header::IF_RANGE));
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+    let body = match Limited::new(incoming, MAX_BODY).collect().await {
         Ok(body) => body.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             let reply = Reply::new(StatusCode::PAYLOAD_TOO_LARGE, TEXT, "413 Payload Too Large\n");
@@ -519,9 +586,11 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
         }
         Err(e) => return Err(e),
     };
-    let endpoint = match files::classify(&method, &path, &query, range, if_range) {
-        Some(Ok(file)) => Endpoint::File(file),
-        Some(Err((key, allow))) => Endpoint::WrongMethod { key: key.into(), allow },
+    let s3 = cloud::classify(&method, &path, range.is_some(), state.cloud.bucket());
+    let endpoint = match s3.map(Ok).or_else(|| files::classify(&method, &path, &query, range, if_range).map(Err)) {
+        Some(Ok(op)) => Endpoint::S3(op),
+        Some(Err(Ok(file))) => Endpoint::File(file),
+        Some(Err(Err((key, allow)))) => Endpoint::WrongMethod { key: key.into(), allow },
         None => Endpoint::classify(&method, &path, &query, &body),
     };
     let key = endpoint.key();
@@ -531,13 +600,22 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
         state.stats.fault_injected();
         tracing::debug!(endpoint = key, fault = ?f, "injecting fault");
     }
-    if matches!(endpoint, Endpoint::Invoke { .. } | Endpoint::File(_)) {
+    if matches!(endpoint, Endpoint::Invoke { .. } | Endpoint::File(_) | Endpoint::S3(_) | Endpoint::PathLookup { .. }) {
         let latency = state.latency_us.load(Ordering::SeqCst);
         if latency > 0 {
             tokio::time::sleep(Duration::from_micros(latency)).await;
         }
     }
     match fault {
+        Some(Fault::Status { code, retry_after }) if matches!(endpoint, Endpoint::S3(_)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let msg = format!("{} {} (emulated fault)", status.as_u16(), status.canonical_reason().unwrap_or("Error"));
+            let mut r = cloud::s3_error(status, cloud::fault_code(status), &msg, &path).map(|b| b.holding(in_flight));
+            if let Some(s) = retry_after {
+                r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
+            }
+            return Ok(r);
+        }
         Some(Fault::Status { code, retry_after }) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let text =
@@ -556,6 +634,9 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
     }
     if let Endpoint::File(file) = endpoint {
         return Ok(files::respond(&state, file, fault, in_flight, &ctl).await);
+    }
+    if let Endpoint::S3(op) = endpoint {
+        return cloud::respond(&state, op, parts, body, fault, in_flight, &ctl).await;
     }
     let reply = match answer(&state, endpoint).await {
         Some(reply) => reply,
@@ -640,8 +721,14 @@ async fn answer(state: &Arc<State>, endpoint: Endpoint) -> Option<Reply> {
         Endpoint::Bundle { uris } => {
             Reply::new(StatusCode::OK, "text/x-sh; charset=utf-8", files::bundle_script(&state.base_url, &uris))
         }
-        // Answered by `files::respond` before this point.
-        Endpoint::File(_) => Reply::new(StatusCode::INTERNAL_SERVER_ERROR, TEXT, "500 file request misrouted\n"),
+        Endpoint::PathLookup { uris } => {
+            let (status, body) = cloud::path_lookup(state, &uris).await;
+            Reply::new(status, JSON, body)
+        }
+        // Answered by `files::respond` / `cloud::respond` before this point.
+        Endpoint::File(_) | Endpoint::S3(_) => {
+            Reply::new(StatusCode::INTERNAL_SERVER_ERROR, TEXT, "500 file request misrouted\n")
+        }
         Endpoint::WrongMethod { allow, .. } => {
             Reply::new(StatusCode::METHOD_NOT_ALLOWED, TEXT, format!("405 Method Not Allowed (allowed: {allow})\n"))
         }
@@ -713,6 +800,7 @@ struct ConfigView {
 async fn control(state: &Arc<State>, req: Request<Incoming>) -> Response<EmuBody> {
     let method = req.method().clone();
     let path = req.uri().path().trim_end_matches('/').to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => return control_error(StatusCode::BAD_REQUEST, &format!("cannot read the body: {e}")),
@@ -777,17 +865,36 @@ async fn control(state: &Arc<State>, req: Request<Incoming>) -> Response<EmuBody
                 &format!("expected {{\"latency_ms\": n, \"executing_polls\": n}} (both optional): {e}"),
             ),
         },
+        (Method::GET, "/__emulator/cloud") => {
+            let (written, removed) = state.cloud.listing();
+            json_response(&serde_json::json!({
+                "endpoint": state.base_url,
+                "bucket": state.cloud.bucket(),
+                "root": state.cloud.root(),
+                "written": written,
+                "removed": removed,
+            }))
+        }
+        (Method::POST, "/__emulator/cloud/remove") => match form_value(query.as_bytes(), "key") {
+            Some(key) if !key.is_empty() => {
+                let removed = state.cloud.remove(&key);
+                json_response(&serde_json::json!({"key": key.trim_start_matches('/'), "removed": removed}))
+            }
+            _ => control_error(StatusCode::BAD_REQUEST, "expected ?key=<S3 key>"),
+        },
         (
             _,
             "/__emulator/stats"
             | "/__emulator/stats/reset"
             | "/__emulator/faults"
             | "/__emulator/config"
-            | "/__emulator/files",
+            | "/__emulator/files"
+            | "/__emulator/cloud"
+            | "/__emulator/cloud/remove",
         ) => control_error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
         _ => control_error(
             StatusCode::NOT_FOUND,
-            "unknown control endpoint: GET /__emulator/stats, POST /__emulator/stats/reset, GET|PUT /__emulator/faults, GET|PUT /__emulator/config, GET|PUT /__emulator/files",
+            "unknown control endpoint: GET /__emulator/stats, POST /__emulator/stats/reset, GET|PUT /__emulator/faults, GET|PUT /__emulator/config, GET|PUT /__emulator/files, GET /__emulator/cloud, POST /__emulator/cloud/remove?key=<key>",
         ),
     }
 }

@@ -21,6 +21,10 @@ use serde::{Deserialize, Serialize};
 /// | `download` | every `/api/v0.1/Download/file` request |
 /// | `download:range` / `download:head` | the same, for a `GET` with a `Range` header / a `HEAD` |
 /// | `files` (`files:range`, `files:head`) | `/files/<name>` (the same split) |
+/// | `path_lookup` | `/api/v0.1/path_lookup[/]` |
+/// | `s3` | every request for the S3 bucket (`/<bucket>[/<key>]`, see [`crate::cloud`]) |
+/// | `s3:list` / `s3:head` / `s3:get` / `s3:write` | the same, for a `GET` of the bucket (listings) / a `HEAD` / a `GET` of an object / any other method |
+/// | `s3:get:range` | a `GET` of an object with a `Range` header (also counted under `s3:get`) |
 /// | `not_found` | any other path (answered 404) |
 ///
 /// `total` counts every request once; control requests (`/__emulator/...`) are not counted.
@@ -28,7 +32,8 @@ use serde::{Deserialize, Serialize};
 /// the moment its head was read until its response body was written or its connection
 /// dropped. `faults_injected` counts the requests a [`crate::FaultRule`] fired on.
 /// `bytes_sent` counts the body bytes of the file endpoints handed to the connection, per
-/// base key (`download`, `files`): a body cut by a fault counts what was sent before the cut.
+/// base key (`download`, `files`), and the `GetObject` body bytes of the bucket under `s3`: a
+/// body cut by a fault counts what was sent before the cut.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Stats {
     /// Requests per endpoint key.
@@ -39,7 +44,7 @@ pub struct Stats {
     pub max_concurrency: u64,
     /// Requests answered with an injected fault.
     pub faults_injected: u64,
-    /// File body bytes sent, per base endpoint key (`download`, `files`).
+    /// File body bytes sent, per base endpoint key (`download`, `files`, `s3`).
     #[serde(default)]
     pub bytes_sent: BTreeMap<String, u64>,
 }
@@ -50,7 +55,7 @@ impl Stats {
         self.requests.get(key).copied().unwrap_or(0)
     }
 
-    /// The file body bytes sent under base key `key` (`download`, `files`).
+    /// The file body bytes sent under base key `key` (`download`, `files`, `s3`).
     pub fn bytes(&self, key: &str) -> u64 {
         self.bytes_sent.get(key).copied().unwrap_or(0)
     }

@@ -2,8 +2,9 @@
 //! mast-download's verified, resumable downloads.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use mast_download::{DownloadItem, Downloader, Manifest, ManifestRow, Source};
+use mast_download::{DownloadItem, Downloader, Manifest, ManifestRow, ProgressEvent, Source, Status};
 use mast_proto::products::{ProductFilter, filter_products, unique_products};
 use mast_proto::{Column, DataType, Error, Result, Table, Value, Warning, WarningCategory};
 
@@ -23,6 +24,18 @@ pub struct DownloadOptions {
     layout: Layout,
     cache: bool,
     filter: ProductFilter,
+    cloud_only: bool,
+    progress: Option<ProgressCallback>,
+}
+
+/// A progress callback ([`DownloadOptions::on_progress`]).
+#[derive(Clone)]
+struct ProgressCallback(Arc<dyn Fn(&ProgressEvent) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressCallback")
+    }
 }
 
 impl Default for DownloadOptions {
@@ -32,6 +45,8 @@ impl Default for DownloadOptions {
             layout: Layout::Nested,
             cache: true,
             filter: ProductFilter::new(),
+            cloud_only: false,
+            progress: None,
         }
     }
 }
@@ -65,6 +80,24 @@ impl DownloadOptions {
         self.filter = filter;
         self
     }
+    /// astroquery's `cloud_only`: with cloud access enabled, skip (`SKIPPED`) products that
+    /// have no cloud copy or whose cloud copy cannot be read, instead of fetching them from
+    /// MAST. Without cloud access: an `InputWarning`, and MAST is used.
+    pub fn cloud_only(mut self, cloud_only: bool) -> Self {
+        self.cloud_only = cloud_only;
+        self
+    }
+    /// Calls `f` with every [`ProgressEvent`] of the download (keep it quick).
+    pub fn on_progress(mut self, f: impl Fn(&ProgressEvent) + Send + Sync + 'static) -> Self {
+        self.progress = Some(ProgressCallback(Arc::new(f)));
+        self
+    }
+}
+
+/// A product to fetch, or a row decided without fetching.
+enum Planned {
+    Fetch(DownloadItem),
+    Skip(ManifestRow),
 }
 
 /// Where downloaded products go below the download directory.
@@ -95,20 +128,39 @@ impl Observations {
     /// `<dir>/mastDownload/<obs_collection>/<obs_id>/<file>` (see [`Layout`]),
     /// each through a temp file, verified against its listed `size`, then renamed.
     ///
-    /// Failures are per file (an `ERROR` row); the rest go on. Cloud (S3) access is not used
-    /// yet: every file comes from MAST over HTTPS.
+    /// Failures are per file (an `ERROR` row); the rest go on. With cloud access
+    /// ([`Observations::enable_cloud_dataset`]), products with a copy in MAST's public S3
+    /// bucket come from there (one path lookup per 40 products first), falling back to MAST
+    /// over HTTPS when the copy cannot be read (an `InputWarning`), or `SKIPPED` with
+    /// [`DownloadOptions::cloud_only`].
     pub async fn download_products(
         &self,
         products: impl Into<ObsIds<'_>>,
         options: &DownloadOptions,
     ) -> Result<Downloaded> {
-        let (items, shown, warnings) = self.plan(products.into(), options).await?;
+        let (items, shown, mut warnings) = self.plan(products.into(), options).await?;
         if items.is_empty() {
             return Ok(Downloaded { manifest: Manifest::new(), warnings });
         }
-        let downloader = Downloader::builder(&self.client).cache(options.cache).build();
+        let planned = self.route(items, &shown, options, &mut warnings).await?;
+        let mut builder = Downloader::builder(&self.client).cache(options.cache);
+        if let Some(ProgressCallback(f)) = &options.progress {
+            let f = Arc::clone(f);
+            builder = builder.on_progress(move |e| f(e));
+        }
+        let downloader = builder.build();
+        let fetch: Vec<DownloadItem> =
+            planned.iter().filter_map(|p| if let Planned::Fetch(i) = p { Some(i.clone()) } else { None }).collect();
+        let mut fetched = downloader.download_all(fetch).await.into_rows().into_iter();
         let mut manifest = Manifest::new();
-        for (mut row, path) in downloader.download_all(items).await.into_rows().into_iter().zip(shown) {
+        for (plan, path) in planned.into_iter().zip(shown) {
+            let mut row = match plan {
+                Planned::Skip(row) => row,
+                Planned::Fetch(item) => {
+                    let row = fetched.next().expect("one row per fetched item");
+                    self.cloud_outcome(row, item.source(), options, &mut warnings)
+                }
+            };
             row.local_path = path;
             manifest.push(row);
         }
@@ -144,7 +196,8 @@ impl Observations {
                 if dir.is_empty() || dir.ends_with('/') { format!("{dir}{name}") } else { format!("{dir}/{name}") };
             let path = options.download_dir.join(&name);
             let downloader = Downloader::new(&self.client);
-            let uris = items.iter().map(|i| i.source().as_str());
+            let uris: Vec<String> = items.iter().map(|i| i.source().to_uri()).collect();
+            let uris = uris.iter().map(String::as_str);
             match downloader.bundle_script(uris, &path).await {
                 Ok(_) => rows.push((shown, "COMPLETE", None)),
                 Err(e) => {
@@ -170,7 +223,13 @@ impl Observations {
     /// `Local Path` and `URL` (the exact request URL), one row per product after filters and
     /// de-duplication, with the warnings.
     pub async fn product_urls(&self, products: impl Into<ObsIds<'_>>, options: &DownloadOptions) -> Result<Table> {
-        let (items, shown, warnings) = self.plan(products.into(), options).await?;
+        let (items, shown, mut warnings) = self.plan(products.into(), options).await?;
+        let planned = self.route(items, &shown, options, &mut warnings).await?;
+        let (items, shown): (Vec<DownloadItem>, Vec<PathBuf>) = planned
+            .into_iter()
+            .zip(shown)
+            .filter_map(|(p, path)| if let Planned::Fetch(i) = p { Some((i, path)) } else { None })
+            .unzip();
         let config = self.client.config();
         let urls = items.iter().map(|i| i.source().request_url(config)).collect::<mast_download::Result<Vec<_>>>();
         let urls = urls.map_err(|e| Error::InvalidQuery { message: e.to_string() })?;
@@ -261,6 +320,116 @@ impl Observations {
         Ok((items, shown, warnings))
     }
 
+    /// With cloud access on: products with a cloud copy come from S3 (falling back to MAST
+    /// unless `cloud_only`), the others from MAST or, with `cloud_only`, are skipped.
+    async fn route(
+        &self,
+        items: Vec<DownloadItem>,
+        shown: &[PathBuf],
+        options: &DownloadOptions,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Vec<Planned>> {
+        if !self.cloud_enabled {
+            if options.cloud_only {
+                warn(
+                    warnings,
+                    WarningCategory::Input,
+                    "`cloud_only` is True but cloud data access is not enabled. Falling back to MAST download.".into(),
+                );
+            }
+            return Ok(items.into_iter().map(Planned::Fetch).collect());
+        }
+        self.route_to_cloud(items, shown, options, warnings).await
+    }
+
+    #[cfg(feature = "cloud")]
+    async fn route_to_cloud(
+        &self,
+        items: Vec<DownloadItem>,
+        shown: &[PathBuf],
+        options: &DownloadOptions,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Vec<Planned>> {
+        let bucket = self.client.config().s3_bucket().to_owned();
+        let uris: Vec<String> = items.iter().filter_map(|i| mast_uri(i.source())).map(str::to_owned).collect();
+        let keys = self.client.path_lookup(&uris).await?;
+        let key_of: std::collections::HashMap<&str, Option<String>> =
+            uris.iter().map(String::as_str).zip(keys).collect();
+        let mut planned = Vec::with_capacity(items.len());
+        for (item, path) in items.into_iter().zip(shown) {
+            let uri = mast_uri(item.source()).map(str::to_owned);
+            match uri.as_deref().and_then(|u| key_of.get(u).cloned().flatten()) {
+                Some(key) => {
+                    let https = item.source().clone();
+                    let cloud = item.with_source(Source::S3 { bucket: bucket.clone(), key });
+                    planned.push(Planned::Fetch(if options.cloud_only { cloud } else { cloud.fallback(https) }));
+                }
+                None if options.cloud_only => {
+                    let uri = uri.unwrap_or_else(|| item.source().to_uri());
+                    warn(
+                        warnings,
+                        WarningCategory::NoResults,
+                        format!("The product {uri} was not found in the cloud. Skipping download."),
+                    );
+                    planned.push(Planned::Skip(ManifestRow::skipped(
+                        path,
+                        Some("Product not found in cloud".into()),
+                        None,
+                    )));
+                }
+                None => {
+                    let uri = uri.unwrap_or_else(|| item.source().to_uri());
+                    warn(
+                        warnings,
+                        WarningCategory::Input,
+                        format!("The product {uri} was not found in the cloud. Falling back to MAST download."),
+                    );
+                    planned.push(Planned::Fetch(item));
+                }
+            }
+        }
+        Ok(planned)
+    }
+
+    #[cfg(not(feature = "cloud"))]
+    async fn route_to_cloud(
+        &self,
+        items: Vec<DownloadItem>,
+        _: &[PathBuf],
+        _: &DownloadOptions,
+        _: &mut Vec<Warning>,
+    ) -> Result<Vec<Planned>> {
+        Ok(items.into_iter().map(Planned::Fetch).collect())
+    }
+
+    /// The warnings (and `SKIPPED` rows, with `cloud_only`) of products whose cloud copy
+    /// could not be read.
+    fn cloud_outcome(
+        &self,
+        mut row: ManifestRow,
+        source: &Source,
+        options: &DownloadOptions,
+        warnings: &mut Vec<Warning>,
+    ) -> ManifestRow {
+        if let Some(e) = &row.fallback_from {
+            let text =
+                format!("Could not download {} from cloud: {e}. Falling back to MAST download.", source.to_uri());
+            warn(warnings, WarningCategory::Input, text);
+        } else if options.cloud_only
+            && row.status == Status::Error
+            && matches!(source, Source::S3 { .. })
+            && let Some(e) = row.error.take()
+        {
+            warn(
+                warnings,
+                WarningCategory::NoResults,
+                format!("Could not download {} from cloud: {e}. Skipping download.", source.to_uri()),
+            );
+            row = ManifestRow::skipped(std::mem::take(&mut row.local_path), Some(e.to_string()), row.url.take());
+        }
+        row
+    }
+
     /// Downloads one product by its `mast:` URI (astroquery's `download_file`): to
     /// `local_path` when it has a file suffix, into it as a directory when it has none, else
     /// into `.` under the URI's last path segment. Returns the manifest row
@@ -279,6 +448,20 @@ impl Observations {
         };
         let downloader = Downloader::builder(&self.client).cache(cache).build();
         Ok(downloader.download(item).await)
+    }
+}
+
+fn warn(warnings: &mut Vec<Warning>, category: WarningCategory, message: String) {
+    let w = Warning::new(category, message);
+    tracing::warn!("{w}");
+    warnings.push(w);
+}
+
+/// The `mast:` URI of a source, if it is one.
+fn mast_uri(source: &Source) -> Option<&str> {
+    match source {
+        Source::Mast(uri) => Some(uri),
+        _ => None,
     }
 }
 

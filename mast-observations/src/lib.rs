@@ -23,10 +23,14 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "cloud")]
+mod cloud;
 mod download;
 mod observations;
 mod products;
 
+#[cfg(feature = "cloud")]
+pub use cloud::{CloudUriInput, CloudUriOptions, CloudUris};
 pub use download::{DownloadOptions, Downloaded, Layout};
 pub use observations::{Observations, QueryOptions};
 pub use products::ObsIds;

@@ -22,6 +22,8 @@ const PRODUCTS_CONFIG: &str = "Mast.Caom.Products";
 pub struct Observations {
     pub(crate) client: MastClient,
     pub(crate) batch_size: usize,
+    /// Downloads prefer MAST's public S3 bucket ([`Observations::enable_cloud_dataset`]).
+    pub(crate) cloud_enabled: bool,
 }
 
 /// Optional arguments of the query methods (astroquery's keyword arguments).
@@ -105,7 +107,7 @@ fn builtin_caom_config() -> &'static ColumnConfig {
 impl Observations {
     /// Observations over `client`, product lists in batches of 500 observations.
     pub fn new(client: MastClient) -> Observations {
-        Observations { client, batch_size: 500 }
+        Observations { client, batch_size: 500, cloud_enabled: false }
     }
 
     /// Sets how many observations go into one product-list request (at least 1).

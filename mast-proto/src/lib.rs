@@ -11,6 +11,7 @@
 //! - [`Position`] and [`Radius`]: sky positions and search radii from the text forms
 //!   astronomers write.
 //! - [`pyfmt`]: Python-compatible number and JSON formatting used on the wire.
+//! - [`cloud`]: MAST's path lookup (which products have a copy in the public S3 bucket).
 //!
 //! ```
 //! use mast_proto::{decode, Position, Radius, ServiceRequest};
@@ -36,6 +37,7 @@
 
 #[cfg(feature = "client")]
 mod client;
+pub mod cloud;
 pub mod colconfig;
 pub mod config;
 pub mod criteria;

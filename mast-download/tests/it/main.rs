@@ -7,4 +7,8 @@ mod manifest;
 mod paths;
 mod plain;
 mod resume;
+#[cfg(feature = "s3")]
+mod s3;
+#[cfg(feature = "zip")]
+mod unzip;
 mod util;

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! mast-emulator [--port N] [--latency-ms N] [--executing-polls N] [--row-limit N]
-//!               [--mode sky|recorded] [--seed N]
+//!               [--mode sky|recorded] [--seed N] [--bucket NAME]
 //! ```
 //!
 //! Prints `mast-emulator listening on http://127.0.0.1:PORT` on stdout once it accepts
@@ -37,6 +37,9 @@ struct Args {
     /// Seed of the generated sky.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Name of the emulated public S3 bucket (served path-style on the same port).
+    #[arg(long, default_value = "stpubdata")]
+    bucket: String,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
             .executing_polls(args.executing_polls)
             .row_limit(args.row_limit)
             .seed(args.seed)
+            .bucket(args.bucket.clone())
             .data_mode(match args.mode {
                 Mode::Sky => DataMode::Sky,
                 Mode::Recorded => DataMode::Recorded,
@@ -70,7 +74,7 @@ fn main() -> ExitCode {
         let emulator = match Emulator::start(config).await {
             Ok(e) => e,
             Err(e) => {
-                eprintln!("mast-emulator: cannot listen on 127.0.0.1:{}: {e}", args.port);
+                eprintln!("mast-emulator: cannot start on 127.0.0.1:{}: {e}", args.port);
                 return ExitCode::FAILURE;
             }
         };

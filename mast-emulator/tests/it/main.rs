@@ -1,5 +1,6 @@
 //! Integration tests: the emulator over real sockets, driven by a plain HTTP client.
 
+mod cloud;
 mod columnsconfig;
 mod control;
 mod criteria;

@@ -2,6 +2,8 @@
 //! checklist (spec §13, items 20–39) on the recorded fixtures, and batching on the sky.
 
 mod checklist;
+#[cfg(feature = "cloud")]
+mod cloud;
 mod curl;
 mod products;
 

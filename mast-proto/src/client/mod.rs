@@ -2,6 +2,7 @@
 //! concurrent paging, retries) and [`Mast`] offers astroquery's direct queries and name
 //! resolution on top of it.
 
+mod cloud;
 mod http;
 mod mast;
 mod portal;

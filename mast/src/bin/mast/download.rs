@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use mast::{Column, DataType, MastClient, Observations, Table, Value, Warning};
+use mast_download::ProgressEvent;
 use mast_observations::{DownloadOptions, Layout};
 
 use crate::observations::{FilterArgs, ProductSource, product_source};
@@ -56,16 +57,30 @@ pub struct LayoutArgs {
     /// Download nothing; write a bash script that fetches the files with curl (resumable)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["urls_only", "curl"])]
     curl_script: Option<PathBuf>,
+    /// Fetch products from MAST's public S3 bucket when they are there, else from MAST
+    /// (astroquery's enable_cloud_dataset)
+    #[arg(long)]
+    cloud: bool,
+    /// With --cloud: skip products that are not in the cloud instead of using MAST
+    #[arg(long)]
+    cloud_only: bool,
 }
 
 /// Runs one subcommand: the manifest as a table (or `None` when there was nothing to do),
 /// with the warnings.
-pub async fn run(client: MastClient, command: DownloadCommand) -> anyhow::Result<(Option<Table>, Vec<Warning>)> {
-    let obs = Observations::new(client);
+pub async fn run(
+    client: MastClient,
+    command: DownloadCommand,
+    quiet: bool,
+) -> anyhow::Result<(Option<Table>, Vec<Warning>)> {
+    let mut obs = Observations::new(client);
     match command {
         DownloadCommand::Products { source, filter, layout } => {
             let filter = filter.to_filter()?;
             let mut warnings = Vec::new();
+            if layout.cloud {
+                obs.enable_cloud_dataset()?;
+            }
             let (obs, ids, table) = product_source(obs, source, &mut warnings).await?;
             let shape = match (layout.flat, layout.no_prefix) {
                 (true, _) => Layout::Flat,
@@ -76,6 +91,7 @@ pub async fn run(client: MastClient, command: DownloadCommand) -> anyhow::Result
                 .download_dir(layout.download_dir)
                 .layout(shape)
                 .cache(!layout.no_cache)
+                .cloud_only(layout.cloud_only)
                 .filter(filter);
             if layout.curl {
                 let table = match &table {
@@ -101,10 +117,22 @@ pub async fn run(client: MastClient, command: DownloadCommand) -> anyhow::Result
                 warnings.extend(table.warnings().iter().cloned());
                 return Ok((Some(table), warnings));
             }
-            let done = match &table {
-                Some(t) => obs.download_products(t, &options).await?,
-                None => obs.download_products(&ids, &options).await?,
+            let progress = (!quiet).then(Progress::new);
+            let options = match &progress {
+                Some(p) => {
+                    let p = p.clone();
+                    options.on_progress(move |e| p.event(e))
+                }
+                None => options,
             };
+            let done = match &table {
+                Some(t) => obs.download_products(t, &options).await,
+                None => obs.download_products(&ids, &options).await,
+            };
+            if let Some(p) = progress {
+                p.finish();
+            }
+            let done = done?;
             warnings.extend(done.warnings);
             let table = (!done.manifest.is_empty()).then(|| done.manifest.to_table());
             Ok((table, warnings))
@@ -121,5 +149,68 @@ pub async fn run(client: MastClient, command: DownloadCommand) -> anyhow::Result
             ])?;
             Ok((Some(table), Vec::new()))
         }
+    }
+}
+
+/// One overall bar (bytes, rate, files done) plus a line per finished file, on stderr.
+/// indicatif draws nothing when stderr is not a terminal; the per-file lines are printed
+/// either way.
+#[derive(Clone)]
+struct Progress {
+    bar: indicatif::ProgressBar,
+    state: std::sync::Arc<std::sync::Mutex<ProgressState>>,
+}
+
+#[derive(Default)]
+struct ProgressState {
+    /// Bytes counted on the bar per file, and whether its size was added to the total.
+    files: std::collections::HashMap<PathBuf, (u64, bool)>,
+    done: usize,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        let bar = indicatif::ProgressBar::with_draw_target(Some(0), indicatif::ProgressDrawTarget::stderr());
+        let style = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        Progress { bar, state: Default::default() }
+    }
+
+    fn event(&self, event: &ProgressEvent) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            ProgressEvent::Started { path, total, resumed_from } => {
+                let entry = state.files.entry(path.clone()).or_default();
+                if !entry.1 {
+                    self.bar.inc_length(total.unwrap_or(0));
+                    entry.1 = true;
+                }
+                let position = self.bar.position().saturating_sub(entry.0) + resumed_from;
+                entry.0 = *resumed_from;
+                self.bar.set_position(position);
+            }
+            ProgressEvent::Bytes { path, n } => {
+                state.files.entry(path.clone()).or_default().0 += n;
+                self.bar.inc(*n);
+            }
+            ProgressEvent::Finished { path, status, bytes } => {
+                state.done += 1;
+                self.bar.set_message(format!("{} files done", state.done));
+                let line = format!("{status:<8} {} ({bytes} bytes)", path.display());
+                if self.bar.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    self.bar.println(line);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
     }
 }

@@ -1,5 +1,6 @@
 //! `mast`: query MAST from the command line.
 
+mod cloud;
 mod download;
 mod observations;
 mod output;
@@ -112,9 +113,13 @@ enum Command {
     /// MAST's observation archive (astroquery's Observations)
     #[command(subcommand)]
     Observations(observations::ObservationsCommand),
-    /// Download data products over HTTPS: verified, resumable, into astroquery's layout
+    /// Download data products (HTTPS, or MAST's public S3 bucket with --cloud): verified,
+    /// resumable, into astroquery's layout
     #[command(subcommand)]
     Download(download::DownloadCommand),
+    /// MAST's public S3 bucket: cloud URIs of products, datasets
+    #[command(subcommand)]
+    Cloud(cloud::CloudCommand),
     /// astroquery's Mast.mast_query: for *Filtered* services every -p becomes a filter
     MastQuery {
         /// Service name, e.g. Mast.Caom.Filtered
@@ -262,7 +267,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             out.print(&table)?;
         }
         Command::Download(command) => {
-            let (table, warnings) = download::run(mast.client().clone(), command).await?;
+            let (table, warnings) = download::run(mast.client().clone(), command, global.quiet).await?;
             report_warnings(&warnings);
             match table {
                 Some(table) => out.print(&table)?,
@@ -270,6 +275,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None if global.format == Format::Csv => println!("\n"),
                 None => {}
             }
+        }
+        Command::Cloud(command) => {
+            let table = cloud::run(mast.client().clone(), command).await?;
+            report_warnings(table.warnings());
+            out.print(&table)?;
         }
         Command::MastQuery { service, params, service_columns } => {
             let params = params.iter().map(|p| key_value(p, "--param")).collect::<anyhow::Result<Vec<_>>>()?;

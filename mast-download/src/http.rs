@@ -1,0 +1,281 @@
+//! The HTTPS source (feature `https`): `mast:` URIs through MAST's `Download/file` endpoint
+//! and plain `http(s)://` URLs, with `Range`/`If-Range` resume.
+
+use std::path::Path;
+
+use futures::TryStreamExt;
+use mast_proto::MastClient;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, IF_RANGE, RANGE};
+
+use crate::downloader::{Failure, Job, Streamed, Transfer};
+use crate::part::{Meta, PartFile};
+use crate::{Downloader, Error, ProgressEvent, Result};
+
+/// How much of the kept prefix is fetched again and compared when resuming, so that a
+/// prefix of another file version is not kept even when the server has no validators.
+const RESUME_OVERLAP: u64 = 64 * 1024;
+
+impl Downloader {
+    /// The `Content-Length` a `HEAD` announces (retried like a download).
+    pub(crate) async fn http_length(&self, job: &Job<'_>) -> Result<Option<u64>> {
+        let retries = self.inner.client.config().retries();
+        let mut attempt = 0u32;
+        loop {
+            let permit = self.host_permit(&job.url).await;
+            let failure = match self.inner.client.http().head(&job.url).send().await {
+                Ok(resp) if resp.status().is_success() => return Ok(content_length(resp.headers())),
+                Ok(resp) => http_failure(&resp),
+                Err(e) => Failure::retry(transport(&job.url, e)),
+            };
+            drop(permit);
+            if !failure.retry || attempt >= retries {
+                return Err(failure.error);
+            }
+            tokio::time::sleep(self.inner.client.retry_delay(attempt, failure.retry_after)).await;
+            attempt += 1;
+        }
+    }
+
+    /// One attempt: resume or start, stream, verify (module docs, steps 3–5).
+    pub(crate) async fn http_attempt(
+        &self,
+        job: &Job<'_>,
+        part: &mut PartFile,
+        transfer: &mut Transfer,
+    ) -> Result<(), Failure> {
+        let have = part.len().await?;
+        let meta = if have > 0 { part.read_meta().await } else { None };
+        let mut resume = meta.as_ref().is_some_and(|m| {
+            m.url == job.url
+                && m.size.is_none_or(|s| have <= s)
+                && job.size.is_none_or(|e| m.size.is_none_or(|s| s == e))
+        });
+        if have > 0 && !resume {
+            tracing::info!(path = %part.path.display(), bytes = have, "discarding a partial file that cannot be resumed");
+            part.reset().await?;
+        }
+        loop {
+            let start = if resume { have - have.min(RESUME_OVERLAP) } else { 0 };
+            let tail = if resume { part.read_at(start, have - start).await? } else { Vec::new() };
+            let mut request = self.inner.client.http().get(&job.url);
+            if resume {
+                request = request.header(RANGE, format!("bytes={start}-"));
+                if let Some(validator) = meta.as_ref().and_then(Meta::if_range) {
+                    request = request.header(IF_RANGE, validator);
+                }
+            }
+            let response = request.send().await.map_err(|e| Failure::retry(transport(&job.url, e)))?;
+            let status = response.status();
+            if resume && status == StatusCode::RANGE_NOT_SATISFIABLE {
+                tracing::info!(url = %job.url, "the server cannot resume this file (416): starting over");
+                part.reset().await?;
+                resume = false;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(http_failure(&response));
+            }
+            if content_type_is_html(response.headers()) && !is_html_name(job.target) {
+                return Err(Failure::retry(Error::Protocol {
+                    url: job.url.clone(),
+                    message: "the server sent an HTML page instead of the file (an error page?)".into(),
+                }));
+            }
+            let (offset, total, kept) = if status == StatusCode::PARTIAL_CONTENT {
+                if !resume {
+                    return Err(Failure::discard(Error::Protocol {
+                        url: job.url.clone(),
+                        message: "206 Partial Content in answer to a request without Range".into(),
+                    }));
+                }
+                let checked = match meta.as_ref() {
+                    Some(meta) => check_partial(response.headers(), start, meta, job.size),
+                    None => Err("no sidecar"),
+                };
+                match checked {
+                    Ok(total) => (start, total, have),
+                    Err(why) => {
+                        tracing::info!(url = %job.url, reason = why, "the partial answer does not continue the kept bytes: starting over");
+                        part.reset().await?;
+                        resume = false;
+                        continue;
+                    }
+                }
+            } else {
+                // The whole file: the first answer, or the server ignored Range / If-Range
+                // did not match (the file changed): start over with this body.
+                let announced = content_length(response.headers());
+                if let (Some(n), Some(expected)) = (announced, job.size)
+                    && n != expected
+                {
+                    return Err(Failure::retry(Error::SizeMismatch {
+                        url: job.url.clone(),
+                        got: n,
+                        expected,
+                        origin: "Content-Length announced; the expected size was given by the caller",
+                    }));
+                }
+                if resume || have > 0 {
+                    part.reset().await?;
+                }
+                part.write_meta(&Meta::from_headers(&job.url, response.headers(), announced.or(job.size))).await?;
+                (0, announced, 0)
+            };
+            if kept > 0 {
+                transfer.resumed_from = transfer.resumed_from.max(kept);
+            }
+            self.emit(|| ProgressEvent::Started {
+                path: job.target.to_path_buf(),
+                total: total.or(job.size),
+                resumed_from: kept,
+            });
+            // Only a partial answer re-sends the kept tail; a whole file starts at byte 0.
+            let overlap: &[u8] = if status == StatusCode::PARTIAL_CONTENT { &tail } else { &[] };
+            let body = response.bytes_stream().map_err(|e| transport(&job.url, e));
+            match self.stream(job, part, body, offset, overlap, transfer).await? {
+                Streamed::Complete => {}
+                Streamed::TailMismatch => {
+                    tracing::info!(url = %job.url, "the kept bytes are not a prefix of the file on the server: starting over");
+                    part.reset().await?;
+                    resume = false;
+                    continue;
+                }
+            }
+            return self.verify(job, part, total).await;
+        }
+    }
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn content_type_is_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("text/html"))
+}
+
+fn is_html_name(target: &Path) -> bool {
+    target
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+}
+
+/// Checks a `206` against the request and the sidecar; the file's total size if known.
+fn check_partial(
+    headers: &HeaderMap,
+    start: u64,
+    meta: &Meta,
+    expected: Option<u64>,
+) -> Result<Option<u64>, &'static str> {
+    let range = headers.get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).ok_or("no Content-Range")?;
+    let spec = range.trim().strip_prefix("bytes ").ok_or("Content-Range not in bytes")?;
+    let (span, total) = spec.split_once('/').ok_or("malformed Content-Range")?;
+    let (first, last) = span.split_once('-').ok_or("malformed Content-Range")?;
+    let first: u64 = first.trim().parse().map_err(|_| "malformed Content-Range")?;
+    let last: u64 = last.trim().parse().map_err(|_| "malformed Content-Range")?;
+    let total: Option<u64> = match total.trim() {
+        "*" => None,
+        t => Some(t.parse().map_err(|_| "malformed Content-Range")?),
+    };
+    if first != start || last < first {
+        return Err("Content-Range does not start where asked");
+    }
+    if let Some(t) = total {
+        if last + 1 != t {
+            return Err("Content-Range does not reach the end of the file");
+        }
+        if meta.size.is_some_and(|s| s != t) || expected.is_some_and(|e| e != t) {
+            return Err("the file's size changed");
+        }
+    }
+    if let Some(n) = content_length(headers)
+        && n != last - first + 1
+    {
+        return Err("Content-Length disagrees with Content-Range");
+    }
+    let etag = headers.get(ETAG).and_then(|v| v.to_str().ok());
+    if let (Some(now), Some(then)) = (etag, meta.etag.as_deref())
+        && now != then
+    {
+        return Err("the ETag changed");
+    }
+    Ok(total.or(meta.size))
+}
+
+fn http_failure(response: &reqwest::Response) -> Failure {
+    let status = response.status();
+    let error = Error::Http {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_owned(),
+        url: response.url().to_string(),
+    };
+    let retry = MastClient::is_transient_status(status.as_u16());
+    Failure { error, retry, discard: false, retry_after: MastClient::retry_after(response.headers()) }
+}
+
+pub(crate) fn transport(url: &str, e: reqwest::Error) -> Error {
+    let mut message = e.to_string();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    let hint = if e.is_connect() {
+        "check the MAST URL settings (MAST_URL, ...) and the network"
+    } else if e.is_timeout() {
+        "the server stopped sending; try again later or raise MAST_READ_TIMEOUT"
+    } else {
+        "the connection was cut; run the download again to resume it"
+    };
+    Error::Proto(mast_proto::Error::Transport {
+        what: format!("the download of {url}"),
+        message,
+        hint: Some(hint.to_owned()),
+        source: Some(Box::new(e)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(reqwest::header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(k.clone(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn partial_answers_are_checked() {
+        let meta = Meta { url: "u".into(), etag: Some("\"a\"".into()), last_modified: None, size: Some(100) };
+        let ok = headers(&[(CONTENT_RANGE, "bytes 40-99/100"), (CONTENT_LENGTH, "60"), (ETAG, "\"a\"")]);
+        assert_eq!(check_partial(&ok, 40, &meta, Some(100)), Ok(Some(100)));
+        assert!(check_partial(&ok, 41, &meta, None).is_err());
+        assert!(check_partial(&ok, 40, &meta, Some(99)).is_err());
+        let etag = headers(&[(CONTENT_RANGE, "bytes 40-99/100"), (ETAG, "\"b\"")]);
+        assert!(check_partial(&etag, 40, &meta, None).is_err());
+        let short = headers(&[(CONTENT_RANGE, "bytes 40-89/100")]);
+        assert!(check_partial(&short, 40, &meta, None).is_err());
+        let unknown = headers(&[(CONTENT_RANGE, "bytes 40-99/*")]);
+        assert_eq!(check_partial(&unknown, 40, &meta, None), Ok(Some(100)));
+        assert!(check_partial(&HeaderMap::new(), 40, &meta, None).is_err());
+        assert!(check_partial(&headers(&[(CONTENT_RANGE, "items 1-2/3")]), 1, &meta, None).is_err());
+    }
+
+    #[test]
+    fn html_detection() {
+        assert!(content_type_is_html(&headers(&[(CONTENT_TYPE, "text/html; charset=utf-8")])));
+        assert!(!content_type_is_html(&headers(&[(CONTENT_TYPE, "application/octet-stream")])));
+        assert!(is_html_name(Path::new("a/b.HTML")));
+        assert!(!is_html_name(Path::new("a/b.fits")));
+    }
+}

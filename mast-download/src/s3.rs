@@ -1,0 +1,284 @@
+//! The S3 source (feature `s3`): objects of MAST's public bucket through object_store, with
+//! unsigned requests (no AWS account), resumed with a ranged `GET` guarded by the ETag.
+
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use mast_proto::MastConfig;
+use mast_proto::cloud::{CloudUriStyle, cloud_uri};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::path::Path as ObjectPath;
+use object_store::{ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, RetryConfig};
+
+use crate::downloader::{Failure, Job, Streamed, Transfer};
+use crate::part::{Meta, PartFile};
+use crate::{Downloader, Error, ProgressEvent, Result};
+
+/// Anonymous access to one public S3 bucket (MAST's `stpubdata` by default) at the
+/// configured endpoint ([`MastConfig::s3_endpoint`], `MAST_S3_ENDPOINT`): the listing of
+/// datasets, object sizes, and the transfers of [`crate::Downloader`] for `s3://` sources.
+///
+/// Requests are unsigned, so no AWS account or credentials are needed. object_store's own
+/// retries are off: callers retry with the [`mast_proto::MastClient`]'s policy.
+///
+/// ```
+/// use mast_download::CloudStore;
+/// use mast_emulator::{Emulator, EmulatorConfig};
+/// use mast_proto::{MastClient, MastConfig};
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let emulator = Emulator::start(EmulatorConfig::default()).await?;
+/// let client = MastClient::new(MastConfig::new().with_all_urls(emulator.base_url())?)?;
+/// let cloud = CloudStore::new(client.config())?;
+/// let datasets = cloud.list_datasets().await?;
+/// assert!(datasets.iter().any(|d| d == "hst") && datasets.iter().any(|d| d == "mast/hlsp/tica"));
+/// let key = &client.path_lookup(&["mast:HST/product/u9o40504m_c3m.fits"]).await?[0];
+/// let object = cloud.head(key.as_deref().unwrap()).await?.expect("in the bucket");
+/// assert_eq!(object.size, 207360);
+/// assert_eq!(cloud.head("hst/public/no/such.fits").await?, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(()) })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct CloudStore {
+    bucket: String,
+    store: std::sync::Arc<AmazonS3>,
+}
+
+impl std::fmt::Debug for CloudStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CloudStore").field("bucket", &self.bucket).finish_non_exhaustive()
+    }
+}
+
+/// What a `HEAD` of an object says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CloudObject {
+    /// The object's key.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its ETag, when the server sends one.
+    pub etag: Option<String>,
+}
+
+impl CloudStore {
+    /// The configured bucket ([`MastConfig::s3_bucket`]) at the configured endpoint.
+    pub fn new(config: &MastConfig) -> Result<CloudStore> {
+        CloudStore::for_bucket(config, config.s3_bucket())
+    }
+
+    /// Another bucket at the configured endpoint.
+    pub fn for_bucket(config: &MastConfig, bucket: &str) -> Result<CloudStore> {
+        let user_agent = config.user_agent().parse().map_err(|_| Error::InvalidSource {
+            input: config.user_agent().to_owned(),
+            reason: "the user agent is not a valid header value".into(),
+        })?;
+        let options = ClientOptions::new()
+            .with_allow_http(true)
+            .with_user_agent(user_agent)
+            .with_connect_timeout(config.connect_timeout())
+            .with_timeout(config.timeout().max(Duration::from_secs(1)));
+        let store = AmazonS3Builder::new()
+            .with_endpoint(config.s3_endpoint())
+            .with_bucket_name(bucket)
+            .with_region("us-east-1")
+            .with_skip_signature(true)
+            .with_client_options(options)
+            .with_retry(RetryConfig { max_retries: 0, ..RetryConfig::default() })
+            .build()
+            .map_err(|e| Error::InvalidSource { input: format!("s3://{bucket}"), reason: e.to_string() })?;
+        Ok(CloudStore { bucket: bucket.to_owned(), store: std::sync::Arc::new(store) })
+    }
+
+    /// The bucket's name.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// `s3://<bucket>/<key>` (or another [`CloudUriStyle`]).
+    pub fn uri(&self, key: &str, style: CloudUriStyle) -> String {
+        cloud_uri(&self.bucket, key, style)
+    }
+
+    /// Size and ETag of `key`, `None` when there is no such object.
+    pub async fn head(&self, key: &str) -> Result<Option<CloudObject>> {
+        match self.store.head(&ObjectPath::from(key)).await {
+            Ok(meta) => Ok(Some(CloudObject { key: key.to_owned(), size: meta.size, etag: meta.e_tag })),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error(key, e)),
+        }
+    }
+
+    /// The datasets in the bucket, as astroquery's `list_cloud_datasets` lists them: the
+    /// top-level prefixes without their `/`, except `mast`, which is replaced by the
+    /// prefixes below `mast/hlsp/` (`mast/hlsp/tica`, ...), in listing order.
+    pub async fn list_datasets(&self) -> Result<Vec<String>> {
+        let top = self.store.list_with_delimiter(None).await.map_err(|e| self.error("", e))?;
+        let mut datasets = Vec::new();
+        for prefix in top.common_prefixes {
+            let name = prefix.as_ref().trim_end_matches('/').to_owned();
+            if name == "mast" {
+                let hlsp = ObjectPath::from("mast/hlsp");
+                let below =
+                    self.store.list_with_delimiter(Some(&hlsp)).await.map_err(|e| self.error("mast/hlsp/", e))?;
+                datasets.extend(below.common_prefixes.iter().map(|p| p.as_ref().trim_end_matches('/').to_owned()));
+            } else {
+                datasets.push(name);
+            }
+        }
+        Ok(datasets)
+    }
+
+    fn error(&self, key: &str, e: object_store::Error) -> Error {
+        let uri = self.uri(key, CloudUriStyle::S3);
+        match e {
+            object_store::Error::NotFound { .. } => Error::NotInCloud { uri },
+            other => Error::S3 { uri, message: other.to_string() },
+        }
+    }
+}
+
+impl Downloader {
+    /// The store for `bucket` (one per bucket, built on first use).
+    fn cloud_store(&self, bucket: &str) -> Result<CloudStore> {
+        let mut stores = self.inner.s3_stores.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(store) = stores.get(bucket) {
+            return Ok(store.clone());
+        }
+        let store = CloudStore::for_bucket(self.inner.client.config(), bucket)?;
+        stores.insert(bucket.to_owned(), store.clone());
+        Ok(store)
+    }
+
+    /// The size of an S3 object (for the local-first cache check).
+    pub(crate) async fn s3_length(&self, job: &Job<'_>, bucket: &str, key: &str) -> Result<Option<u64>> {
+        let store = self.cloud_store(bucket)?;
+        let retries = self.inner.client.config().retries();
+        let mut attempt = 0u32;
+        loop {
+            let permit = self.host_permit(&job.url).await;
+            let result = store.head(key).await;
+            drop(permit);
+            match result {
+                Ok(Some(object)) => return Ok(Some(object.size)),
+                Ok(None) => return Err(Error::NotInCloud { uri: job.url.clone() }),
+                Err(e) if attempt >= retries => return Err(e),
+                Err(e) => tracing::warn!(url = %job.url, attempt, error = %e, "retrying the S3 HEAD"),
+            }
+            tokio::time::sleep(self.inner.client.retry_delay(attempt, None)).await;
+            attempt += 1;
+        }
+    }
+
+    /// One attempt at an S3 object: a ranged `GET` from the kept bytes when the sidecar's
+    /// ETag is the object's (`If-Match`), else the whole object; stream; verify.
+    pub(crate) async fn s3_attempt(
+        &self,
+        job: &Job<'_>,
+        bucket: &str,
+        key: &str,
+        part: &mut PartFile,
+        transfer: &mut Transfer,
+    ) -> Result<(), Failure> {
+        let store = self.cloud_store(bucket)?;
+        let path = ObjectPath::from(key);
+        let have = part.len().await?;
+        let meta = if have > 0 { part.read_meta().await } else { None };
+        let kept_etag =
+            meta.as_ref().filter(|m| m.url == job.url && m.size.is_none_or(|s| have <= s)).and_then(|m| m.etag.clone());
+        let mut resume = kept_etag.is_some();
+        if have > 0 && !resume {
+            tracing::info!(path = %part.path.display(), bytes = have, "discarding a partial file that cannot be resumed");
+            part.reset().await?;
+        }
+        loop {
+            let options = if resume {
+                GetOptions { range: Some(GetRange::Offset(have)), if_match: kept_etag.clone(), ..GetOptions::default() }
+            } else {
+                GetOptions::default()
+            };
+            let result = match store.store.get_opts(&path, options).await {
+                Ok(result) => result,
+                Err(object_store::Error::Precondition { .. }) if resume => {
+                    tracing::info!(url = %job.url, "the object changed since the partial download: starting over");
+                    part.reset().await?;
+                    resume = false;
+                    continue;
+                }
+                Err(e) if resume && is_range_error(&e) => {
+                    tracing::info!(url = %job.url, error = %e, "the server cannot resume this object: starting over");
+                    part.reset().await?;
+                    resume = false;
+                    continue;
+                }
+                Err(e) => return Err(s3_failure(store.error(key, e))),
+            };
+            let total = result.meta.size;
+            if let Some(expected) = job.size
+                && total != expected
+            {
+                return Err(Failure::retry(Error::SizeMismatch {
+                    url: job.url.clone(),
+                    got: total,
+                    expected,
+                    origin: "the object's size in the bucket; the expected size was given by the caller",
+                }));
+            }
+            let offset = if resume {
+                // The object must still be the one whose prefix is on disk.
+                if result.meta.e_tag != kept_etag || result.range.start != have {
+                    tracing::info!(url = %job.url, "the ranged answer does not continue the kept bytes: starting over");
+                    part.reset().await?;
+                    resume = false;
+                    continue;
+                }
+                transfer.resumed_from = transfer.resumed_from.max(have);
+                have
+            } else {
+                let meta = Meta {
+                    url: job.url.clone(),
+                    etag: result.meta.e_tag.clone(),
+                    last_modified: None,
+                    size: Some(total),
+                };
+                part.write_meta(&meta).await?;
+                0
+            };
+            self.emit(|| ProgressEvent::Started {
+                path: job.target.to_path_buf(),
+                total: Some(total),
+                resumed_from: offset,
+            });
+            let url = job.url.clone();
+            let body = result.into_stream().map_err(move |e| Error::S3 { uri: url.clone(), message: e.to_string() });
+            if let Streamed::TailMismatch = self.stream(job, part, body, offset, &[], transfer).await? {
+                // Not reported without a tail to compare; handled as any mismatch would be.
+                part.reset().await?;
+                resume = false;
+                continue;
+            }
+            return self.verify(job, part, Some(total)).await;
+        }
+    }
+}
+
+fn is_range_error(e: &object_store::Error) -> bool {
+    let text = e.to_string();
+    text.contains("416") || text.contains("InvalidRange") || text.contains("Range")
+}
+
+/// Not found, refused and invalid requests are final; anything else (5xx, throttling, cut
+/// connections) is retried.
+fn s3_failure(error: Error) -> Failure {
+    let final_error = match &error {
+        Error::NotInCloud { .. } => true,
+        Error::S3 { message, .. } => {
+            ["Permission", "Unauthenticated", "AccessDenied", "Not implemented", "InvalidPath"]
+                .iter()
+                .any(|m| message.contains(m))
+        }
+        _ => false,
+    };
+    if final_error { Failure::fatal(error) } else { Failure::retry(error) }
+}

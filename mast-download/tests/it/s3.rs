@@ -1,0 +1,113 @@
+//! `s3://` sources against the emulator's S3 bucket (s3s-fs behind the emulator's faults):
+//! the same bytes as over HTTPS, retries, resume, honest errors, fallback.
+
+use mast_download::{CloudStore, DownloadItem, Error, Source, Status};
+use mast_emulator::{Fault, FaultRule};
+
+use crate::util::*;
+
+/// A product with a cloud copy: its `mast:` URI and its `s3://` source.
+async fn cloud_product(emu: &mast_emulator::Emulator) -> (String, Source) {
+    let uri = "mast:HST/product/u9o40504m_c3m.fits".to_owned();
+    let client = client(emu, 3);
+    let key = client.path_lookup(&[uri.as_str()]).await.unwrap().remove(0).expect("a cloud copy");
+    (uri, Source::S3 { bucket: emu.bucket().to_owned(), key })
+}
+
+#[tokio::test]
+async fn cloud_copy_equals_the_https_file() {
+    let emu = emulator().await;
+    let (uri, source) = cloud_product(&emu).await;
+    let dir = tempfile::tempdir().unwrap();
+    emu.reset_stats();
+    let row = downloader(&emu).download(DownloadItem::new(source, dir.path(), "c3m.fits")).await;
+    assert_eq!(row.status, Status::Complete, "{:?}", row.message);
+    assert_eq!(file_sha(&dir.path().join("c3m.fits")), served(&emu, &uri).await);
+    assert_eq!(emu.stats().count("s3:get"), 1);
+    assert_eq!(emu.stats().count("download"), 1, "only the reference fetch of `served` went over HTTPS");
+    assert!(!part_of(&dir.path().join("c3m.fits")).exists());
+}
+
+#[tokio::test]
+async fn s3_faults_are_retried_and_never_leave_a_wrong_file() {
+    let emu = emulator().await;
+    let (uri, source) = cloud_product(&emu).await;
+    let expected = served(&emu, &uri).await;
+    for fault in [
+        Fault::Status { code: 503, retry_after: None },
+        Fault::Status { code: 500, retry_after: None },
+        Fault::DropBeforeResponse,
+        Fault::DropMidBody,
+        Fault::TruncatedBody,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        emu.set_faults(vec![FaultRule::new("s3:get", fault.clone()).times(2)]);
+        let row =
+            downloader(&emu).download(DownloadItem::new(source.clone(), dir.path(), "f.fits").size(expected.1)).await;
+        emu.set_faults(Vec::new());
+        assert_eq!(row.status, Status::Complete, "{fault:?}: {:?}", row.message);
+        assert_eq!(file_sha(&dir.path().join("f.fits")), expected, "{fault:?}");
+    }
+    // A fault that does not go away: an honest error, nothing under the final name.
+    let dir = tempfile::tempdir().unwrap();
+    emu.set_faults(vec![FaultRule::new("s3:get", Fault::Status { code: 503, retry_after: None })]);
+    let row = downloader(&emu).download(DownloadItem::new(source.clone(), dir.path(), "f.fits")).await;
+    emu.set_faults(Vec::new());
+    assert_eq!(row.status, Status::Error);
+    assert!(matches!(row.error, Some(Error::S3 { .. })), "{:?}", row.error);
+    assert!(!dir.path().join("f.fits").exists());
+}
+
+#[tokio::test]
+async fn a_cut_object_is_resumed_with_a_range_request() {
+    let emu = emulator().await;
+    let (uri, source) = cloud_product(&emu).await;
+    let expected = served(&emu, &uri).await;
+    let dir = tempfile::tempdir().unwrap();
+    emu.reset_stats();
+    emu.set_faults(vec![FaultRule::new("s3:get", Fault::DropMidBody).times(1)]);
+    let row = downloader(&emu).download(DownloadItem::new(source, dir.path(), "f.fits")).await;
+    emu.set_faults(Vec::new());
+    assert_eq!(row.status, Status::Complete, "{:?}", row.message);
+    assert_eq!(file_sha(&dir.path().join("f.fits")), expected);
+    assert!(row.resumed_from > 0, "the kept bytes were reused");
+    assert_eq!(emu.stats().count("s3:get:range"), 1);
+    assert!(row.bytes < 2 * expected.1);
+}
+
+#[tokio::test]
+async fn a_missing_object_is_an_error_or_falls_back_to_https() {
+    let emu = emulator().await;
+    let (uri, source) = cloud_product(&emu).await;
+    let Source::S3 { key, .. } = &source else { unreachable!() };
+    assert!(emu.remove_cloud_object(key));
+    let dir = tempfile::tempdir().unwrap();
+    let row = downloader(&emu).download(DownloadItem::new(source.clone(), dir.path(), "a.fits")).await;
+    assert_eq!(row.status, Status::Error);
+    assert!(matches!(row.error, Some(Error::NotInCloud { .. })), "{:?}", row.error);
+    assert_eq!(
+        row.message.as_deref(),
+        Some(format!("RemoteServiceError: The product {source} was not found in the cloud.").as_str())
+    );
+
+    let row = downloader(&emu).download(DownloadItem::new(source, dir.path(), "b.fits").fallback(uri.as_str())).await;
+    assert_eq!(row.status, Status::Complete, "{:?}", row.message);
+    assert!(matches!(row.fallback_from, Some(Error::NotInCloud { .. })));
+    assert_eq!(file_sha(&dir.path().join("b.fits")), served(&emu, &uri).await);
+}
+
+#[tokio::test]
+async fn datasets_and_heads() {
+    let emu = emulator().await;
+    let store = CloudStore::new(client(&emu, 1).config()).unwrap();
+    let datasets = store.list_datasets().await.unwrap();
+    for d in ["hst", "jwst", "tess", "mast/hlsp/tica"] {
+        assert!(datasets.iter().any(|x| x == d), "{d} in {datasets:?}");
+    }
+    assert!(!datasets.iter().any(|x| x == "mast"));
+    let (uri, source) = cloud_product(&emu).await;
+    let Source::S3 { key, .. } = &source else { unreachable!() };
+    let object = store.head(key).await.unwrap().unwrap();
+    assert_eq!(object.size, emu.file_size(&uri));
+    assert_eq!(store.head("hst/public/nothing/here.fits").await.unwrap(), None);
+}

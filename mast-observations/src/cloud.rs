@@ -1,0 +1,316 @@
+//! Cloud (S3) access (feature `cloud`): cloud URIs of products through MAST's path lookup,
+//! the datasets of MAST's public bucket, and the switch that makes downloads prefer it.
+
+use futures::{StreamExt, TryStreamExt};
+use mast_download::CloudStore;
+use mast_proto::cloud::CloudUriStyle;
+use mast_proto::criteria::Criteria;
+use mast_proto::products::{ProductFilter, filter_products};
+use mast_proto::{Column, DataType, Error, Result, Table, Value, Warning, WarningCategory};
+
+use crate::{Observations, QueryOptions};
+
+/// `HEAD` requests in flight when checking that looked-up keys are in the bucket.
+const HEAD_CONCURRENCY: usize = 16;
+
+/// What to find cloud URIs for ([`Observations::get_cloud_uris`]).
+#[derive(Debug, Clone, Copy)]
+pub enum CloudUriInput<'a> {
+    /// A products table (its `dataURI` column), filtered first with the options' filter.
+    Products(&'a Table),
+    /// `mast:` data URIs, used as they are (filters do not apply).
+    Uris(&'a [String]),
+    /// Observations matching these criteria (queried with the options' query options),
+    /// then their products, filtered.
+    Criteria(&'a Criteria),
+}
+
+impl<'a> From<&'a Table> for CloudUriInput<'a> {
+    fn from(t: &'a Table) -> Self {
+        CloudUriInput::Products(t)
+    }
+}
+impl<'a> From<&'a [String]> for CloudUriInput<'a> {
+    fn from(uris: &'a [String]) -> Self {
+        CloudUriInput::Uris(uris)
+    }
+}
+impl<'a> From<&'a Vec<String>> for CloudUriInput<'a> {
+    fn from(uris: &'a Vec<String>) -> Self {
+        CloudUriInput::Uris(uris)
+    }
+}
+impl<'a> From<&'a Criteria> for CloudUriInput<'a> {
+    fn from(c: &'a Criteria) -> Self {
+        CloudUriInput::Criteria(c)
+    }
+}
+
+/// Options of [`Observations::get_cloud_uris`] (astroquery's keyword arguments).
+///
+/// ```
+/// use mast_observations::CloudUriOptions;
+/// use mast_proto::cloud::CloudUriStyle;
+/// use mast_proto::products::ProductFilter;
+/// let opts = CloudUriOptions::new().style(CloudUriStyle::Key).filter(ProductFilter::new().extension(["fits"])).verify(false);
+/// # let _ = opts;
+/// ```
+#[derive(Debug, Clone)]
+pub struct CloudUriOptions {
+    style: CloudUriStyle,
+    filter: ProductFilter,
+    query: QueryOptions,
+    verify: bool,
+}
+
+impl Default for CloudUriOptions {
+    fn default() -> Self {
+        CloudUriOptions {
+            style: CloudUriStyle::S3,
+            filter: ProductFilter::new(),
+            query: QueryOptions::new(),
+            verify: true,
+        }
+    }
+}
+
+impl CloudUriOptions {
+    /// `s3://` URIs, no filter, keys checked in the bucket.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// How URIs are written (astroquery's `include_bucket` / `full_url`).
+    pub fn style(mut self, style: CloudUriStyle) -> Self {
+        self.style = style;
+        self
+    }
+    /// Products to keep (for tables and criteria; astroquery's `mrp_only`, `extension`,
+    /// `filter_products`).
+    pub fn filter(mut self, filter: ProductFilter) -> Self {
+        self.filter = filter;
+        self
+    }
+    /// Paging of the criteria query (astroquery's `pagesize`, `page`).
+    pub fn query(mut self, query: QueryOptions) -> Self {
+        self.query = query;
+        self
+    }
+    /// Check each looked-up key with an S3 `HEAD` (default true, as astroquery does; the
+    /// slow part for long lists: `false` trusts MAST's path lookup).
+    pub fn verify(mut self, verify: bool) -> Self {
+        self.verify = verify;
+        self
+    }
+}
+
+/// Cloud URIs found for products: astroquery's list (`uris`) and its `return_uri_map`
+/// (`get`, `entries`) in one value, with the warnings.
+#[derive(Debug, Clone, Default)]
+pub struct CloudUris {
+    entries: Vec<(String, Option<String>)>,
+    warnings: Vec<Warning>,
+}
+
+impl CloudUris {
+    /// The cloud URIs found, in the order of the products (missing ones left out).
+    pub fn uris(&self) -> Vec<&str> {
+        self.entries.iter().filter_map(|(_, c)| c.as_deref()).collect()
+    }
+    /// Each data URI (de-duplicated, in order) with its cloud URI, `None` when there is no
+    /// cloud copy.
+    pub fn entries(&self) -> &[(String, Option<String>)] {
+        &self.entries
+    }
+    /// The cloud URI of one data URI.
+    pub fn get(&self, data_uri: &str) -> Option<&str> {
+        self.entries.iter().find(|(u, _)| u == data_uri).and_then(|(_, c)| c.as_deref())
+    }
+    /// The warnings (products without a cloud copy, nothing to look up).
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+    /// A table of `dataURI` and `cloudURI` (masked when there is no cloud copy), with the
+    /// warnings.
+    pub fn to_table(&self) -> Table {
+        let data = Column::from_values("dataURI", DataType::String, self.entries.iter().map(|(u, _)| Value::Str(u)));
+        let cloud = Column::from_values(
+            "cloudURI",
+            DataType::String,
+            self.entries.iter().map(|(_, c)| c.as_deref().map_or(Value::Masked, Value::Str)),
+        );
+        let mut table = Table::new(vec![data, cloud]).expect("two distinct columns of equal length");
+        self.warnings.iter().cloned().for_each(|w| table.push_warning(w));
+        table
+    }
+}
+
+impl Observations {
+    /// Makes downloads prefer MAST's public S3 bucket (astroquery's
+    /// `enable_cloud_dataset`): products with a cloud copy come from S3 (anonymous, no AWS
+    /// account), the others from MAST over HTTPS, unless
+    /// [`crate::DownloadOptions::cloud_only`]. Fails when the S3 endpoint is not usable.
+    ///
+    /// Unlike astroquery, whose default depends on whether boto3 is installed, downloads
+    /// use HTTPS only until this is called; the cloud lookups ([`Observations::get_cloud_uris`],
+    /// [`Observations::list_cloud_datasets`]) work either way.
+    pub fn enable_cloud_dataset(&mut self) -> Result<()> {
+        self.cloud_store()?;
+        self.cloud_enabled = true;
+        Ok(())
+    }
+
+    /// Downloads go to MAST over HTTPS again (astroquery's `disable_cloud_dataset`).
+    pub fn disable_cloud_dataset(&mut self) {
+        self.cloud_enabled = false;
+    }
+
+    /// Whether downloads prefer the cloud.
+    pub fn is_cloud_enabled(&self) -> bool {
+        self.cloud_enabled
+    }
+
+    /// The datasets of MAST's public bucket (astroquery's `list_cloud_datasets`): its
+    /// top-level prefixes, with `mast` replaced by the prefixes below `mast/hlsp/`.
+    pub async fn list_cloud_datasets(&self) -> Result<Vec<String>> {
+        self.cloud_store()?.list_datasets().await.map_err(cloud_error)
+    }
+
+    /// The cloud URIs of products (astroquery's `get_cloud_uris`): from a products table
+    /// (filtered with [`CloudUriOptions::filter`]), from `mast:` URIs, or from criteria
+    /// (observations, then their products, then the filter). Data URIs are
+    /// de-duplicated keeping order, looked up through MAST's path lookup (batches of 40,
+    /// concurrently) and, with [`CloudUriOptions::verify`], checked in the bucket.
+    ///
+    /// ```
+    /// use mast_emulator::{Emulator, EmulatorConfig};
+    /// use mast_observations::{CloudUriOptions, Observations};
+    /// use mast_proto::{MastClient, MastConfig};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let emulator = Emulator::start(EmulatorConfig::default()).await?;
+    /// let obs = Observations::new(MastClient::new(MastConfig::new().with_all_urls(emulator.base_url())?)?);
+    /// let uris = vec!["mast:HST/product/u9o40504m_c3m.fits".to_owned(), "mast:HST/product/does_not_exist.fits".to_owned()];
+    /// let found = obs.get_cloud_uris(&uris, &CloudUriOptions::new()).await?;
+    /// assert_eq!(found.uris(), ["s3://stpubdata/hst/public/u9o4/u9o40504m/u9o40504m_c3m.fits"]);
+    /// assert_eq!(found.get("mast:HST/product/does_not_exist.fits"), None);
+    /// assert_eq!(found.warnings().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn get_cloud_uris(
+        &self,
+        input: impl Into<CloudUriInput<'_>>,
+        options: &CloudUriOptions,
+    ) -> Result<CloudUris> {
+        let store = self.cloud_store()?;
+        let mut warnings = Vec::new();
+        let uris: Vec<String> = match input.into() {
+            CloudUriInput::Uris(uris) => {
+                if !options.filter.is_empty() {
+                    warn(
+                        &mut warnings,
+                        WarningCategory::Input,
+                        "Filtering is not supported when providing a list of MAST URIs. To apply filters, please provide query criteria or a table of data products as returned by `Observations.get_product_list`",
+                    );
+                }
+                uris.to_vec()
+            }
+            CloudUriInput::Products(products) => self.filtered_uris(products, options, &mut warnings)?,
+            CloudUriInput::Criteria(criteria) => {
+                let observations = self.query_criteria(criteria, &options.query).await?;
+                warnings.extend(observations.warnings().iter().cloned());
+                if observations.is_empty() {
+                    return Ok(CloudUris { entries: Vec::new(), warnings });
+                }
+                let products = self.get_product_list(&observations).await?;
+                warnings.extend(products.warnings().iter().cloned());
+                self.filtered_uris(&products, options, &mut warnings)?
+            }
+        };
+        let mut seen = std::collections::HashSet::new();
+        let uris: Vec<String> = uris.into_iter().filter(|u| seen.insert(u.clone())).collect();
+        if uris.is_empty() {
+            warn(&mut warnings, WarningCategory::NoResults, "No matching products to fetch associated cloud URIs.");
+            return Ok(CloudUris { entries: Vec::new(), warnings });
+        }
+        let keys = self.client.path_lookup(&uris).await?;
+        let keys: Vec<Option<String>> = if options.verify {
+            futures::stream::iter(keys)
+                .map(|key| {
+                    let store = &store;
+                    async move {
+                        match key {
+                            Some(k) => store.head(&k).await.map(|found| found.map(|_| k.clone()).ok_or(k)),
+                            None => Ok(Err(String::new())),
+                        }
+                    }
+                })
+                .buffered(HEAD_CONCURRENCY)
+                .map_ok(|found| match found {
+                    Ok(k) => Some(k),
+                    Err(missing) if !missing.is_empty() => {
+                        tracing::warn!("Failed to retrieve cloud path for {missing}");
+                        None
+                    }
+                    Err(_) => None,
+                })
+                .try_collect()
+                .await
+                .map_err(cloud_error)?
+        } else {
+            keys
+        };
+        let mut entries = Vec::with_capacity(uris.len());
+        for (uri, key) in uris.into_iter().zip(keys) {
+            if key.is_none() {
+                warn(
+                    &mut warnings,
+                    WarningCategory::NoResults,
+                    format!("Failed to retrieve cloud path for {uri}. Skipping..."),
+                );
+            }
+            entries.push((uri, key.map(|k| store.uri(&k, options.style))));
+        }
+        Ok(CloudUris { entries, warnings })
+    }
+
+    /// The cloud URI of one product (astroquery's `get_cloud_uri`), `None` when it has no
+    /// cloud copy.
+    pub async fn get_cloud_uri(&self, data_uri: &str, style: CloudUriStyle) -> Result<Option<String>> {
+        let uris = [data_uri.to_owned()];
+        let found = self.get_cloud_uris(&uris[..], &CloudUriOptions::new().style(style)).await?;
+        Ok(found.get(data_uri).map(str::to_owned))
+    }
+
+    /// The S3 store of the configured bucket and endpoint.
+    pub(crate) fn cloud_store(&self) -> Result<CloudStore> {
+        CloudStore::new(self.client.config()).map_err(cloud_error)
+    }
+
+    fn filtered_uris(
+        &self,
+        products: &Table,
+        options: &CloudUriOptions,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Vec<String>> {
+        let kept = filter_products(products, &options.filter)?;
+        warnings.extend(products.warnings().iter().cloned());
+        let column = kept
+            .column("dataURI")
+            .ok_or_else(|| Error::InvalidQuery { message: "The products table has no \"dataURI\" column.".into() })?;
+        Ok((0..kept.num_rows()).filter_map(|i| column.get_str(i)).map(str::to_owned).collect())
+    }
+}
+
+fn warn(warnings: &mut Vec<Warning>, category: WarningCategory, message: impl Into<String>) {
+    let w = Warning::new(category, message);
+    tracing::warn!("{w}");
+    warnings.push(w);
+}
+
+/// Cloud failures as astroquery reports them (`RemoteServiceError`).
+pub(crate) fn cloud_error(e: mast_download::Error) -> Error {
+    match e {
+        mast_download::Error::Proto(e) => e,
+        other => Error::Remote { service: "MAST's public S3 bucket".into(), message: other.to_string() },
+    }
+}
