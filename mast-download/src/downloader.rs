@@ -130,6 +130,14 @@ impl DownloadItem {
         &self.source
     }
 
+    /// Where the file goes as given (`dir/name`, before [`safe_join`] checks the name).
+    pub fn destination(&self) -> PathBuf {
+        match &self.target {
+            Target::Join { dir, name } => dir.join(name),
+            Target::Path(path) => path.clone(),
+        }
+    }
+
     /// The expected size, if given.
     pub fn expected_size(&self) -> Option<u64> {
         self.size

@@ -142,7 +142,7 @@ impl Observations {
         if items.is_empty() {
             return Ok(Downloaded { manifest: Manifest::new(), warnings });
         }
-        let planned = self.route(items, &shown, options, &mut warnings).await?;
+        let planned = self.route(items, &shown, options.cloud_only, &mut warnings).await?;
         let mut builder = Downloader::builder(&self.client).cache(options.cache);
         if let Some(ProgressCallback(f)) = &options.progress {
             let f = Arc::clone(f);
@@ -158,7 +158,7 @@ impl Observations {
                 Planned::Skip(row) => row,
                 Planned::Fetch(item) => {
                     let row = fetched.next().expect("one row per fetched item");
-                    self.cloud_outcome(row, item.source(), options, &mut warnings)
+                    self.cloud_outcome(row, item.source(), options.cloud_only, &mut warnings)
                 }
             };
             row.local_path = path;
@@ -224,7 +224,7 @@ impl Observations {
     /// de-duplication, with the warnings.
     pub async fn product_urls(&self, products: impl Into<ObsIds<'_>>, options: &DownloadOptions) -> Result<Table> {
         let (items, shown, mut warnings) = self.plan(products.into(), options).await?;
-        let planned = self.route(items, &shown, options, &mut warnings).await?;
+        let planned = self.route(items, &shown, options.cloud_only, &mut warnings).await?;
         let (items, shown): (Vec<DownloadItem>, Vec<PathBuf>) = planned
             .into_iter()
             .zip(shown)
@@ -326,11 +326,11 @@ impl Observations {
         &self,
         items: Vec<DownloadItem>,
         shown: &[PathBuf],
-        options: &DownloadOptions,
+        cloud_only: bool,
         warnings: &mut Vec<Warning>,
     ) -> Result<Vec<Planned>> {
         if !self.cloud_enabled {
-            if options.cloud_only {
+            if cloud_only {
                 warn(
                     warnings,
                     WarningCategory::Input,
@@ -339,7 +339,7 @@ impl Observations {
             }
             return Ok(items.into_iter().map(Planned::Fetch).collect());
         }
-        self.route_to_cloud(items, shown, options, warnings).await
+        self.route_to_cloud(items, shown, cloud_only, warnings).await
     }
 
     #[cfg(feature = "cloud")]
@@ -347,7 +347,7 @@ impl Observations {
         &self,
         items: Vec<DownloadItem>,
         shown: &[PathBuf],
-        options: &DownloadOptions,
+        cloud_only: bool,
         warnings: &mut Vec<Warning>,
     ) -> Result<Vec<Planned>> {
         let bucket = self.client.config().s3_bucket().to_owned();
@@ -362,9 +362,9 @@ impl Observations {
                 Some(key) => {
                     let https = item.source().clone();
                     let cloud = item.with_source(Source::S3 { bucket: bucket.clone(), key });
-                    planned.push(Planned::Fetch(if options.cloud_only { cloud } else { cloud.fallback(https) }));
+                    planned.push(Planned::Fetch(if cloud_only { cloud } else { cloud.fallback(https) }));
                 }
-                None if options.cloud_only => {
+                None if cloud_only => {
                     let uri = uri.unwrap_or_else(|| item.source().to_uri());
                     warn(
                         warnings,
@@ -396,7 +396,7 @@ impl Observations {
         &self,
         items: Vec<DownloadItem>,
         _: &[PathBuf],
-        _: &DownloadOptions,
+        _: bool,
         _: &mut Vec<Warning>,
     ) -> Result<Vec<Planned>> {
         Ok(items.into_iter().map(Planned::Fetch).collect())
@@ -408,14 +408,14 @@ impl Observations {
         &self,
         mut row: ManifestRow,
         source: &Source,
-        options: &DownloadOptions,
+        cloud_only: bool,
         warnings: &mut Vec<Warning>,
     ) -> ManifestRow {
         if let Some(e) = &row.fallback_from {
             let text =
                 format!("Could not download {} from cloud: {e}. Falling back to MAST download.", source.to_uri());
             warn(warnings, WarningCategory::Input, text);
-        } else if options.cloud_only
+        } else if cloud_only
             && row.status == Status::Error
             && matches!(source, Source::S3 { .. })
             && let Some(e) = row.error.take()
@@ -430,24 +430,120 @@ impl Observations {
         row
     }
 
-    /// Downloads one product by its `mast:` URI (astroquery's `download_file`): to
-    /// `local_path` when it has a file suffix, into it as a directory when it has none, else
-    /// into `.` under the URI's last path segment. Returns the manifest row
-    /// (`COMPLETE`/`ERROR`, message, URL).
-    pub async fn download_file(&self, uri: &str, local_path: Option<&Path>, cache: bool) -> Result<ManifestRow> {
+    /// Downloads one product by its `mast:` URI (astroquery's `download_file`): to the
+    /// options' `local_path` when it has a file suffix, into it as a directory when it has
+    /// none, else into `.` under the URI's last path segment. The manifest has one row
+    /// (`COMPLETE`/`SKIPPED`/`ERROR`, message, URL), returned with the warnings.
+    ///
+    /// With cloud access ([`Observations::enable_cloud_dataset`]) the file comes from MAST's
+    /// public S3 bucket when it is there, as in [`Observations::download_products`], unless
+    /// [`DownloadFileOptions::force_on_prem`].
+    ///
+    /// ```
+    /// use mast_emulator::{Emulator, EmulatorConfig};
+    /// use mast_observations::{DownloadFileOptions, Observations};
+    /// use mast_proto::{MastClient, MastConfig};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let emulator = Emulator::start(EmulatorConfig::default()).await?;
+    /// let obs = Observations::new(MastClient::new(MastConfig::new().with_all_urls(emulator.base_url())?)?);
+    /// let dir = std::env::temp_dir().join(format!("mast-doc-download-file-{}", std::process::id()));
+    /// let done = obs.download_file("mast:HST/product/u9o40504m_c3m.fits", &DownloadFileOptions::new().local_path(&dir)).await?;
+    /// let row = &done.manifest.rows()[0];
+    /// assert_eq!((row.status.as_str(), row.message.as_deref(), row.url.as_deref()), ("COMPLETE", None, None));
+    /// assert!(dir.join("u9o40504m_c3m.fits").is_file());
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn download_file(&self, uri: &str, options: &DownloadFileOptions) -> Result<Downloaded> {
         let uri = uri.trim();
         if uri.is_empty() {
             return Err(Error::InvalidQuery { message: "A valid data product URI must be provided.".into() });
         }
+        if options.cloud_only && options.force_on_prem {
+            return Err(Error::InvalidQuery {
+                message: "Invalid argument combination: `cloud_only` and `force_on_prem` cannot both be True.".into(),
+            });
+        }
         let file = uri.rsplit('/').next().unwrap_or(uri).to_owned();
         let source = source_for(uri);
-        let item = match local_path {
+        let item = match &options.local_path {
             Some(p) if p.extension().is_some() => DownloadItem::to_path(source, p),
             Some(dir) => DownloadItem::new(source, dir, file),
             None => DownloadItem::new(source, ".", file),
         };
-        let downloader = Downloader::builder(&self.client).cache(cache).build();
-        Ok(downloader.download(item).await)
+        let shown = [item.destination()];
+        let mut warnings = Vec::new();
+        let planned = if options.force_on_prem {
+            vec![Planned::Fetch(item)]
+        } else {
+            self.route(vec![item], &shown, options.cloud_only, &mut warnings).await?
+        };
+        let downloader = Downloader::builder(&self.client).cache(options.cache).build();
+        let row = match planned.into_iter().next() {
+            Some(Planned::Fetch(item)) => {
+                let row = downloader.download(item.clone()).await;
+                self.cloud_outcome(row, item.source(), options.cloud_only, &mut warnings)
+            }
+            Some(Planned::Skip(row)) => row,
+            None => unreachable!("route plans every item"),
+        };
+        // astroquery's download_file says only ('SKIPPED', None, None); the reason is in the
+        // warning.
+        let row = if row.status == Status::Skipped { ManifestRow::skipped(row.local_path, None, None) } else { row };
+        let mut manifest = Manifest::new();
+        manifest.push(row);
+        Ok(Downloaded { manifest, warnings })
+    }
+}
+
+/// Options of [`Observations::download_file`] (astroquery's keyword arguments).
+///
+/// ```
+/// use mast_observations::DownloadFileOptions;
+/// let opts = DownloadFileOptions::new().local_path("data/u9o40504m_c3m.fits").cache(false).cloud_only(true);
+/// # let _ = opts;
+/// ```
+#[derive(Debug, Clone)]
+pub struct DownloadFileOptions {
+    local_path: Option<PathBuf>,
+    cache: bool,
+    cloud_only: bool,
+    force_on_prem: bool,
+}
+
+impl Default for DownloadFileOptions {
+    fn default() -> Self {
+        DownloadFileOptions { local_path: None, cache: true, cloud_only: false, force_on_prem: false }
+    }
+}
+
+impl DownloadFileOptions {
+    /// `./<file>`, cache on, cloud when enabled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// A file path (it has a suffix) or a directory to put the file in.
+    pub fn local_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.local_path = Some(path.into());
+        self
+    }
+    /// Skip the download when the file is complete on disk (default true).
+    pub fn cache(mut self, cache: bool) -> Self {
+        self.cache = cache;
+        self
+    }
+    /// With cloud access: `SKIPPED` instead of MAST when the product is not in the cloud or
+    /// its copy cannot be read ([`DownloadOptions::cloud_only`]).
+    pub fn cloud_only(mut self, cloud_only: bool) -> Self {
+        self.cloud_only = cloud_only;
+        self
+    }
+    /// Always download from MAST over HTTPS, even with cloud access (astroquery's
+    /// `force_on_prem`; not together with `cloud_only`).
+    pub fn force_on_prem(mut self, force_on_prem: bool) -> Self {
+        self.force_on_prem = force_on_prem;
+        self
     }
 }
 

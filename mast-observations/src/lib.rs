@@ -31,6 +31,6 @@ mod products;
 
 #[cfg(feature = "cloud")]
 pub use cloud::{CloudUriInput, CloudUriOptions, CloudUris};
-pub use download::{DownloadOptions, Downloaded, Layout};
+pub use download::{DownloadFileOptions, DownloadOptions, Downloaded, Layout};
 pub use observations::{Observations, QueryOptions};
 pub use products::ObsIds;

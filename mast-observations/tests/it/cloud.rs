@@ -4,7 +4,7 @@
 
 use mast_download::Status;
 use mast_emulator::{Emulator, Fault, FaultRule};
-use mast_observations::{CloudUriOptions, DownloadOptions, Observations, QueryOptions};
+use mast_observations::{CloudUriOptions, DownloadFileOptions, DownloadOptions, Observations, QueryOptions};
 use mast_proto::cloud::CloudUriStyle;
 use mast_proto::criteria::Criteria;
 use mast_proto::products::ProductFilter;
@@ -232,4 +232,86 @@ async fn datasets_of_the_bucket() {
     let emulator = sky().await;
     let datasets = observations(&emulator).list_cloud_datasets().await.unwrap();
     assert_eq!(datasets, ["galex", "hst", "jwst", "mast/hlsp/tica", "panstarrs", "tess"]);
+}
+
+#[tokio::test]
+async fn download_file_prefers_the_cloud_with_astroquery_fallbacks() {
+    let emulator = sky().await;
+    let in_cloud = "mast:HST/product/u9o40504m_c3m.fits";
+    let missing = "mast:HST/product/does_not_exist.fits";
+    let dir = temp_dir("file");
+    let into = |sub: &str| DownloadFileOptions::new().local_path(dir.join(sub));
+    let status = |done: &mast_observations::Downloaded| {
+        let row = &done.manifest.rows()[0];
+        (row.status, row.message.clone(), row.url.clone())
+    };
+
+    // Bad arguments fail before any request.
+    let obs = cloud_observations(&emulator);
+    emulator.reset_stats();
+    let both = obs.download_file(in_cloud, &into("x").cloud_only(true).force_on_prem(true)).await;
+    assert!(
+        matches!(&both, Err(mast_proto::Error::InvalidQuery { message }) if message.contains("Invalid argument combination")),
+        "{both:?}"
+    );
+    let empty = obs.download_file("  ", &into("x")).await;
+    assert!(
+        matches!(&empty, Err(mast_proto::Error::InvalidQuery { message }) if message.contains("A valid data product URI")),
+        "{empty:?}"
+    );
+    assert_eq!(emulator.stats().total, 0);
+
+    // In the cloud: one lookup, one GET from the bucket, none from MAST.
+    let done = obs.download_file(in_cloud, &into("cloud")).await.unwrap();
+    assert_eq!(status(&done), (Status::Complete, None, None));
+    assert!(done.warnings.is_empty(), "{:?}", done.warnings);
+    let stats = emulator.stats();
+    assert_eq!((stats.count("path_lookup"), stats.count("s3:get"), stats.count("download")), (1, 1, 0));
+    let from_cloud = std::fs::read(dir.join("cloud/u9o40504m_c3m.fits")).unwrap();
+
+    // force_on_prem: MAST only, same bytes.
+    emulator.reset_stats();
+    let done = obs.download_file(in_cloud, &into("prem").force_on_prem(true)).await.unwrap();
+    assert_eq!(status(&done), (Status::Complete, None, None));
+    let stats = emulator.stats();
+    assert_eq!((stats.count("path_lookup"), stats.count("s3:get"), stats.count("download")), (0, 0, 1));
+    assert_eq!(std::fs::read(dir.join("prem/u9o40504m_c3m.fits")).unwrap(), from_cloud);
+
+    // Not in the cloud: cloud_only skips with a NoResultsWarning and no file; otherwise MAST
+    // is asked (here it has no such file either) after an InputWarning.
+    let done = obs.download_file(missing, &into("missing").cloud_only(true)).await.unwrap();
+    assert_eq!(status(&done), (Status::Skipped, None, None));
+    assert_eq!(
+        count(
+            &done.warnings,
+            WarningCategory::NoResults,
+            &format!("The product {missing} was not found in the cloud. Skipping download.")
+        ),
+        1
+    );
+    assert!(!dir.join("missing/does_not_exist.fits").exists());
+    let done = obs.download_file(missing, &into("missing")).await.unwrap();
+    assert_eq!(done.manifest.rows()[0].status, Status::Error);
+    assert_eq!(
+        count(&done.warnings, WarningCategory::Input, "was not found in the cloud. Falling back to MAST download."),
+        1
+    );
+
+    // An unreadable cloud copy: fall back to MAST, or SKIPPED with cloud_only.
+    emulator.set_faults(vec![FaultRule::new("s3:get", Fault::Status { code: 503, retry_after: None })]);
+    let done = obs.download_file(in_cloud, &into("fallback")).await.unwrap();
+    assert_eq!(status(&done), (Status::Complete, None, None));
+    assert_eq!(count(&done.warnings, WarningCategory::Input, "Falling back to MAST download."), 1);
+    assert_eq!(std::fs::read(dir.join("fallback/u9o40504m_c3m.fits")).unwrap(), from_cloud);
+    let done = obs.download_file(in_cloud, &into("skipped").cloud_only(true)).await.unwrap();
+    assert_eq!(status(&done), (Status::Skipped, None, None));
+    assert_eq!(count(&done.warnings, WarningCategory::NoResults, "Skipping download."), 1);
+    assert!(!dir.join("skipped/u9o40504m_c3m.fits").exists());
+    emulator.set_faults(Vec::new());
+
+    // Cloud access off: cloud_only only warns, MAST is used.
+    let done = observations(&emulator).download_file(in_cloud, &into("off").cloud_only(true)).await.unwrap();
+    assert_eq!(status(&done), (Status::Complete, None, None));
+    assert_eq!(count(&done.warnings, WarningCategory::Input, "cloud data access is not enabled"), 1);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -316,3 +316,90 @@ async fn local_curl_script_downloads_the_same_files() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `mast` with every host, the S3 endpoint included, pointed at `emulator`.
+fn mast_with_cloud(emulator: &Emulator) -> Command {
+    let mut cmd = mast(emulator);
+    cmd.env("MAST_S3_ENDPOINT", emulator.base_url()).env_remove("MAST_S3_BUCKET");
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloud_uris_and_datasets() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let output = mast_with_cloud(&emulator)
+        .args(["cloud", "uris", "--uri", "mast:HST/product/u9o40504m_c3m.fits"])
+        .args(["--uri", "mast:HST/product/does_not_exist.fits", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "\"dataURI\",\"cloudURI\"\nstr,str\n\
+         \"mast:HST/product/u9o40504m_c3m.fits\",\"s3://stpubdata/hst/public/u9o4/u9o40504m/u9o40504m_c3m.fits\"\n\
+         \"mast:HST/product/does_not_exist.fits\",\n"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Failed to retrieve cloud path for mast:HST/product/does_not_exist.fits"), "{stderr}");
+
+    // From an obsid's products, filtered, as bare keys.
+    let output = mast_with_cloud(&emulator)
+        .args(["cloud", "uris", "2003738726", "--filter", "productSubGroupDescription=C3M", "--no-include-bucket"])
+        .args(["--format", "csv", "--columns", "cloudURI"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "\"cloudURI\"\nstr\n\"hst/public/u9o4/u9o40504m/u9o40504m_c3m.fits\"\n"
+    );
+
+    let output = mast_with_cloud(&emulator).args(["cloud", "datasets", "--format", "csv"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let csv = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        csv.starts_with("\"dataset\"\nstr\n") && csv.contains("\"hst\"\n") && csv.contains("\"mast/hlsp/tica\"\n"),
+        "{csv}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_from_the_cloud() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let dir = tempfile_path("cloud-downloads");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let output = mast_with_cloud(&emulator)
+        .current_dir(&dir)
+        .args(["-q", "download", "products", "2003738726", "--filter", "productSubGroupDescription=C3M,TRL"])
+        .args(["--cloud", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8(output.stdout).unwrap().matches("\"COMPLETE\"").count(), 2);
+    assert!(dir.join("mastDownload/HST/U9O40504M/u9o40504m_c3m.fits").is_file());
+    let stats = emulator.stats();
+    assert!(stats.count("s3:get") >= 1, "{stats:?}");
+    assert_eq!(stats.count("s3:get") + stats.count("download"), 2, "each file from one place: {stats:?}");
+
+    // download file: --cloud-only skips what the bucket does not have.
+    let output = mast_with_cloud(&emulator)
+        .current_dir(&dir)
+        .args(["download", "file", "mast:HST/product/does_not_exist.fits", "--cloud", "--cloud-only"])
+        .args(["--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "\"status\",\"msg\",\"url\"\nstr,str,str\n\"SKIPPED\",,\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("was not found in the cloud. Skipping download."), "{stderr}");
+    assert!(!dir.join("does_not_exist.fits").exists());
+
+    let output = mast_with_cloud(&emulator)
+        .args(["download", "file", "mast:HST/product/u9o40504m_c3m.fits", "--cloud-only", "--force-on-prem"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use mast::{Column, DataType, MastClient, Observations, Table, Value, Warning};
 use mast_download::ProgressEvent;
-use mast_observations::{DownloadOptions, Layout};
+use mast_observations::{DownloadFileOptions, DownloadOptions, Layout};
 
 use crate::observations::{FilterArgs, ProductSource, product_source};
 
@@ -30,6 +30,16 @@ pub enum DownloadCommand {
         /// Download again even when the file is complete on disk
         #[arg(long)]
         no_cache: bool,
+        /// Fetch the file from MAST's public S3 bucket when it is there, else from MAST
+        /// (astroquery's enable_cloud_dataset)
+        #[arg(long)]
+        cloud: bool,
+        /// With --cloud: skip the file (SKIPPED) when it is not in the cloud
+        #[arg(long, conflicts_with = "force_on_prem")]
+        cloud_only: bool,
+        /// With --cloud: download from MAST over HTTPS anyway
+        #[arg(long)]
+        force_on_prem: bool,
     },
 }
 
@@ -137,8 +147,17 @@ pub async fn run(
             let table = (!done.manifest.is_empty()).then(|| done.manifest.to_table());
             Ok((table, warnings))
         }
-        DownloadCommand::File { uri, local_path, no_cache } => {
-            let row = obs.download_file(&uri, local_path.as_deref(), !no_cache).await?;
+        DownloadCommand::File { uri, local_path, no_cache, cloud, cloud_only, force_on_prem } => {
+            if cloud {
+                obs.enable_cloud_dataset()?;
+            }
+            let mut options =
+                DownloadFileOptions::new().cache(!no_cache).cloud_only(cloud_only).force_on_prem(force_on_prem);
+            if let Some(path) = local_path {
+                options = options.local_path(path);
+            }
+            let done = obs.download_file(&uri, &options).await?;
+            let row = &done.manifest.rows()[0];
             fn text(v: &Option<String>) -> Value<'_> {
                 v.as_deref().map_or(Value::Masked, Value::Str)
             }
@@ -147,7 +166,7 @@ pub async fn run(
                 Column::from_values("msg", DataType::String, [text(&row.message)]),
                 Column::from_values("url", DataType::String, [text(&row.url)]),
             ])?;
-            Ok((Some(table), Vec::new()))
+            Ok((Some(table), done.warnings))
         }
     }
 }
