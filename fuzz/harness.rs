@@ -26,6 +26,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("position", position),
     ("radius", radius),
     ("service_request", service_request),
+    ("path_lookup", path_lookup),
 ];
 
 /// The recorded `Mast.Caom.Cone` columns config: its `ignoreValue`s, units and descriptions
@@ -147,6 +148,21 @@ pub fn column_config(data: &[u8]) -> bool {
     }
     if let Ok((table, _)) = decode::portal_table(CONFIG_PROBE, "Mast.Caom.Cone", Some(&config)) {
         check_table(&table);
+    }
+    true
+}
+
+/// The URIs whose keys a fuzzed path-lookup body is read for.
+const LOOKUP_URIS: &[&str] =
+    &["mast:HST/product/u9o40504m_c3m.fits", "mast:HST/product/does_not_exist.fits", "mast:PS1/product/a b+c.fits"];
+
+/// MAST's path-lookup answer (`mast_proto::cloud::parse_path_lookup`): one key or `None` per
+/// URI, in order; a key is never empty and never starts with `/`.
+pub fn path_lookup(data: &[u8]) -> bool {
+    let Ok(keys) = mast_proto::cloud::parse_path_lookup(data, LOOKUP_URIS) else { return false };
+    assert_eq!(keys.len(), LOOKUP_URIS.len(), "one answer per URI");
+    for key in keys.iter().flatten() {
+        assert!(!key.is_empty() && !key.starts_with('/'), "bad key {key:?}");
     }
     true
 }

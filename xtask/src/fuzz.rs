@@ -32,7 +32,7 @@ use crate::rng::Rng;
 use crate::{CmdResult, target_dir, workspace_root};
 
 /// Targets whose inputs are JSON response bodies, seeded from the recorded responses.
-const JSON_TARGETS: &[&str] = &["portal_table", "services_table", "extjs_tables", "column_config"];
+const JSON_TARGETS: &[&str] = &["portal_table", "services_table", "extjs_tables", "column_config", "path_lookup"];
 /// Inputs are cut to this length (JSON bodies, and the short texts of the other targets).
 const MAX_INPUT: usize = 256 * 1024;
 const MAX_TEXT_INPUT: usize = 8 * 1024;
