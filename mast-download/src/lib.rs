@@ -41,6 +41,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// Without `https` and `s3` the crate still builds (manifests, paths, zip, curl scripts), and
+// every download is that file's error naming the missing feature; the transfer plumbing is
+// then unused.
+#![cfg_attr(not(any(feature = "https", feature = "s3")), allow(dead_code, unused_variables))]
+
 mod checksum;
 mod curl;
 mod downloader;

@@ -8,7 +8,7 @@ use mast_proto::criteria::Criteria;
 use mast_proto::products::{ProductFilter, filter_products};
 use mast_proto::{Column, DataType, Error, Result, Table, Value, Warning, WarningCategory};
 
-use crate::{Observations, QueryOptions};
+use crate::{Observations, QueryOptions, warn};
 
 /// `HEAD` requests in flight when checking that looked-up keys are in the bucket.
 const HEAD_CONCURRENCY: usize = 16;
@@ -299,12 +299,6 @@ impl Observations {
             .ok_or_else(|| Error::InvalidQuery { message: "The products table has no \"dataURI\" column.".into() })?;
         Ok((0..kept.num_rows()).filter_map(|i| column.get_str(i)).map(str::to_owned).collect())
     }
-}
-
-fn warn(warnings: &mut Vec<Warning>, category: WarningCategory, message: impl Into<String>) {
-    let w = Warning::new(category, message);
-    tracing::warn!("{w}");
-    warnings.push(w);
 }
 
 /// Cloud failures as astroquery reports them (`RemoteServiceError`).

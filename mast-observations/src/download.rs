@@ -8,7 +8,7 @@ use mast_download::{DownloadItem, Downloader, Manifest, ManifestRow, ProgressEve
 use mast_proto::products::{ProductFilter, filter_products, unique_products};
 use mast_proto::{Column, DataType, Error, Result, Table, Value, Warning, WarningCategory};
 
-use crate::{ObsIds, Observations};
+use crate::{ObsIds, Observations, warn};
 
 /// Options of [`Observations::download_products`] (astroquery's keyword arguments).
 ///
@@ -97,6 +97,7 @@ impl DownloadOptions {
 /// A product to fetch, or a row decided without fetching.
 enum Planned {
     Fetch(DownloadItem),
+    #[cfg_attr(not(feature = "cloud"), allow(dead_code))]
     Skip(ManifestRow),
 }
 
@@ -334,7 +335,7 @@ impl Observations {
                 warn(
                     warnings,
                     WarningCategory::Input,
-                    "`cloud_only` is True but cloud data access is not enabled. Falling back to MAST download.".into(),
+                    "`cloud_only` is True but cloud data access is not enabled. Falling back to MAST download.",
                 );
             }
             return Ok(items.into_iter().map(Planned::Fetch).collect());
@@ -547,13 +548,8 @@ impl DownloadFileOptions {
     }
 }
 
-fn warn(warnings: &mut Vec<Warning>, category: WarningCategory, message: String) {
-    let w = Warning::new(category, message);
-    tracing::warn!("{w}");
-    warnings.push(w);
-}
-
 /// The `mast:` URI of a source, if it is one.
+#[cfg(feature = "cloud")]
 fn mast_uri(source: &Source) -> Option<&str> {
     match source {
         Source::Mast(uri) => Some(uri),

@@ -34,3 +34,14 @@ pub use cloud::{CloudUriInput, CloudUriOptions, CloudUris};
 pub use download::{DownloadFileOptions, DownloadOptions, Downloaded, Layout};
 pub use observations::{Observations, QueryOptions};
 pub use products::ObsIds;
+
+/// Logs a warning and keeps it for the caller's result.
+pub(crate) fn warn(
+    warnings: &mut Vec<mast_proto::Warning>,
+    category: mast_proto::WarningCategory,
+    message: impl Into<String>,
+) {
+    let w = mast_proto::Warning::new(category, message);
+    tracing::warn!("{w}");
+    warnings.push(w);
+}
