@@ -403,3 +403,31 @@ async fn download_from_the_cloud() {
     assert!(!output.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_products_of_a_criteria_query() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let output = mast(&emulator)
+        .args(["download", "products", "--criteria", "obs_collection=HST", "--position", "210.80227 54.34895"])
+        .args(["--extension", "fits", "--urls-only", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let csv = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(2).collect();
+    assert!(!rows.is_empty(), "{csv}");
+    assert!(rows.iter().all(|r| r.starts_with("\"./mastDownload/HST/") && r.contains(".fits\",")), "{csv}");
+    let stats = emulator.stats();
+    assert_eq!(stats.count("invoke:Mast.Caom.Filtered.Position"), 1, "{stats:?}");
+    assert_eq!(stats.count("download"), 0);
+
+    // A misspelt criterion costs no request.
+    emulator.reset_stats();
+    let output = mast(&emulator)
+        .args(["download", "products", "--criteria", "obs_colection=HST", "--urls-only"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(stderr_last_line(&output).starts_with("InvalidQueryError: "), "{}", stderr_last_line(&output));
+    assert_eq!(emulator.stats().total, 0);
+}

@@ -96,9 +96,13 @@ pub enum ObservationsCommand {
 pub struct ProductSource {
     /// Observation ids (obsid, the product group id)
     obsids: Vec<String>,
-    /// The observations query-region finds around this position
+    /// The observations query-region finds around this position (with --criteria: the
+    /// criteria query's coordinates)
     #[arg(long, value_name = "POSITION")]
     position: Option<String>,
+    /// The observations matching these criteria, as for query-criteria (KEY=VALUE)
+    #[arg(long = "criteria", value_name = "KEY=VALUE", conflicts_with_all = ["obsids", "from_csv"])]
+    criteria: Vec<String>,
     /// Radius for --position [default: 0.2 deg]
     #[arg(long, value_name = "RADIUS", requires = "position")]
     radius: Option<String>,
@@ -261,6 +265,18 @@ pub async fn product_source(
     warnings: &mut Vec<Warning>,
 ) -> anyhow::Result<(Observations, Vec<String>, Option<Table>)> {
     let obs = obs.with_batch_size(source.batch_size);
+    if !source.criteria.is_empty() {
+        let criteria = Criteria::from_args(&source.criteria)?;
+        let mut options = QueryOptions::new();
+        if let Some(position) = source.position {
+            options = options.coordinates(parse_position(&position, warnings)?);
+        }
+        if let Some(r) = source.radius {
+            options = options.radius(r.parse()?);
+        }
+        let table = obs.query_criteria(&criteria, &options).await?;
+        return Ok((obs, Vec::new(), Some(table)));
+    }
     if let Some(position) = source.position {
         let position = parse_position(&position, warnings)?;
         let mut options = QueryOptions::new();
