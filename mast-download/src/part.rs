@@ -192,10 +192,12 @@ impl PartFile {
         let task = tokio::task::spawn_blocking(move || {
             let mut f: &std::fs::File = &file;
             f.seek(SeekFrom::Start(offset))?;
+            let mut flusher = Flusher::new(&file);
             while let Some(chunk) = rx.blocking_recv() {
                 f.write_all(&chunk)?;
+                flusher.wrote(chunk.len() as u64);
             }
-            Ok(())
+            flusher.wait()
         });
         Writer { tx: Some(tx), task, path: self.path.clone() }
     }
@@ -264,6 +266,44 @@ fn open_locked(path: &Path) -> std::io::Result<Option<std::fs::File>> {
 }
 
 /// See [`PartFile::writer`].
+/// Bytes written between two background flushes ([`Flusher`]).
+const FLUSH_EVERY: u64 = 64 << 20;
+
+/// Starts writing a large file's data to disk while the download goes on: every
+/// [`FLUSH_EVERY`] bytes, `fdatasync` on a thread of its own (one at a time), so that the
+/// final flush before the rename finds little left to write instead of stalling for the
+/// whole file. Files smaller than [`FLUSH_EVERY`] never start one.
+struct Flusher {
+    file: Arc<std::fs::File>,
+    unflushed: u64,
+    running: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Flusher {
+    fn new(file: &Arc<std::fs::File>) -> Flusher {
+        Flusher { file: Arc::clone(file), unflushed: 0, running: None }
+    }
+
+    fn wrote(&mut self, n: u64) {
+        self.unflushed += n;
+        if self.unflushed < FLUSH_EVERY || self.running.as_ref().is_some_and(|t| !t.is_finished()) {
+            return;
+        }
+        // A failed background flush is not final: the flush before the rename reports errors.
+        let _ = self.running.take().map(std::thread::JoinHandle::join);
+        let file = Arc::clone(&self.file);
+        self.running =
+            std::thread::Builder::new().name("mast-download-flush".into()).spawn(move || file.sync_data()).ok();
+        self.unflushed = 0;
+    }
+
+    /// Waits for a flush in progress (its errors are left to the final flush).
+    fn wait(mut self) -> std::io::Result<()> {
+        let _ = self.running.take().map(std::thread::JoinHandle::join);
+        Ok(())
+    }
+}
+
 pub(crate) struct Writer {
     tx: Option<tokio::sync::mpsc::Sender<Bytes>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,

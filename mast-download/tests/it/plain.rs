@@ -111,3 +111,18 @@ async fn progress_events_add_up() {
         assert_eq!(sum, size);
     }
 }
+
+#[tokio::test]
+async fn a_file_larger_than_the_background_flush_interval_is_intact() {
+    // 150 MB: two background flushes start while the body is still arriving.
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let size: u64 = 150 << 20;
+    let url = format!("{}/files/big.bin?size={size}", emu.base_url());
+    let target = dir.path().join("big.bin");
+    let row = downloader(&emu).download(DownloadItem::to_path(url.as_str(), &target).size(size)).await;
+    assert_eq!(row.status, Status::Complete, "{:?}", row.message);
+    let body = reqwest::get(&url).await.unwrap().bytes().await.unwrap();
+    assert_eq!(file_sha(&target), (mast_download::Checksum::sha256_of(&body), size));
+    assert!(!part_of(&target).exists() && !meta_of(&target).exists());
+}

@@ -19,6 +19,15 @@ pub(super) struct EmulatorProcess {
 
 impl Drop for EmulatorProcess {
     fn drop(&mut self) {
+        // SIGINT first, so that the emulator removes its S3 bucket directory; then kill.
+        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).stderr(Stdio::null()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
