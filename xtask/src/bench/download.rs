@@ -204,6 +204,10 @@ pub fn run(mut args: Args) -> CmdResult {
         s3_seq.as_secs_f64(),
         s3_seq.as_secs_f64() / s3_conc.as_secs_f64(),
     );
+    println!(
+        "  per object, sequential: {:.1} ms ({latency_ms} ms latency + the emulated bucket's transfer: s3s-fs streams an object at a few tens of MB/s, which bounds both sides)",
+        s3_seq.as_secs_f64() * 1000.0 / files as f64
+    );
 
     // (c) One big file, against curl on the same URL: `big_reps` rounds, curl and ours in
     // turn (so both meet the same page-cache and writeback state), best time of each.
