@@ -230,6 +230,11 @@ async fn download_products_layouts_cache_and_urls_only() {
     let output = run(&[]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(String::from_utf8(output.stdout).unwrap().matches("\"COMPLETE\"").count(), 2);
+    // Progress: a line per finished file on stderr (the bar itself only on a terminal).
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("COMPLETE")).collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(lines.iter().any(|l| l.contains("u9o40504m_trl.fits (") && l.ends_with(" bytes)")), "{stderr}");
     assert!(dir.join("mastDownload/HST/U9O40504M/u9o40504m_trl.fits").is_file());
     // Again: complete on disk with the listed size, so no download request.
     let before = emulator.stats().requests.get("download").copied().unwrap_or(0);
@@ -378,6 +383,7 @@ async fn download_from_the_cloud() {
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(String::from_utf8(output.stdout).unwrap().matches("\"COMPLETE\"").count(), 2);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("COMPLETE"), "-q: no progress lines");
     assert!(dir.join("mastDownload/HST/U9O40504M/u9o40504m_c3m.fits").is_file());
     let stats = emulator.stats();
     assert!(stats.count("s3:get") >= 1, "{stats:?}");
