@@ -404,6 +404,25 @@ pub(crate) struct Job<'a> {
     pub(crate) checksum: Option<&'a Checksum>,
 }
 
+/// An answer typed `text/html` for a file whose name is not `.html`/`.htm` is an error page
+/// (a proxy's, a portal's) sent with a success status: never saved as the file (callers
+/// retry).
+pub(crate) fn check_not_an_html_page(job: &Job<'_>, content_type: Option<&str>) -> Result<()> {
+    let html = content_type.is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("text/html"));
+    let html_name = job
+        .target
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+    if html && !html_name {
+        return Err(Error::Protocol {
+            url: job.url.clone(),
+            message: "the server sent an HTML page instead of the file (an error page?)".into(),
+        });
+    }
+    Ok(())
+}
+
 /// What the transfer of one file did.
 #[derive(Default)]
 pub(crate) struct Transfer {
@@ -821,6 +840,24 @@ async fn compute_checksum(checksum: &Checksum, path: &Path) -> Result<Checksum> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_pages_are_not_files() {
+        let source = Source::from("https://example.org/x");
+        let job = |target: &'static str| Job {
+            url: "https://example.org/x".into(),
+            source: &source,
+            target: Path::new(target),
+            size: None,
+            checksum: None,
+        };
+        assert!(check_not_an_html_page(&job("a/b.fits"), Some("text/html; charset=utf-8")).is_err());
+        assert!(check_not_an_html_page(&job("a/b.fits"), Some(" TEXT/HTML")).is_err());
+        assert!(check_not_an_html_page(&job("a/b.fits"), Some("application/octet-stream")).is_ok());
+        assert!(check_not_an_html_page(&job("a/b.fits"), None).is_ok());
+        assert!(check_not_an_html_page(&job("a/b.HTML"), Some("text/html")).is_ok());
+        assert!(check_not_an_html_page(&job("a/b.htm"), Some("text/html")).is_ok());
+    }
 
     #[test]
     fn host_limits_keep_mast_at_the_spec_limit() {

@@ -1,14 +1,12 @@
 //! The HTTPS source (feature `https`): `mast:` URIs through MAST's `Download/file` endpoint
 //! and plain `http(s)://` URLs, with `Range`/`If-Range` resume.
 
-use std::path::Path;
-
 use futures::TryStreamExt;
 use mast_proto::MastClient;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, IF_RANGE, RANGE};
 
-use crate::downloader::{Failure, Job, Streamed, Transfer};
+use crate::downloader::{Failure, Job, Streamed, Transfer, check_not_an_html_page};
 use crate::part::{Meta, PartFile};
 use crate::{Downloader, Error, ProgressEvent, Result};
 
@@ -76,12 +74,8 @@ impl Downloader {
             if !status.is_success() {
                 return Err(http_failure(&response));
             }
-            if content_type_is_html(response.headers()) && !is_html_name(job.target) {
-                return Err(Failure::retry(Error::Protocol {
-                    url: job.url.clone(),
-                    message: "the server sent an HTML page instead of the file (an error page?)".into(),
-                }));
-            }
+            let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+            check_not_an_html_page(job, content_type).map_err(Failure::retry)?;
             let (offset, total, kept) = if status == StatusCode::PARTIAL_CONTENT {
                 if !resume {
                     return Err(Failure::discard(Error::Protocol {
@@ -149,20 +143,6 @@ impl Downloader {
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
-}
-
-fn content_type_is_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("text/html"))
-}
-
-fn is_html_name(target: &Path) -> bool {
-    target
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
 }
 
 /// Checks a `206` against the request and the sidecar; the file's total size if known.
@@ -269,13 +249,5 @@ mod tests {
         assert_eq!(check_partial(&unknown, 40, &meta, None), Ok(Some(100)));
         assert!(check_partial(&HeaderMap::new(), 40, &meta, None).is_err());
         assert!(check_partial(&headers(&[(CONTENT_RANGE, "items 1-2/3")]), 1, &meta, None).is_err());
-    }
-
-    #[test]
-    fn html_detection() {
-        assert!(content_type_is_html(&headers(&[(CONTENT_TYPE, "text/html; charset=utf-8")])));
-        assert!(!content_type_is_html(&headers(&[(CONTENT_TYPE, "application/octet-stream")])));
-        assert!(is_html_name(Path::new("a/b.HTML")));
-        assert!(!is_html_name(Path::new("a/b.fits")));
     }
 }

@@ -8,9 +8,9 @@ use mast_proto::MastConfig;
 use mast_proto::cloud::{CloudUriStyle, cloud_uri};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
-use object_store::{ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, RetryConfig};
+use object_store::{Attribute, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, RetryConfig};
 
-use crate::downloader::{Failure, Job, Streamed, Transfer};
+use crate::downloader::{Failure, Job, Streamed, Transfer, check_not_an_html_page};
 use crate::part::{Meta, PartFile};
 use crate::{Downloader, Error, ProgressEvent, Result};
 
@@ -214,6 +214,8 @@ impl Downloader {
                 }
                 Err(e) => return Err(s3_failure(store.error(key, e))),
             };
+            let content_type = result.attributes.get(&Attribute::ContentType).map(|v| v.as_ref());
+            check_not_an_html_page(job, content_type).map_err(Failure::retry)?;
             let total = result.meta.size;
             if let Some(expected) = job.size
                 && total != expected
