@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mast_download::{DownloadItem, Downloader, Status};
+use mast_download::{Checksum, DownloadItem, Downloader, Source, Status};
 use mast_emulator::{Fault, FaultRule};
 
 use crate::util::*;
@@ -17,14 +17,18 @@ const URI: &str = "mast:TEST/product/killed-for-real.fits";
 #[test]
 #[ignore = "run as a child process by kill_at_any_moment_then_rerun"]
 fn child_downloader() {
-    let (Ok(base), Ok(target)) = (std::env::var("MAST_DL_TEST_BASE"), std::env::var("MAST_DL_TEST_TARGET")) else {
+    let (Ok(base), Ok(target), Ok(source)) = (
+        std::env::var("MAST_DL_TEST_BASE"),
+        std::env::var("MAST_DL_TEST_TARGET"),
+        std::env::var("MAST_DL_TEST_SOURCE"),
+    ) else {
         return;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let config = mast_proto::MastConfig::new().with_all_urls(&base).unwrap().with_retries(0);
         let client = mast_proto::MastClient::new(config).unwrap();
-        let row = Downloader::new(&client).download(DownloadItem::to_path(URI, PathBuf::from(target))).await;
+        let row = Downloader::new(&client).download(DownloadItem::to_path(source, PathBuf::from(target))).await;
         println!("child finished: {:?} {:?}", row.status, row.message);
     });
 }
@@ -32,18 +36,35 @@ fn child_downloader() {
 #[tokio::test]
 async fn kill_at_any_moment_then_rerun() {
     let emu = emulator().await;
-    let size = emu.file_size(URI);
     let expected = served(&emu, URI).await;
+    kill_and_rerun(&emu, Source::from(URI), "download", expected).await;
+}
+
+#[cfg(feature = "s3")]
+#[tokio::test]
+async fn kill_an_s3_download_at_any_moment_then_rerun() {
+    let emu = emulator().await;
+    let (uri, source) = crate::s3::cloud_product(&emu).await;
+    let expected = served(&emu, &uri).await;
+    kill_and_rerun(&emu, source, "s3:get", expected).await;
+}
+
+/// Downloads `source` in a child process killed with SIGKILL at ten moments (the answers of
+/// `endpoint` slowed down so that kills land before, during and after the body), then again
+/// here: the final name only ever holds the whole, right file.
+async fn kill_and_rerun(emu: &mast_emulator::Emulator, source: Source, endpoint: &str, expected: (Checksum, u64)) {
+    let size = expected.1;
     let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
     // The body comes in 10 pieces over about 400 ms, so kills land before, during and after.
-    emu.set_faults(vec![FaultRule::new("download", Fault::SlowBody { millis: 400 })]);
+    emu.set_faults(vec![FaultRule::new(endpoint, Fault::SlowBody { millis: 400 })]);
     for (i, delay_ms) in [0u64, 5, 30, 80, 150, 220, 300, 380, 450, 700].into_iter().enumerate() {
         let target = dir.path().join(format!("k{i}.fits"));
         let mut child = Command::new(&exe)
             .args(["--ignored", "--exact", "kill::child_downloader", "--nocapture", "--test-threads=1"])
             .env("MAST_DL_TEST_BASE", emu.base_url())
             .env("MAST_DL_TEST_TARGET", &target)
+            .env("MAST_DL_TEST_SOURCE", source.to_uri())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -62,7 +83,7 @@ async fn kill_at_any_moment_then_rerun() {
         if existed {
             assert_eq!(file_sha(&target), expected, "kill {i} after {delay_ms} ms");
         }
-        let row = downloader(&emu).download(DownloadItem::to_path(URI, &target).size(size)).await;
+        let row = downloader(emu).download(DownloadItem::to_path(source.clone(), &target).size(size)).await;
         assert_eq!(row.status, Status::Complete, "kill {i}: {:?}", row.message);
         assert_eq!(file_sha(&target), expected, "kill {i} after {delay_ms} ms (kept {kept} bytes)");
         assert!(!part_of(&target).exists());

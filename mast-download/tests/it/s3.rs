@@ -7,7 +7,7 @@ use mast_emulator::{Fault, FaultRule};
 use crate::util::*;
 
 /// A product with a cloud copy: its `mast:` URI and its `s3://` source.
-async fn cloud_product(emu: &mast_emulator::Emulator) -> (String, Source) {
+pub async fn cloud_product(emu: &mast_emulator::Emulator) -> (String, Source) {
     let uri = "mast:HST/product/u9o40504m_c3m.fits".to_owned();
     let client = client(emu, 3);
     let key = client.path_lookup(&[uri.as_str()]).await.unwrap().remove(0).expect("a cloud copy");
