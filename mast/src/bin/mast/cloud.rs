@@ -8,6 +8,8 @@ use mast_proto::cloud::CloudUriStyle;
 use crate::observations::{FilterArgs, ProductSource, product_source};
 
 #[derive(Subcommand, Debug)]
+// Parsed once per run: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum CloudCommand {
     /// Cloud (S3) URIs of data products: from obsids, --position, a products or
     /// observations CSV, or --uri mast: URIs (astroquery's get_cloud_uris)
