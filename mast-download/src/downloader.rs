@@ -404,6 +404,11 @@ pub(crate) struct Job<'a> {
     pub(crate) checksum: Option<&'a Checksum>,
 }
 
+/// How much of the kept prefix is fetched again and compared when resuming, so that a
+/// prefix of another file version (or bytes a crash lost) is not kept even when the server
+/// has no validators.
+pub(crate) const RESUME_OVERLAP: u64 = 64 * 1024;
+
 /// An answer typed `text/html` for a file whose name is not `.html`/`.htm` is an error page
 /// (a proxy's, a portal's) sent with a success status: never saved as the file (callers
 /// retry).

@@ -6,13 +6,9 @@ use mast_proto::MastClient;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, IF_RANGE, RANGE};
 
-use crate::downloader::{Failure, Job, Streamed, Transfer, check_not_an_html_page};
+use crate::downloader::{Failure, Job, RESUME_OVERLAP, Streamed, Transfer, check_not_an_html_page};
 use crate::part::{Meta, PartFile};
 use crate::{Downloader, Error, ProgressEvent, Result};
-
-/// How much of the kept prefix is fetched again and compared when resuming, so that a
-/// prefix of another file version is not kept even when the server has no validators.
-const RESUME_OVERLAP: u64 = 64 * 1024;
 
 impl Downloader {
     /// The `Content-Length` a `HEAD` announces (retried like a download).

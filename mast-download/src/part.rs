@@ -7,7 +7,7 @@
 //! `kill -9` (they are in the page cache), so a rerun after a kill finds a valid prefix.
 //! A temporary file without a readable sidecar is never resumed.
 
-#[cfg(feature = "https")]
+#[cfg(any(feature = "https", feature = "s3"))]
 use std::io::Read as _;
 use std::io::{Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
@@ -173,7 +173,7 @@ impl PartFile {
     }
 
     /// `n` bytes from `offset`.
-    #[cfg(feature = "https")]
+    #[cfg(any(feature = "https", feature = "s3"))]
     pub(crate) async fn read_at(&mut self, offset: u64, n: u64) -> Result<Vec<u8>> {
         self.blocking("read", move |mut f| {
             let mut buf = vec![0u8; n as usize];

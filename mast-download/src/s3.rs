@@ -10,7 +10,7 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{Attribute, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, RetryConfig};
 
-use crate::downloader::{Failure, Job, Streamed, Transfer, check_not_an_html_page};
+use crate::downloader::{Failure, Job, RESUME_OVERLAP, Streamed, Transfer, check_not_an_html_page};
 use crate::part::{Meta, PartFile};
 use crate::{Downloader, Error, ProgressEvent, Result};
 
@@ -103,7 +103,8 @@ impl CloudStore {
 
     /// Size and ETag of `key`, `None` when there is no such object.
     pub async fn head(&self, key: &str) -> Result<Option<CloudObject>> {
-        match self.store.head(&ObjectPath::from(key)).await {
+        let Some(path) = object_path(key) else { return Ok(None) };
+        match self.store.head(&path).await {
             Ok(meta) => Ok(Some(CloudObject { key: key.to_owned(), size: meta.size, etag: meta.e_tag })),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.error(key, e)),
@@ -182,7 +183,7 @@ impl Downloader {
         transfer: &mut Transfer,
     ) -> Result<(), Failure> {
         let store = self.cloud_store(bucket)?;
-        let path = ObjectPath::from(key);
+        let path = object_path(key).ok_or_else(|| Failure::fatal(Error::NotInCloud { uri: job.url.clone() }))?;
         let have = part.len().await?;
         let meta = if have > 0 { part.read_meta().await } else { None };
         let kept_etag =
@@ -193,8 +194,14 @@ impl Downloader {
             part.reset().await?;
         }
         loop {
+            // A resumed read starts a little before the kept end, to compare the kept tail.
+            let start = if resume { have - have.min(RESUME_OVERLAP) } else { 0 };
             let options = if resume {
-                GetOptions { range: Some(GetRange::Offset(have)), if_match: kept_etag.clone(), ..GetOptions::default() }
+                GetOptions {
+                    range: Some(GetRange::Offset(start)),
+                    if_match: kept_etag.clone(),
+                    ..GetOptions::default()
+                }
             } else {
                 GetOptions::default()
             };
@@ -212,7 +219,7 @@ impl Downloader {
                     resume = false;
                     continue;
                 }
-                Err(e) => return Err(s3_failure(store.error(key, e))),
+                Err(e) => return Err(s3_failure(&store, key, e)),
             };
             let content_type = result.attributes.get(&Attribute::ContentType).map(|v| v.as_ref());
             check_not_an_html_page(job, content_type).map_err(Failure::retry)?;
@@ -227,16 +234,16 @@ impl Downloader {
                     origin: "the object's size in the bucket; the expected size was given by the caller",
                 }));
             }
-            let offset = if resume {
+            let (offset, tail) = if resume {
                 // The object must still be the one whose prefix is on disk.
-                if result.meta.e_tag != kept_etag || result.range.start != have {
+                if result.meta.e_tag != kept_etag || result.range.start != start {
                     tracing::info!(url = %job.url, "the ranged answer does not continue the kept bytes: starting over");
                     part.reset().await?;
                     resume = false;
                     continue;
                 }
                 transfer.resumed_from = transfer.resumed_from.max(have);
-                have
+                (start, part.read_at(start, have - start).await?)
             } else {
                 let meta = Meta {
                     url: job.url.clone(),
@@ -245,7 +252,7 @@ impl Downloader {
                     size: Some(total),
                 };
                 part.write_meta(&meta).await?;
-                0
+                (0, Vec::new())
             };
             self.emit(|| ProgressEvent::Started {
                 path: job.target.to_path_buf(),
@@ -254,8 +261,8 @@ impl Downloader {
             });
             let url = job.url.clone();
             let body = result.into_stream().map_err(move |e| Error::S3 { uri: url.clone(), message: e.to_string() });
-            if let Streamed::TailMismatch = self.stream(job, part, body, offset, &[], transfer).await? {
-                // Not reported without a tail to compare; handled as any mismatch would be.
+            if let Streamed::TailMismatch = self.stream(job, part, body, offset, &tail, transfer).await? {
+                tracing::info!(url = %job.url, "the kept bytes differ from the object's: starting over");
                 part.reset().await?;
                 resume = false;
                 continue;
@@ -265,22 +272,78 @@ impl Downloader {
     }
 }
 
-fn is_range_error(e: &object_store::Error) -> bool {
-    let text = e.to_string();
-    text.contains("416") || text.contains("InvalidRange") || text.contains("Range")
+/// The object path of `key` as it is (object_store's `Path::from` would percent-encode
+/// characters such as `~` into the key itself); `None` for a key no object can have (empty
+/// segments, `.`/`..`, control characters).
+fn object_path(key: &str) -> Option<ObjectPath> {
+    ObjectPath::parse(key).ok()
 }
 
-/// Not found, refused and invalid requests are final; anything else (5xx, throttling, cut
-/// connections) is retried.
-fn s3_failure(error: Error) -> Failure {
-    let final_error = match &error {
-        Error::NotInCloud { .. } => true,
-        Error::S3 { message, .. } => {
-            ["Permission", "Unauthenticated", "AccessDenied", "Not implemented", "InvalidPath"]
-                .iter()
-                .any(|m| message.contains(m))
+/// Whether a ranged read failed because the server cannot serve that range (`416`, a `200`
+/// with the whole object, a missing or different `Content-Range`): then the object is read
+/// again from the start. Decided on object_store's fixed wording, never on text that may
+/// hold the key.
+fn is_range_error(e: &object_store::Error) -> bool {
+    let object_store::Error::Generic { source, .. } = e else { return false };
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(source.as_ref());
+    while let Some(error) = cause {
+        let text = error.to_string();
+        if [
+            "416 Range Not Satisfiable",
+            "non-partial response when range requested",
+            "Content-Range header not present",
+            "Failed to parse value for CONTENT_RANGE",
+        ]
+        .iter()
+        .any(|phrase| text.contains(phrase))
+        {
+            return true;
         }
-        _ => false,
-    };
+        cause = error.source();
+    }
+    false
+}
+
+/// Missing objects, refused and unsupported requests and invalid paths are final; anything
+/// else (5xx, throttling, cut connections) is retried.
+fn s3_failure(store: &CloudStore, key: &str, e: object_store::Error) -> Failure {
+    use object_store::Error as E;
+    let final_error = matches!(
+        e,
+        E::NotFound { .. }
+            | E::PermissionDenied { .. }
+            | E::Unauthenticated { .. }
+            | E::NotImplemented { .. }
+            | E::NotSupported { .. }
+            | E::InvalidPath { .. }
+    );
+    let error = store.error(key, e);
     if final_error { Failure::fatal(error) } else { Failure::retry(error) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generic(text: &str) -> object_store::Error {
+        object_store::Error::Generic { store: "S3", source: text.to_owned().into() }
+    }
+
+    #[test]
+    fn range_errors_are_told_by_wording_not_by_the_key() {
+        assert!(is_range_error(&generic("Server returned non-2xx status code: 416 Range Not Satisfiable: ")));
+        assert!(is_range_error(&generic("Received non-partial response when range requested")));
+        // A key with "416" or "Range" in it does not make a 503 a range error.
+        assert!(!is_range_error(&generic(
+            "Error performing GET http://h/stpubdata/jwst/public/jw01416/Range.fits: 503 Service Unavailable"
+        )));
+        assert!(!is_range_error(&object_store::Error::NotFound { path: "416".into(), source: "x".into() }));
+    }
+
+    #[test]
+    fn keys_are_kept_as_they_are() {
+        assert_eq!(object_path("mast/hlsp/a~b/x[1].fits").unwrap().as_ref(), "mast/hlsp/a~b/x[1].fits");
+        assert!(object_path("hst/../x").is_none());
+        assert!(object_path("hst//x").is_none());
+    }
 }

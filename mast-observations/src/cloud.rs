@@ -222,7 +222,6 @@ impl Observations {
                     return Ok(CloudUris { entries: Vec::new(), warnings });
                 }
                 let products = self.get_product_list(&observations).await?;
-                warnings.extend(products.warnings().iter().cloned());
                 self.filtered_uris(&products, options, &mut warnings)?
             }
         };

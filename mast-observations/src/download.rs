@@ -221,23 +221,38 @@ impl Observations {
     }
 
     /// What [`Observations::download_products`] would fetch, without fetching it: a table of
-    /// `Local Path` and `URL` (the exact request URL), one row per product after filters and
-    /// de-duplication, with the warnings.
+    /// `Local Path` and `URL` (the exact request URL: `s3://` for cloud copies when cloud
+    /// access is on), one row per product after filters and de-duplication, with the
+    /// warnings. A product `cloud_only` would skip has a masked `URL`.
     pub async fn product_urls(&self, products: impl Into<ObsIds<'_>>, options: &DownloadOptions) -> Result<Table> {
-        let (items, shown, mut warnings) = self.plan(products.into(), options).await?;
-        let planned = self.route(items, &shown, options.cloud_only, &mut warnings).await?;
-        let (items, shown): (Vec<DownloadItem>, Vec<PathBuf>) = planned
-            .into_iter()
-            .zip(shown)
-            .filter_map(|(p, path)| if let Planned::Fetch(i) = p { Some((i, path)) } else { None })
-            .unzip();
+        self.urls_table(products.into(), options, true).await
+    }
+
+    /// [`Observations::product_urls`], through the cloud (`cloud`) or always from MAST.
+    async fn urls_table(&self, products: ObsIds<'_>, options: &DownloadOptions, cloud: bool) -> Result<Table> {
+        let (items, shown, mut warnings) = self.plan(products, options).await?;
+        let planned = if cloud {
+            self.route(items, &shown, options.cloud_only, &mut warnings).await?
+        } else {
+            items.into_iter().map(Planned::Fetch).collect()
+        };
         let config = self.client.config();
-        let urls = items.iter().map(|i| i.source().request_url(config)).collect::<mast_download::Result<Vec<_>>>();
+        let urls = planned
+            .iter()
+            .map(|p| match p {
+                Planned::Fetch(item) => item.source().request_url(config).map(Some),
+                Planned::Skip(_) => Ok(None),
+            })
+            .collect::<mast_download::Result<Vec<_>>>();
         let urls = urls.map_err(|e| Error::InvalidQuery { message: e.to_string() })?;
         let paths: Vec<String> = shown.iter().map(|p| p.to_string_lossy().into_owned()).collect();
         let mut table = Table::new(vec![
             Column::from_values("Local Path", DataType::String, paths.iter().map(|p| Value::Str(p))),
-            Column::from_values("URL", DataType::String, urls.iter().map(|u| Value::Str(u))),
+            Column::from_values(
+                "URL",
+                DataType::String,
+                urls.iter().map(|u| u.as_deref().map_or(Value::Masked, Value::Str)),
+            ),
         ])?;
         warnings.into_iter().for_each(|w| table.push_warning(w));
         Ok(table)
@@ -253,7 +268,8 @@ impl Observations {
         options: &DownloadOptions,
         script: &Path,
     ) -> Result<Table> {
-        let table = self.product_urls(products, options).await?;
+        // curl fetches over HTTPS: MAST's URLs even when cloud access is on.
+        let table = self.urls_table(products.into(), options, false).await?;
         let (paths, urls) = (table.column("Local Path"), table.column("URL"));
         let files: Vec<(String, String)> = match (paths, urls) {
             (Some(p), Some(u)) => (0..table.num_rows())
@@ -358,6 +374,11 @@ impl Observations {
             uris.iter().map(String::as_str).zip(keys).collect();
         let mut planned = Vec::with_capacity(items.len());
         for (item, path) in items.into_iter().zip(shown) {
+            if matches!(item.source(), Source::S3 { .. }) {
+                // Already a cloud URI (e.g. `download_file("s3://stpubdata/...")`).
+                planned.push(Planned::Fetch(item));
+                continue;
+            }
             let uri = mast_uri(item.source()).map(str::to_owned);
             match uri.as_deref().and_then(|u| key_of.get(u).cloned().flatten()) {
                 Some(key) => {
@@ -557,12 +578,11 @@ fn mast_uri(source: &Source) -> Option<&str> {
     }
 }
 
-/// A product URI as a download source: http(s) URLs as they are, anything else through
-/// MAST's `Download/file` endpoint.
+/// A product URI as a download source: http(s) URLs as they are, `s3://<bucket>/<key>` from
+/// the bucket, anything else through MAST's `Download/file` endpoint.
 fn source_for(uri: &str) -> Source {
-    if uri.starts_with("http://") || uri.starts_with("https://") {
-        Source::Url(uri.to_owned())
-    } else {
-        Source::Mast(uri.to_owned())
+    match Source::from(uri) {
+        Source::Url(text) if !(text.starts_with("http://") || text.starts_with("https://")) => Source::Mast(text),
+        source => source,
     }
 }
