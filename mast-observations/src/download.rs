@@ -94,9 +94,10 @@ impl DownloadOptions {
     }
 }
 
-/// A product to fetch, or a row decided without fetching.
+/// A product to fetch (with its `mast:` URI when it was routed to its cloud copy), or a
+/// row decided without fetching.
 enum Planned {
-    Fetch(DownloadItem),
+    Fetch(DownloadItem, Option<String>),
     #[cfg_attr(not(feature = "cloud"), allow(dead_code))]
     Skip(ManifestRow),
 }
@@ -151,15 +152,15 @@ impl Observations {
         }
         let downloader = builder.build();
         let fetch: Vec<DownloadItem> =
-            planned.iter().filter_map(|p| if let Planned::Fetch(i) = p { Some(i.clone()) } else { None }).collect();
+            planned.iter().filter_map(|p| if let Planned::Fetch(i, _) = p { Some(i.clone()) } else { None }).collect();
         let mut fetched = downloader.download_all(fetch).await.into_rows().into_iter();
         let mut manifest = Manifest::new();
         for (plan, path) in planned.into_iter().zip(shown) {
             let mut row = match plan {
                 Planned::Skip(row) => row,
-                Planned::Fetch(item) => {
+                Planned::Fetch(item, data_uri) => {
                     let row = fetched.next().expect("one row per fetched item");
-                    self.cloud_outcome(row, item.source(), options.cloud_only, &mut warnings)
+                    self.cloud_outcome(row, item.source(), data_uri.as_deref(), options.cloud_only, &mut warnings)
                 }
             };
             row.local_path = path;
@@ -234,13 +235,13 @@ impl Observations {
         let planned = if cloud {
             self.route(items, &shown, options.cloud_only, &mut warnings).await?
         } else {
-            items.into_iter().map(Planned::Fetch).collect()
+            items.into_iter().map(|i| Planned::Fetch(i, None)).collect()
         };
         let config = self.client.config();
         let urls = planned
             .iter()
             .map(|p| match p {
-                Planned::Fetch(item) => item.source().request_url(config).map(Some),
+                Planned::Fetch(item, _) => item.source().request_url(config).map(Some),
                 Planned::Skip(_) => Ok(None),
             })
             .collect::<mast_download::Result<Vec<_>>>();
@@ -354,7 +355,7 @@ impl Observations {
                     "`cloud_only` is True but cloud data access is not enabled. Falling back to MAST download.",
                 );
             }
-            return Ok(items.into_iter().map(Planned::Fetch).collect());
+            return Ok(items.into_iter().map(|i| Planned::Fetch(i, None)).collect());
         }
         self.route_to_cloud(items, shown, cloud_only, warnings).await
     }
@@ -376,7 +377,7 @@ impl Observations {
         for (item, path) in items.into_iter().zip(shown) {
             if matches!(item.source(), Source::S3 { .. }) {
                 // Already a cloud URI (e.g. `download_file("s3://stpubdata/...")`).
-                planned.push(Planned::Fetch(item));
+                planned.push(Planned::Fetch(item, None));
                 continue;
             }
             let uri = mast_uri(item.source()).map(str::to_owned);
@@ -384,7 +385,8 @@ impl Observations {
                 Some(key) => {
                     let https = item.source().clone();
                     let cloud = item.with_source(Source::S3 { bucket: bucket.clone(), key });
-                    planned.push(Planned::Fetch(if cloud_only { cloud } else { cloud.fallback(https) }));
+                    let item = if cloud_only { cloud } else { cloud.fallback(https) };
+                    planned.push(Planned::Fetch(item, uri));
                 }
                 None if cloud_only => {
                     let uri = uri.unwrap_or_else(|| item.source().to_uri());
@@ -406,7 +408,7 @@ impl Observations {
                         WarningCategory::Input,
                         format!("The product {uri} was not found in the cloud. Falling back to MAST download."),
                     );
-                    planned.push(Planned::Fetch(item));
+                    planned.push(Planned::Fetch(item, None));
                 }
             }
         }
@@ -421,33 +423,49 @@ impl Observations {
         _: bool,
         _: &mut Vec<Warning>,
     ) -> Result<Vec<Planned>> {
-        Ok(items.into_iter().map(Planned::Fetch).collect())
+        Ok(items.into_iter().map(|i| Planned::Fetch(i, None)).collect())
     }
 
     /// The warnings (and `SKIPPED` rows, with `cloud_only`) of products whose cloud copy
     /// could not be read.
+    ///
+    /// A copy the path lookup names but the bucket does not hold (`NotInCloud` on the read)
+    /// is reported as astroquery reports a product without a cloud copy (it finds out with
+    /// a `HEAD` per product, which we skip).
     fn cloud_outcome(
         &self,
         mut row: ManifestRow,
         source: &Source,
+        data_uri: Option<&str>,
         cloud_only: bool,
         warnings: &mut Vec<Warning>,
     ) -> ManifestRow {
+        let uri = data_uri.map_or_else(|| source.to_uri(), str::to_owned);
+        let not_in_cloud = |e: &mast_download::Error| matches!(e, mast_download::Error::NotInCloud { .. });
         if let Some(e) = &row.fallback_from {
-            let text =
-                format!("Could not download {} from cloud: {e}. Falling back to MAST download.", source.to_uri());
+            let text = if not_in_cloud(e) {
+                format!("The product {uri} was not found in the cloud. Falling back to MAST download.")
+            } else {
+                format!("Could not download {} from cloud: {e}. Falling back to MAST download.", source.to_uri())
+            };
             warn(warnings, WarningCategory::Input, text);
         } else if cloud_only
             && row.status == Status::Error
             && matches!(source, Source::S3 { .. })
             && let Some(e) = row.error.take()
         {
-            warn(
-                warnings,
-                WarningCategory::NoResults,
-                format!("Could not download {} from cloud: {e}. Skipping download.", source.to_uri()),
-            );
-            row = ManifestRow::skipped(std::mem::take(&mut row.local_path), Some(e.to_string()), row.url.take());
+            let (text, message, url) = if not_in_cloud(&e) {
+                (
+                    format!("The product {uri} was not found in the cloud. Skipping download."),
+                    "Product not found in cloud".to_owned(),
+                    None,
+                )
+            } else {
+                let text = format!("Could not download {} from cloud: {e}. Skipping download.", source.to_uri());
+                (text, e.to_string(), row.url.take())
+            };
+            warn(warnings, WarningCategory::NoResults, text);
+            row = ManifestRow::skipped(std::mem::take(&mut row.local_path), Some(message), url);
         }
         row
     }
@@ -497,15 +515,15 @@ impl Observations {
         let shown = [item.destination()];
         let mut warnings = Vec::new();
         let planned = if options.force_on_prem {
-            vec![Planned::Fetch(item)]
+            vec![Planned::Fetch(item, None)]
         } else {
             self.route(vec![item], &shown, options.cloud_only, &mut warnings).await?
         };
         let downloader = Downloader::builder(&self.client).cache(options.cache).build();
         let row = match planned.into_iter().next() {
-            Some(Planned::Fetch(item)) => {
+            Some(Planned::Fetch(item, data_uri)) => {
                 let row = downloader.download(item.clone()).await;
-                self.cloud_outcome(row, item.source(), options.cloud_only, &mut warnings)
+                self.cloud_outcome(row, item.source(), data_uri.as_deref(), options.cloud_only, &mut warnings)
             }
             Some(Planned::Skip(row)) => row,
             None => unreachable!("route plans every item"),

@@ -309,9 +309,88 @@ async fn download_file_prefers_the_cloud_with_astroquery_fallbacks() {
     assert!(!dir.join("skipped/u9o40504m_c3m.fits").exists());
     emulator.set_faults(Vec::new());
 
+    // A copy the lookup names but the bucket lost: reported as not in the cloud.
+    let client = MastClient::new(config(&emulator)).unwrap();
+    let key = client.path_lookup(&[in_cloud]).await.unwrap().remove(0).unwrap();
+    assert!(emulator.remove_cloud_object(&key));
+    let done = obs.download_file(in_cloud, &into("lost-only").cloud_only(true)).await.unwrap();
+    assert_eq!(status(&done), (Status::Skipped, None, None));
+    assert_eq!(
+        count(
+            &done.warnings,
+            WarningCategory::NoResults,
+            &format!("The product {in_cloud} was not found in the cloud. Skipping download.")
+        ),
+        1,
+        "{:?}",
+        done.warnings
+    );
+    let done = obs.download_file(in_cloud, &into("lost")).await.unwrap();
+    assert_eq!(status(&done), (Status::Complete, None, None));
+    assert_eq!(
+        count(
+            &done.warnings,
+            WarningCategory::Input,
+            &format!("The product {in_cloud} was not found in the cloud. Falling back to MAST download.")
+        ),
+        1,
+        "{:?}",
+        done.warnings
+    );
+
     // Cloud access off: cloud_only only warns, MAST is used.
     let done = observations(&emulator).download_file(in_cloud, &into("off").cloud_only(true)).await.unwrap();
     assert_eq!(status(&done), (Status::Complete, None, None));
     assert_eq!(count(&done.warnings, WarningCategory::Input, "cloud data access is not enabled"), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn urls_scripts_and_s3_uris_with_cloud_access() {
+    let emulator = sky().await;
+    let (products, in_cloud) = products(&emulator).await;
+    let obs = cloud_observations(&emulator);
+    let dir = temp_dir("urls");
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // URL-only: s3:// for cloud copies, MAST for the rest; cloud_only keeps the skipped rows
+    // with a masked URL.
+    let urls = obs.product_urls(&products, &DownloadOptions::new().download_dir(&dir)).await.unwrap();
+    let only = obs.product_urls(&products, &DownloadOptions::new().download_dir(&dir).cloud_only(true)).await.unwrap();
+    assert_eq!((urls.num_rows(), only.num_rows()), (products.num_rows(), products.num_rows()));
+    for (i, cloud) in in_cloud.iter().enumerate() {
+        let url = urls.column("URL").unwrap().get_str(i).unwrap();
+        assert_eq!(url.starts_with("s3://stpubdata/"), *cloud, "{url}");
+        assert_eq!(only.column("URL").unwrap().is_masked(i), !*cloud);
+    }
+
+    // A curl script always fetches from MAST over HTTPS.
+    let script = dir.join("fetch.sh");
+    obs.write_curl_script(&products, &DownloadOptions::new().download_dir(&dir), &script).await.unwrap();
+    let text = std::fs::read_to_string(&script).unwrap();
+    assert!(!text.contains("s3://"), "{text}");
+    assert_eq!(text.matches("/api/v0.1/Download/file?uri=").count(), products.num_rows(), "{text}");
+
+    // download_file takes an s3:// URI as it is, with or without cloud access.
+    let uri = "mast:HST/product/u24r0102t_c1f.fits";
+    let client = MastClient::new(config(&emulator)).unwrap();
+    let key = client.path_lookup(&[uri]).await.unwrap().remove(0).unwrap();
+    let s3 = format!("s3://stpubdata/{key}");
+    emulator.reset_stats();
+    let done = observations(&emulator)
+        .download_file(&s3, &DownloadFileOptions::new().local_path(dir.join("s3")))
+        .await
+        .unwrap();
+    assert_eq!(done.manifest.rows()[0].status, Status::Complete, "{:?}", done.manifest.rows()[0].message);
+    assert!(done.warnings.is_empty(), "{:?}", done.warnings);
+    let stats = emulator.stats();
+    assert_eq!((stats.count("s3:get"), stats.count("download"), stats.count("path_lookup")), (1, 0, 0));
+    let done = obs.download_file(&s3, &DownloadFileOptions::new().local_path(dir.join("s3-cloud"))).await.unwrap();
+    assert_eq!(done.manifest.rows()[0].status, Status::Complete);
+    assert!(done.warnings.is_empty(), "{:?}", done.warnings);
+    assert_eq!(
+        std::fs::read(dir.join("s3/u24r0102t_c1f.fits")).unwrap(),
+        std::fs::read(dir.join("s3-cloud/u24r0102t_c1f.fits")).unwrap()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
