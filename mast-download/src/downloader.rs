@@ -113,7 +113,9 @@ impl DownloadItem {
 
     /// Where to fetch the file from when `source` fails (after its retries): e.g. MAST's
     /// HTTPS endpoint for a product whose cloud copy cannot be read. The row then tells
-    /// the first source's error in [`ManifestRow::fallback_from`].
+    /// the first source's error in [`ManifestRow::fallback_from`]. When a partial file
+    /// from an earlier run holds the fallback's bytes, the fallback goes first and resumes
+    /// them.
     pub fn fallback(mut self, source: impl Into<Source>) -> Self {
         self.fallback = Some(source.into());
         self
@@ -523,12 +525,22 @@ impl Downloader {
         let mut fallback_from = None;
         let (path, outcome) = match self.target(&item).await {
             Ok(target) => {
-                let mut outcome = self.run(&item, &item.source, &target, &mut transfer).await;
-                if let (Err(e), Some(fallback)) = (&outcome, &item.fallback) {
-                    tracing::warn!(path = %target.display(), url = %display_url, error = %e, fallback = %fallback, "trying the fallback source");
-                    display_url = fallback.display_url(config);
-                    let second = self.run(&item, fallback, &target, &mut transfer).await;
-                    fallback_from = std::mem::replace(&mut outcome, second).err();
+                // Both sources share the temporary file: the one whose bytes it holds (a
+                // fallback that was cut off in an earlier run) goes first, so that it resumes
+                // them instead of the other source discarding them again.
+                let (first, second) = match &item.fallback {
+                    Some(fallback) if self.holds_partial_of(&target, fallback).await => {
+                        display_url = fallback.display_url(config);
+                        (fallback, Some(&item.source))
+                    }
+                    other => (&item.source, other.as_ref()),
+                };
+                let mut outcome = self.run(&item, first, &target, &mut transfer).await;
+                if let (Err(e), Some(second)) = (&outcome, second) {
+                    tracing::warn!(path = %target.display(), url = %display_url, error = %e, fallback = %second, "trying the other source");
+                    display_url = second.display_url(config);
+                    let retried = self.run(&item, second, &target, &mut transfer).await;
+                    fallback_from = std::mem::replace(&mut outcome, retried).err();
                 }
                 (target, outcome)
             }
@@ -548,6 +560,14 @@ impl Downloader {
         row.duration = started.elapsed();
         self.emit(|| ProgressEvent::Finished { path: row.local_path.clone(), status: row.status, bytes: row.bytes });
         row
+    }
+
+    /// Whether the temporary file of `target` holds bytes fetched from `source`.
+    async fn holds_partial_of(&self, target: &Path, source: &Source) -> bool {
+        match (crate::part::partial_url(target).await, source.request_url(self.inner.client.config())) {
+            (Some(kept), Ok(url)) => kept == url,
+            _ => false,
+        }
     }
 
     async fn target(&self, item: &DownloadItem) -> Result<PathBuf> {

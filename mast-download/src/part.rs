@@ -97,6 +97,14 @@ impl Meta {
     }
 }
 
+/// The URL whose bytes the temporary file of `target` holds, from its sidecar (read without
+/// the lock: a hint for choosing which source to try first, checked again when resuming).
+pub(crate) async fn partial_url(target: &Path) -> Option<String> {
+    let meta = Meta::parse(&tokio::fs::read(meta_path(target)).await.ok()?)?;
+    let len = tokio::fs::metadata(part_path(target)).await.ok()?.len();
+    (len > 0).then_some(meta.url)
+}
+
 /// Body chunks queued for the writer thread of one file.
 const WRITE_QUEUE: usize = 16;
 

@@ -124,3 +124,34 @@ async fn datasets_and_heads() {
     assert_eq!(object.size, emu.file_size(&uri));
     assert_eq!(store.head("hst/public/nothing/here.fits").await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn a_partial_file_is_resumed_by_the_source_that_wrote_it() {
+    let emu = emulator().await;
+    let (uri, source) = cloud_product(&emu).await;
+    let expected = served(&emu, &uri).await;
+    let dir = tempfile::tempdir().unwrap();
+    let item = || DownloadItem::new(source.clone(), dir.path(), "f.fits").fallback(uri.as_str());
+
+    // The cloud copy cannot be read and MAST's answer is cut every time: an error, and the
+    // bytes MAST sent are kept.
+    emu.set_faults(vec![
+        FaultRule::new("s3:get", Fault::Status { code: 403, retry_after: None }),
+        FaultRule::new("download", Fault::DropMidBody),
+    ]);
+    let row = downloader(&emu).download(item()).await;
+    assert_eq!(row.status, Status::Error, "{:?}", row.message);
+    let kept = std::fs::metadata(part_of(&dir.path().join("f.fits"))).unwrap().len();
+    assert!(kept > 0);
+
+    // Next run: MAST goes first and resumes its own bytes; the bucket is not asked.
+    emu.set_faults(Vec::new());
+    emu.reset_stats();
+    let row = downloader(&emu).download(item()).await;
+    assert_eq!(row.status, Status::Complete, "{:?}", row.message);
+    assert_eq!(row.resumed_from, kept);
+    assert!(row.fallback_from.is_none());
+    let stats = emu.stats();
+    assert_eq!((stats.count("s3:get"), stats.count("download:range")), (0, 1), "{stats:?}");
+    assert_eq!(file_sha(&dir.path().join("f.fits")), expected);
+}
