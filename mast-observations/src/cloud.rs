@@ -153,6 +153,29 @@ impl Observations {
     /// Unlike astroquery, whose default depends on whether boto3 is installed, downloads
     /// use HTTPS only until this is called; the cloud lookups ([`Observations::get_cloud_uris`],
     /// [`Observations::list_cloud_datasets`]) work either way.
+    ///
+    /// ```
+    /// use mast_download::Status;
+    /// use mast_emulator::{Emulator, EmulatorConfig};
+    /// use mast_observations::{DownloadOptions, Observations};
+    /// use mast_proto::products::ProductFilter;
+    /// use mast_proto::{MastClient, MastConfig};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let emulator = Emulator::start(EmulatorConfig::default()).await?; // MAST and its bucket
+    /// let mut obs = Observations::new(MastClient::new(MastConfig::new().with_all_urls(emulator.base_url())?)?);
+    /// obs.enable_cloud_dataset()?;
+    /// let dir = std::env::temp_dir().join(format!("mast-doc-cloud-{}", std::process::id()));
+    /// let options = DownloadOptions::new()
+    ///     .download_dir(&dir)
+    ///     .filter(ProductFilter::new().column("productSubGroupDescription", ["C3M"]))
+    ///     .cloud_only(true);
+    /// let done = obs.download_products("2003738726", &options).await?;
+    /// assert_eq!(done.manifest.count(Status::Complete), 1);
+    /// assert_eq!(emulator.stats().count("download"), 0, "nothing came from MAST's HTTPS endpoint");
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn enable_cloud_dataset(&mut self) -> Result<()> {
         self.cloud_store()?;
         self.cloud_enabled = true;
@@ -171,6 +194,19 @@ impl Observations {
 
     /// The datasets of MAST's public bucket (astroquery's `list_cloud_datasets`): its
     /// top-level prefixes, with `mast` replaced by the prefixes below `mast/hlsp/`.
+    ///
+    /// ```
+    /// use mast_emulator::{Emulator, EmulatorConfig};
+    /// use mast_observations::Observations;
+    /// use mast_proto::{MastClient, MastConfig};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let emulator = Emulator::start(EmulatorConfig::default()).await?;
+    /// let obs = Observations::new(MastClient::new(MastConfig::new().with_all_urls(emulator.base_url())?)?);
+    /// let datasets = obs.list_cloud_datasets().await?;
+    /// assert!(datasets.iter().any(|d| d == "hst") && datasets.iter().any(|d| d == "mast/hlsp/tica"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn list_cloud_datasets(&self) -> Result<Vec<String>> {
         self.cloud_store()?.list_datasets().await.map_err(cloud_error)
     }
@@ -274,6 +310,20 @@ impl Observations {
 
     /// The cloud URI of one product (astroquery's `get_cloud_uri`), `None` when it has no
     /// cloud copy.
+    ///
+    /// ```
+    /// use mast_emulator::{Emulator, EmulatorConfig};
+    /// use mast_observations::Observations;
+    /// use mast_proto::cloud::CloudUriStyle;
+    /// use mast_proto::{MastClient, MastConfig};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let emulator = Emulator::start(EmulatorConfig::default()).await?;
+    /// let obs = Observations::new(MastClient::new(MastConfig::new().with_all_urls(emulator.base_url())?)?);
+    /// let url = obs.get_cloud_uri("mast:HST/product/u9o40504m_c3m.fits", CloudUriStyle::HttpUrl).await?;
+    /// assert_eq!(url.as_deref(), Some("http://s3.amazonaws.com/stpubdata/hst/public/u9o4/u9o40504m/u9o40504m_c3m.fits"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn get_cloud_uri(&self, data_uri: &str, style: CloudUriStyle) -> Result<Option<String>> {
         let uris = [data_uri.to_owned()];
         let found = self.get_cloud_uris(&uris[..], &CloudUriOptions::new().style(style)).await?;
