@@ -50,6 +50,32 @@ pub enum Fault {
     },
 }
 
+impl Fault {
+    /// One fault of every kind, for tests that must cover them all: 503, 500 with
+    /// `Retry-After: 0`, 429, then every other kind, the slow ones pausing `slow_ms`.
+    ///
+    /// ```
+    /// use mast_emulator::Fault;
+    /// let kinds = Fault::every_kind(30);
+    /// assert_eq!(kinds.len(), 10);
+    /// assert!(kinds.contains(&Fault::HtmlErrorPage) && kinds.contains(&Fault::SlowBody { millis: 30 }));
+    /// ```
+    pub fn every_kind(slow_ms: u64) -> Vec<Fault> {
+        vec![
+            Fault::Status { code: 503, retry_after: None },
+            Fault::Status { code: 500, retry_after: Some(0) },
+            Fault::Status { code: 429, retry_after: None },
+            Fault::DropBeforeResponse,
+            Fault::DropMidBody,
+            Fault::TruncatedBody,
+            Fault::MalformedJson,
+            Fault::HtmlErrorPage,
+            Fault::SlowFirstByte { millis: slow_ms },
+            Fault::SlowBody { millis: slow_ms },
+        ]
+    }
+}
+
 /// When and where to inject a [`Fault`].
 ///
 /// `endpoint` selects requests by their endpoint key (the keys of

@@ -7,18 +7,7 @@ use mast_emulator::{Fault, FaultRule, FileOptions};
 use crate::util::*;
 
 fn kinds() -> Vec<Fault> {
-    vec![
-        Fault::Status { code: 503, retry_after: None },
-        Fault::Status { code: 500, retry_after: Some(0) },
-        Fault::Status { code: 429, retry_after: None },
-        Fault::DropBeforeResponse,
-        Fault::DropMidBody,
-        Fault::TruncatedBody,
-        Fault::MalformedJson,
-        Fault::HtmlErrorPage,
-        Fault::SlowFirstByte { millis: 30 },
-        Fault::SlowBody { millis: 30 },
-    ]
+    Fault::every_kind(30)
 }
 
 /// Runs one download of a fresh URI under `rules` and checks the outcome.

@@ -33,18 +33,7 @@ async fn s3_faults_are_retried_and_never_leave_a_wrong_file() {
     let emu = emulator().await;
     let (uri, source) = cloud_product(&emu).await;
     let expected = served(&emu, &uri).await;
-    for fault in [
-        Fault::Status { code: 503, retry_after: None },
-        Fault::Status { code: 500, retry_after: None },
-        Fault::Status { code: 429, retry_after: Some(0) },
-        Fault::DropBeforeResponse,
-        Fault::DropMidBody,
-        Fault::TruncatedBody,
-        Fault::MalformedJson,
-        Fault::HtmlErrorPage,
-        Fault::SlowFirstByte { millis: 30 },
-        Fault::SlowBody { millis: 30 },
-    ] {
+    for fault in Fault::every_kind(30) {
         for with_size in [true, false] {
             // Half the object announced as the whole (MalformedJson on a file) is only
             // detectable against an expected size.

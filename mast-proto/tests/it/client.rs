@@ -81,18 +81,7 @@ async fn page_concurrency_bound_is_never_exceeded() {
 }
 
 fn every_fault() -> Vec<Fault> {
-    vec![
-        Fault::Status { code: 503, retry_after: Some(0) },
-        Fault::Status { code: 500, retry_after: None },
-        Fault::Status { code: 429, retry_after: Some(0) },
-        Fault::DropBeforeResponse,
-        Fault::DropMidBody,
-        Fault::TruncatedBody,
-        Fault::MalformedJson,
-        Fault::HtmlErrorPage,
-        Fault::SlowFirstByte { millis: 150 },
-        Fault::SlowBody { millis: 150 },
-    ]
+    Fault::every_kind(150)
 }
 
 #[tokio::test]
