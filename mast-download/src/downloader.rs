@@ -525,23 +525,37 @@ impl Downloader {
         let mut fallback_from = None;
         let (path, outcome) = match self.target(&item).await {
             Ok(target) => {
-                // Both sources share the temporary file: the one whose bytes it holds (a
-                // fallback that was cut off in an earlier run) goes first, so that it resumes
-                // them instead of the other source discarding them again.
-                let (first, second) = match &item.fallback {
+                let outcome = match &item.fallback {
+                    // Both sources share the temporary file: when it holds the fallback's
+                    // bytes (a fallback cut off in an earlier run), the fallback goes first and
+                    // resumes them instead of the source discarding them again. The row still
+                    // tells the roles: the fallback's error and URL, the source's error in
+                    // `fallback_from`.
                     Some(fallback) if self.holds_partial_of(&target, fallback).await => {
-                        display_url = fallback.display_url(config);
-                        (fallback, Some(&item.source))
+                        match self.run(&item, fallback, &target, &mut transfer).await {
+                            Ok(()) => Ok(()),
+                            Err(fallback_error) => {
+                                tracing::warn!(path = %target.display(), url = %fallback.display_url(config), error = %fallback_error, source = %item.source, "resuming the fallback failed: trying the source");
+                                let first = self.run(&item, &item.source, &target, &mut transfer).await;
+                                first.map_err(|source_error| {
+                                    display_url = fallback.display_url(config);
+                                    fallback_from = Some(source_error);
+                                    fallback_error
+                                })
+                            }
+                        }
                     }
-                    other => (&item.source, other.as_ref()),
+                    fallback => {
+                        let mut outcome = self.run(&item, &item.source, &target, &mut transfer).await;
+                        if let (Err(e), Some(fallback)) = (&outcome, fallback) {
+                            tracing::warn!(path = %target.display(), url = %display_url, error = %e, fallback = %fallback, "trying the fallback source");
+                            display_url = fallback.display_url(config);
+                            let second = self.run(&item, fallback, &target, &mut transfer).await;
+                            fallback_from = std::mem::replace(&mut outcome, second).err();
+                        }
+                        outcome
+                    }
                 };
-                let mut outcome = self.run(&item, first, &target, &mut transfer).await;
-                if let (Err(e), Some(second)) = (&outcome, second) {
-                    tracing::warn!(path = %target.display(), url = %display_url, error = %e, fallback = %second, "trying the other source");
-                    display_url = second.display_url(config);
-                    let retried = self.run(&item, second, &target, &mut transfer).await;
-                    fallback_from = std::mem::replace(&mut outcome, retried).err();
-                }
                 (target, outcome)
             }
             Err(e) => (item.display_path(), Err(e)),
@@ -727,7 +741,8 @@ impl Downloader {
             }
             let n = chunk.len() as u64;
             if n > 0 {
-                writer.write(chunk).await?;
+                // The bytes on disk cannot be trusted after a failed write or flush.
+                writer.write(chunk).await.map_err(Failure::discard)?;
             }
             unreported += n;
             if unreported >= PROGRESS_STEP {
@@ -736,7 +751,7 @@ impl Downloader {
             }
         };
         // Whatever arrived stays on disk for the next attempt to resume from.
-        writer.finish().await?;
+        writer.finish().await.map_err(Failure::discard)?;
         if unreported > 0 {
             self.emit(|| ProgressEvent::Bytes { path: job.target.to_path_buf(), n: unreported });
         }

@@ -203,9 +203,9 @@ impl PartFile {
             let mut flusher = Flusher::new(&file);
             while let Some(chunk) = rx.blocking_recv() {
                 f.write_all(&chunk)?;
-                flusher.wrote(chunk.len() as u64);
+                flusher.wrote(chunk.len() as u64)?;
             }
-            flusher.wait()
+            flusher.join()
         });
         Writer { tx: Some(tx), task, path: self.path.clone() }
     }
@@ -273,7 +273,6 @@ fn open_locked(path: &Path) -> std::io::Result<Option<std::fs::File>> {
     }
 }
 
-/// See [`PartFile::writer`].
 /// Bytes written between two background flushes ([`Flusher`]).
 const FLUSH_EVERY: u64 = 64 << 20;
 
@@ -281,6 +280,9 @@ const FLUSH_EVERY: u64 = 64 << 20;
 /// [`FLUSH_EVERY`] bytes, `fdatasync` on a thread of its own (one at a time), so that the
 /// final flush before the rename finds little left to write instead of stalling for the
 /// whole file. Files smaller than [`FLUSH_EVERY`] never start one.
+///
+/// A failed background flush fails the writer: on Linux a write-back error is reported to
+/// one `fsync` only, so the flush before the rename could not be trusted to see it.
 struct Flusher {
     file: Arc<std::fs::File>,
     unflushed: u64,
@@ -292,26 +294,38 @@ impl Flusher {
         Flusher { file: Arc::clone(file), unflushed: 0, running: None }
     }
 
-    fn wrote(&mut self, n: u64) {
+    /// Counts `n` more bytes written; the error of a background flush that failed.
+    fn wrote(&mut self, n: u64) -> std::io::Result<()> {
         self.unflushed += n;
         if self.unflushed < FLUSH_EVERY || self.running.as_ref().is_some_and(|t| !t.is_finished()) {
-            return;
+            return Ok(());
         }
-        // A failed background flush is not final: the flush before the rename reports errors.
-        let _ = self.running.take().map(std::thread::JoinHandle::join);
+        self.join()?;
         let file = Arc::clone(&self.file);
         self.running =
             std::thread::Builder::new().name("mast-download-flush".into()).spawn(move || file.sync_data()).ok();
         self.unflushed = 0;
+        Ok(())
     }
 
-    /// Waits for a flush in progress (its errors are left to the final flush).
-    fn wait(mut self) -> std::io::Result<()> {
-        let _ = self.running.take().map(std::thread::JoinHandle::join);
-        Ok(())
+    /// Waits for the flush in progress, if any, and returns its outcome.
+    fn join(&mut self) -> std::io::Result<()> {
+        match self.running.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(std::io::Error::other("the background flush thread panicked")),
+            None => Ok(()),
+        }
     }
 }
 
+impl Drop for Flusher {
+    /// Never leaves a flush running (it holds the file, and with it the lock).
+    fn drop(&mut self) {
+        let _ = self.join();
+    }
+}
+
+/// See [`PartFile::writer`].
 pub(crate) struct Writer {
     tx: Option<tokio::sync::mpsc::Sender<Bytes>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,

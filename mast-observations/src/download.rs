@@ -348,7 +348,8 @@ impl Observations {
         warnings: &mut Vec<Warning>,
     ) -> Result<Vec<Planned>> {
         if !self.cloud_enabled {
-            if cloud_only {
+            // (s3:// sources are read from the bucket whatever the setting.)
+            if cloud_only && items.iter().any(|i| !matches!(i.source(), Source::S3 { .. })) {
                 warn(
                     warnings,
                     WarningCategory::Input,
@@ -507,6 +508,13 @@ impl Observations {
         }
         let file = uri.rsplit('/').next().unwrap_or(uri).to_owned();
         let source = source_for(uri);
+        if options.force_on_prem && matches!(source, Source::S3 { .. }) {
+            return Err(Error::InvalidQuery {
+                message: format!(
+                    "{uri} is a cloud URI: it cannot be downloaded from MAST (`force_on_prem`); give the product's mast: URI instead."
+                ),
+            });
+        }
         let item = match &options.local_path {
             Some(p) if p.extension().is_some() => DownloadItem::to_path(source, p),
             Some(dir) => DownloadItem::new(source, dir, file),

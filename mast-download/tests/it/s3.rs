@@ -114,33 +114,60 @@ async fn datasets_and_heads() {
     assert_eq!(store.head("hst/public/nothing/here.fits").await.unwrap(), None);
 }
 
+/// The cloud copy cannot be read and MAST's answer is cut every time: an error, and the
+/// bytes MAST sent are kept in the temporary file. Returns how many.
+async fn cut_by_mast(emu: &mast_emulator::Emulator, source: &Source, uri: &str, dir: &std::path::Path) -> u64 {
+    emu.set_faults(vec![
+        FaultRule::new("s3:get", Fault::Status { code: 403, retry_after: None }),
+        FaultRule::new("download", Fault::DropMidBody),
+    ]);
+    let row = downloader(emu).download(DownloadItem::new(source.clone(), dir, "f.fits").fallback(uri)).await;
+    assert_eq!(row.status, Status::Error, "{:?}", row.message);
+    let kept = std::fs::metadata(part_of(&dir.join("f.fits"))).unwrap().len();
+    assert!(kept > 0);
+    kept
+}
+
 #[tokio::test]
 async fn a_partial_file_is_resumed_by_the_source_that_wrote_it() {
     let emu = emulator().await;
     let (uri, source) = cloud_product(&emu).await;
     let expected = served(&emu, &uri).await;
-    let dir = tempfile::tempdir().unwrap();
-    let item = || DownloadItem::new(source.clone(), dir.path(), "f.fits").fallback(uri.as_str());
-
-    // The cloud copy cannot be read and MAST's answer is cut every time: an error, and the
-    // bytes MAST sent are kept.
-    emu.set_faults(vec![
-        FaultRule::new("s3:get", Fault::Status { code: 403, retry_after: None }),
-        FaultRule::new("download", Fault::DropMidBody),
-    ]);
-    let row = downloader(&emu).download(item()).await;
-    assert_eq!(row.status, Status::Error, "{:?}", row.message);
-    let kept = std::fs::metadata(part_of(&dir.path().join("f.fits"))).unwrap().len();
-    assert!(kept > 0);
+    let forbidden = FaultRule::new("s3:get", Fault::Status { code: 403, retry_after: None });
+    let not_found = FaultRule::new("download", Fault::Status { code: 404, retry_after: None });
+    let item = |dir: &std::path::Path| DownloadItem::new(source.clone(), dir, "f.fits").fallback(uri.as_str());
 
     // Next run: MAST goes first and resumes its own bytes; the bucket is not asked.
+    let dir = tempfile::tempdir().unwrap();
+    let kept = cut_by_mast(&emu, &source, &uri, dir.path()).await;
     emu.set_faults(Vec::new());
     emu.reset_stats();
-    let row = downloader(&emu).download(item()).await;
+    let row = downloader(&emu).download(item(dir.path())).await;
     assert_eq!(row.status, Status::Complete, "{:?}", row.message);
     assert_eq!(row.resumed_from, kept);
     assert!(row.fallback_from.is_none());
     let stats = emu.stats();
     assert_eq!((stats.count("s3:get"), stats.count("download:range")), (0, 1), "{stats:?}");
     assert_eq!(file_sha(&dir.path().join("f.fits")), expected);
+
+    // MAST first fails, the cloud copy then works: complete, and no fallback to report.
+    let dir = tempfile::tempdir().unwrap();
+    cut_by_mast(&emu, &source, &uri, dir.path()).await;
+    emu.set_faults(vec![not_found.clone()]);
+    let row = downloader(&emu).download(item(dir.path())).await;
+    assert_eq!(row.status, Status::Complete, "{:?}", row.message);
+    assert!(row.fallback_from.is_none(), "{:?}", row.fallback_from);
+    assert_eq!(file_sha(&dir.path().join("f.fits")), expected);
+
+    // Both fail: the row keeps the roles (MAST's error and URL, the cloud's error as the
+    // reason for the fallback).
+    let dir = tempfile::tempdir().unwrap();
+    cut_by_mast(&emu, &source, &uri, dir.path()).await;
+    emu.set_faults(vec![forbidden.clone(), not_found]);
+    let row = downloader(&emu).download(item(dir.path())).await;
+    emu.set_faults(Vec::new());
+    assert_eq!(row.status, Status::Error);
+    assert!(row.url.as_deref().is_some_and(|u| u.contains("/api/v0.1/Download/file?uri=")), "{:?}", row.url);
+    assert!(row.message.as_deref().is_some_and(|m| m.contains("404")), "{:?}", row.message);
+    assert!(matches!(row.fallback_from, Some(Error::S3 { .. })), "{:?}", row.fallback_from);
 }

@@ -392,5 +392,11 @@ async fn urls_scripts_and_s3_uris_with_cloud_access() {
         std::fs::read(dir.join("s3/u24r0102t_c1f.fits")).unwrap(),
         std::fs::read(dir.join("s3-cloud/u24r0102t_c1f.fits")).unwrap()
     );
+    // An s3:// URI cannot come from MAST.
+    let prem = obs.download_file(&s3, &DownloadFileOptions::new().force_on_prem(true)).await;
+    assert!(
+        matches!(&prem, Err(mast_proto::Error::InvalidQuery { message }) if message.contains("cloud URI")),
+        "{prem:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
