@@ -525,35 +525,38 @@ impl Downloader {
         let mut fallback_from = None;
         let (path, outcome) = match self.target(&item).await {
             Ok(target) => {
-                let outcome = match &item.fallback {
-                    // Both sources share the temporary file: when it holds the fallback's
-                    // bytes (a fallback cut off in an earlier run), the fallback goes first and
-                    // resumes them instead of the source discarding them again. The row still
-                    // tells the roles: the fallback's error and URL, the source's error in
-                    // `fallback_from`.
-                    Some(fallback) if self.holds_partial_of(&target, fallback).await => {
-                        match self.run(&item, fallback, &target, &mut transfer).await {
-                            Ok(()) => Ok(()),
-                            Err(fallback_error) => {
-                                tracing::warn!(path = %target.display(), url = %fallback.display_url(config), error = %fallback_error, source = %item.source, "resuming the fallback failed: trying the source");
-                                let first = self.run(&item, &item.source, &target, &mut transfer).await;
-                                first.map_err(|source_error| {
-                                    display_url = fallback.display_url(config);
-                                    fallback_from = Some(source_error);
-                                    fallback_error
-                                })
-                            }
-                        }
-                    }
-                    fallback => {
-                        let mut outcome = self.run(&item, &item.source, &target, &mut transfer).await;
-                        if let (Err(e), Some(fallback)) = (&outcome, fallback) {
-                            tracing::warn!(path = %target.display(), url = %display_url, error = %e, fallback = %fallback, "trying the fallback source");
+                // Both sources share the temporary file: when it holds the fallback's bytes
+                // (a fallback cut off in an earlier run), the fallback goes first and resumes
+                // them instead of the source discarding them again. Either way the row
+                // tells the roles: the source's success, else the fallback's outcome and URL
+                // with the source's error in `fallback_from`.
+                let fallback_first = match &item.fallback {
+                    Some(fallback) => self.holds_partial_of(&target, fallback).await,
+                    None => false,
+                };
+                let mut fallback_result = None;
+                if let (true, Some(fallback)) = (fallback_first, &item.fallback) {
+                    fallback_result = Some(self.run(&item, fallback, &target, &mut transfer).await);
+                }
+                let source_result = match &fallback_result {
+                    Some(Ok(())) => None,
+                    _ => Some(self.run(&item, &item.source, &target, &mut transfer).await),
+                };
+                if let (Some(Err(e)), None, Some(fallback)) = (&source_result, &fallback_result, &item.fallback) {
+                    tracing::warn!(path = %target.display(), url = %display_url, error = %e, fallback = %fallback, "trying the fallback source");
+                    fallback_result = Some(self.run(&item, fallback, &target, &mut transfer).await);
+                }
+                let outcome = match (source_result, fallback_result) {
+                    // The source was not needed (the fallback resumed and completed the file),
+                    // or it worked.
+                    (None, _) | (Some(Ok(())), _) => Ok(()),
+                    (Some(Err(e)), None) => Err(e),
+                    (Some(Err(e)), Some(result)) => {
+                        if let Some(fallback) = &item.fallback {
                             display_url = fallback.display_url(config);
-                            let second = self.run(&item, fallback, &target, &mut transfer).await;
-                            fallback_from = std::mem::replace(&mut outcome, second).err();
                         }
-                        outcome
+                        fallback_from = Some(e);
+                        result
                     }
                 };
                 (target, outcome)
@@ -696,15 +699,31 @@ impl Downloader {
     }
 
     /// The size the server gives for the file (local-first cache check without an
-    /// expected size): one `HEAD`.
+    /// expected size): one `HEAD`, retried like a download.
     async fn remote_length(&self, job: &Job<'_>) -> Result<Option<u64>> {
-        match job.source {
-            #[cfg(feature = "https")]
-            Source::Url(_) | Source::Mast(_) => self.http_length(job).await,
-            #[cfg(feature = "s3")]
-            Source::S3 { bucket, key } => self.s3_length(job, bucket, key).await,
-            #[allow(unreachable_patterns)]
-            _ => Ok(None),
+        let retries = self.inner.client.config().retries();
+        let mut attempt = 0u32;
+        loop {
+            let permit = self.host_permit(&job.url).await;
+            let result: Result<Option<u64>, Failure> = match job.source {
+                #[cfg(feature = "https")]
+                Source::Url(_) | Source::Mast(_) => self.http_length(job).await,
+                #[cfg(feature = "s3")]
+                Source::S3 { bucket, key } => self.s3_length(job, bucket, key).await,
+                #[allow(unreachable_patterns)]
+                _ => Ok(None),
+            };
+            drop(permit);
+            let failure = match result {
+                Ok(length) => return Ok(length),
+                Err(failure) => failure,
+            };
+            if !failure.retry || attempt >= retries {
+                return Err(failure.error);
+            }
+            tracing::warn!(url = %job.url, attempt, error = %failure.error, "retrying the HEAD");
+            tokio::time::sleep(self.inner.client.retry_delay(attempt, failure.retry_after)).await;
+            attempt += 1;
         }
     }
 

@@ -11,23 +11,12 @@ use crate::part::{Meta, PartFile};
 use crate::{Downloader, Error, ProgressEvent, Result};
 
 impl Downloader {
-    /// The `Content-Length` a `HEAD` announces (retried like a download).
-    pub(crate) async fn http_length(&self, job: &Job<'_>) -> Result<Option<u64>> {
-        let retries = self.inner.client.config().retries();
-        let mut attempt = 0u32;
-        loop {
-            let permit = self.host_permit(&job.url).await;
-            let failure = match self.inner.client.http().head(&job.url).send().await {
-                Ok(resp) if resp.status().is_success() => return Ok(content_length(resp.headers())),
-                Ok(resp) => http_failure(&resp),
-                Err(e) => Failure::retry(transport(&job.url, e)),
-            };
-            drop(permit);
-            if !failure.retry || attempt >= retries {
-                return Err(failure.error);
-            }
-            tokio::time::sleep(self.inner.client.retry_delay(attempt, failure.retry_after)).await;
-            attempt += 1;
+    /// One `HEAD`: the `Content-Length` it announces.
+    pub(crate) async fn http_length(&self, job: &Job<'_>) -> Result<Option<u64>, Failure> {
+        match self.inner.client.http().head(&job.url).send().await {
+            Ok(resp) if resp.status().is_success() => Ok(content_length(resp.headers())),
+            Ok(resp) => Err(http_failure(&resp)),
+            Err(e) => Err(Failure::retry(transport(&job.url, e))),
         }
     }
 

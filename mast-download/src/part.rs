@@ -233,15 +233,27 @@ impl PartFile {
         #[cfg(unix)]
         drop(file);
         remove_if_exists(&meta).await?;
-        #[cfg(unix)]
         if let Some(dir) = target.parent() {
-            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-            if let Ok(d) = tokio::fs::File::open(dir).await {
-                let _ = d.sync_all().await;
-            }
+            let dir = dir.to_owned();
+            let _ = tokio::task::spawn_blocking(move || sync_dir(&dir)).await;
         }
         Ok(())
     }
+}
+
+/// Flushes a directory's entries (a rename into it) to disk; `""` is `.`. Unix only (other
+/// systems cannot open a directory as a file); errors are ignored: the data itself is
+/// already on disk.
+pub(crate) fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    {
+        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 /// Opens and locks `path`; `None` if another process holds the lock.

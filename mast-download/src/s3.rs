@@ -8,7 +8,9 @@ use mast_proto::MastConfig;
 use mast_proto::cloud::{CloudUriStyle, cloud_uri};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
-use object_store::{Attribute, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, RetryConfig};
+use object_store::{
+    Attribute, ClientOptions, GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt, RetryConfig,
+};
 
 use crate::downloader::{Failure, Job, RESUME_OVERLAP, Streamed, Transfer, check_not_an_html_page};
 use crate::part::{Meta, PartFile};
@@ -103,11 +105,20 @@ impl CloudStore {
 
     /// Size and ETag of `key`, `None` when there is no such object.
     pub async fn head(&self, key: &str) -> Result<Option<CloudObject>> {
+        match self.head_object(key).await {
+            Ok(meta) => Ok(meta.map(|m| CloudObject { key: key.to_owned(), size: m.size, etag: m.e_tag })),
+            Err(e) => Err(self.error(key, e)),
+        }
+    }
+
+    /// object_store's `HEAD` of `key`, `None` when there is no such object (or no object
+    /// can have that key).
+    async fn head_object(&self, key: &str) -> std::result::Result<Option<ObjectMeta>, object_store::Error> {
         let Some(path) = object_path(key) else { return Ok(None) };
         match self.store.head(&path).await {
-            Ok(meta) => Ok(Some(CloudObject { key: key.to_owned(), size: meta.size, etag: meta.e_tag })),
+            Ok(meta) => Ok(Some(meta)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(self.error(key, e)),
+            Err(e) => Err(e),
         }
     }
 
@@ -152,23 +163,13 @@ impl Downloader {
         Ok(store)
     }
 
-    /// The size of an S3 object (for the local-first cache check).
-    pub(crate) async fn s3_length(&self, job: &Job<'_>, bucket: &str, key: &str) -> Result<Option<u64>> {
+    /// One `HeadObject`: the object's size (a missing object is a final `NotInCloud`).
+    pub(crate) async fn s3_length(&self, job: &Job<'_>, bucket: &str, key: &str) -> Result<Option<u64>, Failure> {
         let store = self.cloud_store(bucket)?;
-        let retries = self.inner.client.config().retries();
-        let mut attempt = 0u32;
-        loop {
-            let permit = self.host_permit(&job.url).await;
-            let result = store.head(key).await;
-            drop(permit);
-            match result {
-                Ok(Some(object)) => return Ok(Some(object.size)),
-                Ok(None) => return Err(Error::NotInCloud { uri: job.url.clone() }),
-                Err(e) if attempt >= retries => return Err(e),
-                Err(e) => tracing::warn!(url = %job.url, attempt, error = %e, "retrying the S3 HEAD"),
-            }
-            tokio::time::sleep(self.inner.client.retry_delay(attempt, None)).await;
-            attempt += 1;
+        match store.head_object(key).await {
+            Ok(Some(meta)) => Ok(Some(meta.size)),
+            Ok(None) => Err(Failure::fatal(Error::NotInCloud { uri: job.url.clone() })),
+            Err(e) => Err(s3_failure(&store, key, e)),
         }
     }
 

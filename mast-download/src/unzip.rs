@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use zip::ZipArchive;
 
-use crate::part::{meta_path, part_path};
+use crate::part::{meta_path, part_path, sync_dir};
 use crate::{Error, Result, safe_join};
 
 /// Default [`UnzipOptions::max_entry_size`]: 16 GiB.
@@ -368,16 +368,9 @@ impl Run<'_> {
         Error::ZipTooLarge { archive: self.archive.to_owned(), entry: Some(name.to_owned()), size, limit, option }
     }
 
-    /// Syncs the directories where files were renamed (Unix; errors ignored, as the
-    /// downloader does).
+    /// Syncs the directories where files were renamed, as the downloader does.
     fn sync_parents(&self) {
-        #[cfg(unix)]
-        for dir in &self.parents {
-            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
+        self.parents.iter().for_each(|dir| sync_dir(dir));
     }
 }
 
