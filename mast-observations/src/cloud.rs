@@ -8,7 +8,7 @@ use mast_proto::criteria::Criteria;
 use mast_proto::products::{ProductFilter, filter_products};
 use mast_proto::{Column, DataType, Error, Result, Table, Value, Warning, WarningCategory};
 
-use crate::{Observations, QueryOptions, warn};
+use crate::{ObsIds, Observations, QueryOptions, warn};
 
 /// `HEAD` requests in flight when checking that looked-up keys are in the bucket.
 const HEAD_CONCURRENCY: usize = 16;
@@ -16,8 +16,10 @@ const HEAD_CONCURRENCY: usize = 16;
 /// What to find cloud URIs for ([`Observations::get_cloud_uris`]).
 #[derive(Debug, Clone, Copy)]
 pub enum CloudUriInput<'a> {
-    /// A products table (its `dataURI` column), filtered first with the options' filter.
-    Products(&'a Table),
+    /// A products table (its `dataURI` column), or observations (a table or obsids) whose
+    /// product lists are fetched first, as for [`Observations::download_products`]; filtered
+    /// with the options' filter.
+    Products(ObsIds<'a>),
     /// `mast:` data URIs, used as they are (filters do not apply).
     Uris(&'a [String]),
     /// Observations matching these criteria (queried with the options' query options),
@@ -27,7 +29,7 @@ pub enum CloudUriInput<'a> {
 
 impl<'a> From<&'a Table> for CloudUriInput<'a> {
     fn from(t: &'a Table) -> Self {
-        CloudUriInput::Products(t)
+        CloudUriInput::Products(ObsIds::Table(t))
     }
 }
 impl<'a> From<&'a [String]> for CloudUriInput<'a> {
@@ -250,7 +252,10 @@ impl Observations {
                 }
                 uris.to_vec()
             }
-            CloudUriInput::Products(products) => self.filtered_uris(products, options, &mut warnings)?,
+            CloudUriInput::Products(input) => {
+                let products = self.products_of(input).await?;
+                self.filtered_uris(&products, options, &mut warnings)?
+            }
             CloudUriInput::Criteria(criteria) => {
                 let observations = self.query_criteria(criteria, &options.query).await?;
                 warnings.extend(observations.warnings().iter().cloned());

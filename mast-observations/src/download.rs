@@ -291,15 +291,8 @@ impl Observations {
         input: ObsIds<'_>,
         options: &DownloadOptions,
     ) -> Result<(Vec<DownloadItem>, Vec<PathBuf>, Vec<Warning>)> {
-        let fetched;
-        let products: &Table = match input {
-            ObsIds::Table(t) if t.column("dataURI").is_some() => t,
-            other => {
-                fetched = self.get_product_list(other).await?;
-                &fetched
-            }
-        };
-        let kept = filter_products(products, &options.filter)?;
+        let products = self.products_of(input).await?;
+        let kept = filter_products(&products, &options.filter)?;
         let (unique, note) = unique_products(&kept, "dataURI")?;
         if let Some(note) = note {
             tracing::info!("{note}");
@@ -340,6 +333,7 @@ impl Observations {
 
     /// With cloud access on: products with a cloud copy come from S3 (falling back to MAST
     /// unless `cloud_only`), the others from MAST or, with `cloud_only`, are skipped.
+    #[cfg_attr(not(feature = "cloud"), allow(unused_variables))]
     async fn route(
         &self,
         items: Vec<DownloadItem>,
@@ -347,18 +341,19 @@ impl Observations {
         cloud_only: bool,
         warnings: &mut Vec<Warning>,
     ) -> Result<Vec<Planned>> {
-        if !self.cloud_enabled {
-            // (s3:// sources are read from the bucket whatever the setting.)
-            if cloud_only && items.iter().any(|i| !matches!(i.source(), Source::S3 { .. })) {
-                warn(
-                    warnings,
-                    WarningCategory::Input,
-                    "`cloud_only` is True but cloud data access is not enabled. Falling back to MAST download.",
-                );
-            }
-            return Ok(items.into_iter().map(|i| Planned::Fetch(i, None)).collect());
+        #[cfg(feature = "cloud")]
+        if self.cloud_enabled {
+            return self.route_to_cloud(items, shown, cloud_only, warnings).await;
         }
-        self.route_to_cloud(items, shown, cloud_only, warnings).await
+        // (s3:// sources are read from the bucket whatever the setting.)
+        if cloud_only && items.iter().any(|i| !matches!(i.source(), Source::S3 { .. })) {
+            warn(
+                warnings,
+                WarningCategory::Input,
+                "`cloud_only` is True but cloud data access is not enabled. Falling back to MAST download.",
+            );
+        }
+        Ok(items.into_iter().map(|i| Planned::Fetch(i, None)).collect())
     }
 
     #[cfg(feature = "cloud")]
@@ -389,42 +384,17 @@ impl Observations {
                     let item = if cloud_only { cloud } else { cloud.fallback(https) };
                     planned.push(Planned::Fetch(item, uri));
                 }
-                None if cloud_only => {
-                    let uri = uri.unwrap_or_else(|| item.source().to_uri());
-                    warn(
-                        warnings,
-                        WarningCategory::NoResults,
-                        format!("The product {uri} was not found in the cloud. Skipping download."),
-                    );
-                    planned.push(Planned::Skip(ManifestRow::skipped(
-                        path,
-                        Some("Product not found in cloud".into()),
-                        None,
-                    )));
-                }
                 None => {
-                    let uri = uri.unwrap_or_else(|| item.source().to_uri());
-                    warn(
-                        warnings,
-                        WarningCategory::Input,
-                        format!("The product {uri} was not found in the cloud. Falling back to MAST download."),
-                    );
-                    planned.push(Planned::Fetch(item, None));
+                    warn_not_in_cloud(warnings, &uri.unwrap_or_else(|| item.source().to_uri()), cloud_only);
+                    planned.push(if cloud_only {
+                        Planned::Skip(ManifestRow::skipped(path, Some(NOT_IN_CLOUD.into()), None))
+                    } else {
+                        Planned::Fetch(item, None)
+                    });
                 }
             }
         }
         Ok(planned)
-    }
-
-    #[cfg(not(feature = "cloud"))]
-    async fn route_to_cloud(
-        &self,
-        items: Vec<DownloadItem>,
-        _: &[PathBuf],
-        _: bool,
-        _: &mut Vec<Warning>,
-    ) -> Result<Vec<Planned>> {
-        Ok(items.into_iter().map(|i| Planned::Fetch(i, None)).collect())
     }
 
     /// The warnings (and `SKIPPED` rows, with `cloud_only`) of products whose cloud copy
@@ -444,28 +414,26 @@ impl Observations {
         let uri = data_uri.map_or_else(|| source.to_uri(), str::to_owned);
         let not_in_cloud = |e: &mast_download::Error| matches!(e, mast_download::Error::NotInCloud { .. });
         if let Some(e) = &row.fallback_from {
-            let text = if not_in_cloud(e) {
-                format!("The product {uri} was not found in the cloud. Falling back to MAST download.")
+            if not_in_cloud(e) {
+                warn_not_in_cloud(warnings, &uri, false);
             } else {
-                format!("Could not download {} from cloud: {e}. Falling back to MAST download.", source.to_uri())
-            };
-            warn(warnings, WarningCategory::Input, text);
+                let text =
+                    format!("Could not download {} from cloud: {e}. Falling back to MAST download.", source.to_uri());
+                warn(warnings, WarningCategory::Input, text);
+            }
         } else if cloud_only
             && row.status == Status::Error
             && matches!(source, Source::S3 { .. })
             && let Some(e) = row.error.take()
         {
-            let (text, message, url) = if not_in_cloud(&e) {
-                (
-                    format!("The product {uri} was not found in the cloud. Skipping download."),
-                    "Product not found in cloud".to_owned(),
-                    None,
-                )
+            let (message, url) = if not_in_cloud(&e) {
+                warn_not_in_cloud(warnings, &uri, true);
+                (NOT_IN_CLOUD.to_owned(), None)
             } else {
                 let text = format!("Could not download {} from cloud: {e}. Skipping download.", source.to_uri());
-                (text, e.to_string(), row.url.take())
+                warn(warnings, WarningCategory::NoResults, text);
+                (e.to_string(), row.url.take())
             };
-            warn(warnings, WarningCategory::NoResults, text);
             row = ManifestRow::skipped(std::mem::take(&mut row.local_path), Some(message), url);
         }
         row
@@ -592,6 +560,21 @@ impl DownloadFileOptions {
     pub fn force_on_prem(mut self, force_on_prem: bool) -> Self {
         self.force_on_prem = force_on_prem;
         self
+    }
+}
+
+/// The `Message` of a product skipped because it has no cloud copy (astroquery's words).
+const NOT_IN_CLOUD: &str = "Product not found in cloud";
+
+/// astroquery's warning for a product without a cloud copy: skipped with `cloud_only`, else
+/// fetched from MAST.
+fn warn_not_in_cloud(warnings: &mut Vec<Warning>, uri: &str, cloud_only: bool) {
+    if cloud_only {
+        let text = format!("The product {uri} was not found in the cloud. Skipping download.");
+        warn(warnings, WarningCategory::NoResults, text);
+    } else {
+        let text = format!("The product {uri} was not found in the cloud. Falling back to MAST download.");
+        warn(warnings, WarningCategory::Input, text);
     }
 }
 

@@ -22,7 +22,8 @@ const PRODUCTS_CONFIG: &str = "Mast.Caom.Products";
 pub struct Observations {
     pub(crate) client: MastClient,
     pub(crate) batch_size: usize,
-    /// Downloads prefer MAST's public S3 bucket ([`Observations::enable_cloud_dataset`]).
+    /// Downloads prefer MAST's public S3 bucket (`Observations::enable_cloud_dataset`).
+    #[cfg(feature = "cloud")]
     pub(crate) cloud_enabled: bool,
 }
 
@@ -107,7 +108,12 @@ fn builtin_caom_config() -> &'static ColumnConfig {
 impl Observations {
     /// Observations over `client`, product lists in batches of 500 observations.
     pub fn new(client: MastClient) -> Observations {
-        Observations { client, batch_size: 500, cloud_enabled: false }
+        Observations {
+            client,
+            batch_size: 500,
+            #[cfg(feature = "cloud")]
+            cloud_enabled: false,
+        }
     }
 
     /// Sets how many observations go into one product-list request (at least 1).

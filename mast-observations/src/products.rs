@@ -100,6 +100,16 @@ impl Observations {
         self.product_list(observations.into(), None).await
     }
 
+    /// A products table as given (it has a `dataURI` column), else the product list of the
+    /// observations: the input of [`Observations::download_products`] and
+    /// [`Observations::get_cloud_uris`].
+    pub(crate) async fn products_of<'a>(&self, input: ObsIds<'a>) -> Result<std::borrow::Cow<'a, Table>> {
+        match input {
+            ObsIds::Table(t) if t.column("dataURI").is_some() => Ok(std::borrow::Cow::Borrowed(t)),
+            other => Ok(std::borrow::Cow::Owned(self.get_product_list(other).await?)),
+        }
+    }
+
     /// [`Observations::get_product_list`] with each batch filtered as it arrives
     /// ([`Observations::filter_products`]), so a huge product list is never held whole when
     /// only a few rows are wanted. MAST's product service has no server-side filters, so

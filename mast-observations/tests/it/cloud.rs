@@ -4,7 +4,9 @@
 
 use mast_download::Status;
 use mast_emulator::{Emulator, Fault, FaultRule};
-use mast_observations::{CloudUriOptions, DownloadFileOptions, DownloadOptions, Observations, QueryOptions};
+use mast_observations::{
+    CloudUriInput, CloudUriOptions, DownloadFileOptions, DownloadOptions, ObsIds, Observations, QueryOptions,
+};
 use mast_proto::cloud::CloudUriStyle;
 use mast_proto::criteria::Criteria;
 use mast_proto::products::ProductFilter;
@@ -168,6 +170,10 @@ async fn cloud_uris_from_products_uris_and_criteria() {
 
     let found = obs.get_cloud_uris(&products, &CloudUriOptions::new()).await.unwrap();
     assert_eq!(found.entries().len(), products.num_rows());
+    // Observations (here an obsid) give the same as their products table.
+    let by_obsid =
+        obs.get_cloud_uris(CloudUriInput::Products(ObsIds::from(OBSID)), &CloudUriOptions::new()).await.unwrap();
+    assert_eq!(by_obsid.entries(), found.entries());
     assert_eq!(found.uris().len(), in_cloud.iter().filter(|c| **c).count());
     assert!(found.uris().iter().all(|u| u.starts_with("s3://stpubdata/")));
     let table = found.to_table();

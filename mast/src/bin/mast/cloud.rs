@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 use mast::{Column, DataType, MastClient, Observations, Table, Value};
-use mast_observations::{CloudUriOptions, ObsIds};
+use mast_observations::{CloudUriInput, CloudUriOptions, ObsIds};
 use mast_proto::cloud::CloudUriStyle;
 
 use crate::observations::{FilterArgs, ProductSource, product_source};
@@ -51,13 +51,11 @@ pub async fn run(client: MastClient, command: CloudCommand) -> anyhow::Result<Ta
             }
             let mut warnings = Vec::new();
             let (obs, ids, table) = product_source(obs, source, &mut warnings).await?;
-            let products = match &table {
-                Some(t) if t.column("dataURI").is_some() => None,
-                Some(t) => Some(obs.get_product_list(ObsIds::Table(t)).await?),
-                None => Some(obs.get_product_list(&ids).await?),
+            let input = match &table {
+                Some(t) => ObsIds::Table(t),
+                None => ObsIds::from(&ids),
             };
-            let products = products.as_ref().or(table.as_ref()).expect("a products table");
-            let mut found = obs.get_cloud_uris(products, &options).await?.to_table();
+            let mut found = obs.get_cloud_uris(CloudUriInput::Products(input), &options).await?.to_table();
             for w in warnings.into_iter().rev() {
                 found.insert_warning(w);
             }
