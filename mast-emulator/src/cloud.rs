@@ -608,11 +608,7 @@ pub(crate) async fn respond(
     let body = match fault {
         Some(Fault::SlowBody { millis }) => {
             count(full.len());
-            let step = full.len().div_ceil(10).max(1);
-            let chunks: Vec<Bytes> =
-                (0..full.len()).step_by(step).map(|i| full.slice(i..(i + step).min(full.len()))).collect();
-            let pause = Duration::from_millis(millis) / chunks.len().max(1) as u32;
-            EmuBody::chunked(chunks, pause)
+            EmuBody::slowly(full, Duration::from_millis(millis))
         }
         Some(Fault::MalformedJson) => {
             let half = full.slice(..full.len() / 2);
@@ -624,11 +620,10 @@ pub(crate) async fn respond(
             if full.is_empty() {
                 return Err("emulated fault: connection dropped (an empty S3 answer cannot be cut)".into());
             }
-            let reset = matches!(fault, Some(Fault::DropMidBody));
-            let sent = if reset { full.len() / 2 } else { (full.len() * 3 / 4).min(full.len() - 1) };
-            count(sent);
+            let body = EmuBody::cut(&full, Arc::clone(ctl), matches!(fault, Some(Fault::DropMidBody)));
+            count(body.remaining_len() as usize);
             head.headers.insert(CONTENT_LENGTH, HeaderValue::from(full.len()));
-            EmuBody::aborting(full.slice(..sent), Arc::clone(ctl), reset)
+            body
         }
     };
     Ok(Response::from_parts(head, body.holding(in_flight)))

@@ -233,6 +233,28 @@ impl EmuBody {
         body
     }
 
+    /// `full` in up to 10 chunks with pauses adding up to `pause` (the `SlowBody` fault).
+    pub(crate) fn slowly(full: Bytes, pause: Duration) -> Self {
+        let step = full.len().div_ceil(10).max(1);
+        let chunks: Vec<Bytes> =
+            (0..full.len()).step_by(step).map(|i| full.slice(i..(i + step).min(full.len()))).collect();
+        let pause = pause / chunks.len().max(1) as u32;
+        EmuBody::chunked(chunks, pause)
+    }
+
+    /// The start of a non-empty `full`, then the connection cut: half with a TCP reset
+    /// (`DropMidBody`), about three quarters (never all) with an orderly close
+    /// (`TruncatedBody`). The caller announces `full.len()` as the `Content-Length`.
+    pub(crate) fn cut(full: &Bytes, ctl: Arc<ConnCtl>, reset: bool) -> Self {
+        let sent = if reset { full.len() / 2 } else { (full.len() * 3 / 4).min(full.len() - 1) };
+        EmuBody::aborting(full.slice(..sent), ctl, reset)
+    }
+
+    /// The body bytes still to send (of the chunks; not of a passed-through body).
+    pub(crate) fn remaining_len(&self) -> u64 {
+        self.remaining
+    }
+
     pub(crate) fn aborting(sent: Bytes, ctl: Arc<ConnCtl>, reset: bool) -> Self {
         EmuBody::full(sent).aborting_after(ctl, reset)
     }
@@ -666,19 +688,11 @@ async fn deliver(mut reply: Reply, fault: Option<Fault>, in_flight: InFlight, ct
             tokio::time::sleep(Duration::from_millis(millis)).await;
             EmuBody::full(full)
         }
-        Some(Fault::SlowBody { millis }) => {
-            let n = full.len().clamp(1, 10);
-            let step = full.len().div_ceil(n).max(1);
-            let chunks: Vec<Bytes> =
-                (0..full.len()).step_by(step).map(|i| full.slice(i..(i + step).min(full.len()))).collect();
-            let pause = Duration::from_millis(millis) / chunks.len().max(1) as u32;
-            EmuBody::chunked(chunks, pause)
-        }
+        Some(Fault::SlowBody { millis }) => EmuBody::slowly(full, Duration::from_millis(millis)),
         Some(Fault::DropMidBody) | Some(Fault::TruncatedBody) => {
             let full = if full.is_empty() { Bytes::from_static(b"{}") } else { full };
             let reset = matches!(fault, Some(Fault::DropMidBody));
-            let sent = if reset { full.len() / 2 } else { (full.len() * 3 / 4).min(full.len() - 1) };
-            let body = EmuBody::aborting(full.slice(..sent), Arc::clone(ctl), reset).holding(in_flight);
+            let body = EmuBody::cut(&full, Arc::clone(ctl), reset).holding(in_flight);
             let mut r = reply.response(body);
             r.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(full.len()));
             return r;
