@@ -1,7 +1,7 @@
 //! `bench download`: many small files against MAST-like latency (concurrent against one at a
-//! time, astroquery's way), over HTTPS and from the S3 bucket, and one big file against `curl`, with the emulator running as its
-//! own process (so the peak RSS is the client's alone). Files go under
-//! `target/bench-download/` and are deleted afterwards.
+//! time, astroquery's way), over HTTPS and from the S3 bucket, and one big file against
+//! `curl`, with the emulator running as its own process (so the peak RSS is the client's
+//! alone). Files go under `target/bench-download/` and are deleted afterwards.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
