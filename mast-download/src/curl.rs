@@ -9,8 +9,6 @@ use mast_proto::pyfmt::form_urlencoded;
 use reqwest::header::CONTENT_TYPE;
 
 #[cfg(feature = "https")]
-use crate::http::transport;
-#[cfg(feature = "https")]
 use crate::{Downloader, Error, Result};
 
 /// `<MAST_URL>/api/v0.1/Download/bundle.sh`.
@@ -40,25 +38,20 @@ impl Downloader {
         let config = self.client().config();
         let url = bundle_script_url(config);
         let body = bundle_script_body(uris);
-        let response = self
-            .client()
-            .http()
-            .post(&url)
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .timeout(config.timeout())
-            .body(body)
-            .send()
+        let what = format!("the curl script of {url}");
+        let client = self.client();
+        let bytes = client
+            .fetch(mast_proto::Patience::Quick, &what, || {
+                client.http().post(&url).header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(body.clone())
+            })
             .await
-            .map_err(|e| transport(&url, e))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(Error::Http {
-                status: status.as_u16(),
-                reason: status.canonical_reason().unwrap_or("").to_owned(),
-                url: response.url().to_string(),
-            });
-        }
-        let bytes = response.bytes().await.map_err(|e| transport(&url, e))?;
+            .map_err(|e| match e {
+                // Python `requests`' wording, as for every download.
+                mast_proto::Error::Http { status, reason, url, retry_after, .. } => {
+                    Error::Http { status, reason, url, retry_after }
+                }
+                other => Error::Proto(other),
+            })?;
         let io = |action: &str, p: &Path| {
             let (action, path) = (action.to_owned(), p.to_path_buf());
             move |source| Error::Io { action, path, source }

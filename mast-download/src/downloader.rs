@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -196,9 +195,10 @@ impl DownloadItem {
 ///    taken as an error page.
 /// 6. **Commit**: fsync, atomic rename to the final name, fsync of the directory.
 ///
-/// Transient failures (connection errors, cut bodies, 5xx/429/408, size or checksum
-/// mismatches) are retried up to [`mast_proto::MastConfig::retries`] times with the
-/// client's back-off ([`MastClient::retry_delay`], honouring `Retry-After`); a retry resumes
+/// Transient failures (connection errors, cut or stalled bodies, 5xx/429/408, size or
+/// checksum mismatches) are retried; local failures (a full disk, a read-only file system,
+/// permissions) are final at once. Failures are retried up to [`mast_proto::MastConfig::retries`] times with the
+/// client's retry loop ([`MastClient::with_retries`], honouring `Retry-After`); a retry resumes
 /// from the bytes already written. A partial or corrupt file never sits under the final
 /// name, and `kill -9` at any moment followed by a rerun gives a correct file. Two processes
 /// downloading the same file take turns (the `.part` file is locked).
@@ -368,31 +368,41 @@ impl DownloaderBuilder {
     }
 }
 
-/// Why an attempt failed and whether to try again.
+/// Why an attempt failed. Whether to try again is the error's to say
+/// ([`mast_proto::Retryable`]); `discard` says the temporary file must be emptied first
+/// (its content is not a prefix of the right file).
 pub(crate) struct Failure {
     pub(crate) error: Error,
-    pub(crate) retry: bool,
-    /// Empty the temporary file before the next attempt (its content is not a prefix of the
-    /// right file).
     pub(crate) discard: bool,
-    pub(crate) retry_after: Option<Duration>,
 }
 
 impl Failure {
-    pub(crate) fn fatal(error: Error) -> Self {
-        Failure { error, retry: false, discard: false, retry_after: None }
-    }
-    pub(crate) fn retry(error: Error) -> Self {
-        Failure { error, retry: true, discard: false, retry_after: None }
-    }
     pub(crate) fn discard(error: Error) -> Self {
-        Failure { error, retry: true, discard: true, retry_after: None }
+        Failure { error, discard: true }
     }
 }
 
 impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::fatal(e)
+    fn from(error: Error) -> Self {
+        Failure { error, discard: false }
+    }
+}
+
+impl From<mast_proto::Error> for Failure {
+    fn from(e: mast_proto::Error) -> Self {
+        Failure::from(Error::Proto(e))
+    }
+}
+
+impl mast_proto::Retryable for Failure {
+    fn retry(&self) -> mast_proto::Retry {
+        self.error.retry()
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
     }
 }
 
@@ -612,37 +622,32 @@ impl Downloader {
             tokio::fs::create_dir_all(parent).await.map_err(|e| Error::io("create the directory", parent, e))?;
         }
         let mut part = PartFile::open(target, config.timeout()).await?;
-        let retries = config.retries();
-        let mut attempt = 0u32;
-        loop {
+        let what = format!("the download of {}", job.url);
+        let mut retrier = self.inner.client.retrier(&what, None);
+        let outcome = loop {
             let permit = self.host_permit(&job.url).await;
-            let result = self.attempt(&job, &mut part, transfer).await;
-            drop(permit);
-            let failure = match result {
-                Ok(()) => break,
-                Err(f) => f,
+            let failure = match self.attempt(&job, &mut part, transfer).await {
+                Ok(()) => break Ok(()),
+                Err(failure) => failure,
             };
-            if failure.discard {
-                part.reset().await?;
+            drop(permit);
+            if failure.discard
+                && let Err(e) = part.reset().await
+            {
+                break Err(Failure::from(e));
             }
-            if !failure.retry || attempt >= retries {
+            if let Err(failure) = retrier.failed(failure).await {
+                break Err(failure);
+            }
+        };
+        match outcome {
+            Ok(()) => part.commit(target).await,
+            Err(failure) => {
                 // Keep a partial file for a later run to resume; leave no empty one behind.
                 part.remove_if_empty().await;
-                return Err(failure.error);
+                Err(failure.error)
             }
-            let delay = self.inner.client.retry_delay(attempt, failure.retry_after);
-            attempt += 1;
-            tracing::warn!(
-                url = %job.url,
-                attempt,
-                retries,
-                delay_ms = delay.as_millis() as u64,
-                error = %failure.error,
-                "retrying the download"
-            );
-            tokio::time::sleep(delay).await;
         }
-        part.commit(target).await
     }
 
     /// Whether the target is already complete on disk (module docs, step 2).
@@ -689,7 +694,7 @@ impl Downloader {
             #[cfg(feature = "s3")]
             Source::S3 { bucket, key } => self.s3_attempt(job, bucket, key, part, transfer).await,
             #[allow(unreachable_patterns)]
-            other => Err(Failure::fatal(
+            other => Err(Failure::from(
                 other
                     .request_url(self.inner.client.config())
                     .err()
@@ -701,30 +706,22 @@ impl Downloader {
     /// The size the server gives for the file (local-first cache check without an
     /// expected size): one `HEAD`, retried like a download.
     async fn remote_length(&self, job: &Job<'_>) -> Result<Option<u64>> {
-        let retries = self.inner.client.config().retries();
-        let mut attempt = 0u32;
-        loop {
-            let permit = self.host_permit(&job.url).await;
-            let result: Result<Option<u64>, Failure> = match job.source {
-                #[cfg(feature = "https")]
-                Source::Url(_) | Source::Mast(_) => self.http_length(job).await,
-                #[cfg(feature = "s3")]
-                Source::S3 { bucket, key } => self.s3_length(job, bucket, key).await,
-                #[allow(unreachable_patterns)]
-                _ => Ok(None),
-            };
-            drop(permit);
-            let failure = match result {
-                Ok(length) => return Ok(length),
-                Err(failure) => failure,
-            };
-            if !failure.retry || attempt >= retries {
-                return Err(failure.error);
-            }
-            tracing::warn!(url = %job.url, attempt, error = %failure.error, "retrying the HEAD");
-            tokio::time::sleep(self.inner.client.retry_delay(attempt, failure.retry_after)).await;
-            attempt += 1;
-        }
+        let what = format!("the size of {}", job.url);
+        self.inner
+            .client
+            .with_retries(&what, None, |_| async {
+                let _permit = self.host_permit(&job.url).await;
+                match job.source {
+                    #[cfg(feature = "https")]
+                    Source::Url(_) | Source::Mast(_) => self.http_length(job).await,
+                    #[cfg(feature = "s3")]
+                    Source::S3 { bucket, key } => self.s3_length(job, bucket, key).await,
+                    #[allow(unreachable_patterns)]
+                    _ => Ok(None),
+                }
+            })
+            .await
+            .map_err(|failure: Failure| failure.error)
     }
 
     /// Writes the body from `offset`, first comparing its leading bytes with `tail` (the
@@ -743,10 +740,14 @@ impl Downloader {
         let mut compared = 0usize;
         let mut unreported = 0u64;
         let outcome = loop {
-            let mut chunk = match body.next().await {
-                Some(Ok(chunk)) => chunk,
-                None => break Ok(()),
-                Some(Err(e)) => break Err(e),
+            // A body that stops flowing for the idle timeout is a stall, retried; one that
+            // keeps flowing may take as long as it needs.
+            let next = self.inner.client.await_chunk(&job.url, body.next()).await;
+            let mut chunk = match next {
+                Ok(Some(Ok(chunk))) => chunk,
+                Ok(None) => break Ok(()),
+                Ok(Some(Err(e))) => break Err(e),
+                Err(stalled) => break Err(Error::Proto(stalled)),
             };
             transfer.received += chunk.len() as u64;
             if compared < tail.len() {
@@ -774,9 +775,9 @@ impl Downloader {
         if unreported > 0 {
             self.emit(|| ProgressEvent::Bytes { path: job.target.to_path_buf(), n: unreported });
         }
-        outcome.map_err(Failure::retry)?;
+        outcome?;
         if compared < tail.len() {
-            return Err(Failure::retry(Error::Protocol {
+            return Err(Failure::from(Error::Protocol {
                 url: job.url.clone(),
                 message: "the partial answer ended before the resumed part".into(),
             }));
@@ -797,7 +798,7 @@ impl Downloader {
                 origin: "the server's Content-Length / Content-Range",
             };
             // Short: resume the rest; long: the bytes cannot be trusted.
-            return Err(if len < total { Failure::retry(error) } else { Failure::discard(error) });
+            return Err(if len < total { Failure::from(error) } else { Failure::discard(error) });
         }
         if let Some(expected) = job.size
             && len != expected

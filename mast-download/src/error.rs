@@ -15,6 +15,7 @@ use std::path::PathBuf;
 ///     status: 404,
 ///     reason: "Not Found".into(),
 ///     url: "https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:HST/product/x.fits".into(),
+///     retry_after: None,
 /// };
 /// assert_eq!(
 ///     format!("{}: {e}", e.class_name()),
@@ -38,6 +39,9 @@ pub enum Error {
         reason: String,
         /// The URL that answered (escaped, after redirects), as `requests` shows it.
         url: String,
+        /// The server's `Retry-After`, as sent (saturating; see
+        /// [`mast_proto::retry::parse_retry_after`]).
+        retry_after: Option<std::time::Duration>,
     },
     /// A file name that would write outside the download directory, or through a symbolic
     /// link, or that is not a plain relative path (see [`crate::safe_join`]).
@@ -112,8 +116,16 @@ pub enum Error {
     S3 {
         /// The `s3://` URI.
         uri: String,
-        /// What object_store reported.
+        /// The most specific cause object_store reported.
         message: String,
+        /// Whether another attempt can help (5xx, throttling, cut connections), as opposed
+        /// to a refused or unsupported request.
+        transient: bool,
+        /// The server's `Retry-After` (saturating), when it sent one.
+        retry_after: Option<std::time::Duration>,
+        /// object_store's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
     /// Another process holds the lock on the file's temporary file for longer than the
     /// configured timeout.
@@ -236,6 +248,28 @@ impl Error {
 
     pub(crate) fn io(action: impl Into<String>, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io { action: action.into(), path: path.into(), source }
+    }
+}
+
+impl mast_proto::Retryable for Error {
+    /// Transient: what the client layer says is transient (connection failures, stalls,
+    /// cut bodies), 5xx/429/408 answers, S3 failures other than refusals, and answers that
+    /// do not match what was asked (size, checksum, an HTML page for a file). Final: local
+    /// failures (a full disk, a read-only file system, permissions: every [`Error::Io`]),
+    /// missing objects, refused names and sources, zip errors.
+    fn retry(&self) -> mast_proto::Retry {
+        use mast_proto::Retry;
+        match self {
+            Error::Proto(e) => e.retry(),
+            Error::Http { status, retry_after, .. } if mast_proto::is_transient_status(*status) => {
+                Retry::Again { after: *retry_after }
+            }
+            Error::S3 { transient: true, retry_after, .. } => Retry::Again { after: *retry_after },
+            Error::SizeMismatch { .. } | Error::ChecksumMismatch { .. } | Error::Protocol { .. } => {
+                Retry::Again { after: None }
+            }
+            _ => Retry::Final,
+        }
     }
 }
 

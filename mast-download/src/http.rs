@@ -2,7 +2,8 @@
 //! and plain `http(s)://` URLs, with `Range`/`If-Range` resume.
 
 use futures::TryStreamExt;
-use mast_proto::MastClient;
+use mast_proto::Patience;
+use mast_proto::retry::parse_retry_after;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, IF_RANGE, RANGE};
 
@@ -13,10 +14,12 @@ use crate::{Downloader, Error, ProgressEvent, Result};
 impl Downloader {
     /// One `HEAD`: the `Content-Length` it announces.
     pub(crate) async fn http_length(&self, job: &Job<'_>) -> Result<Option<u64>, Failure> {
-        match self.inner.client.http().head(&job.url).send().await {
+        let client = &self.inner.client;
+        let head = client.await_head(Patience::Quick, &job.url, client.http().head(&job.url).send()).await?;
+        match head {
             Ok(resp) if resp.status().is_success() => Ok(content_length(resp.headers())),
-            Ok(resp) => Err(http_failure(&resp)),
-            Err(e) => Err(Failure::retry(transport(&job.url, e))),
+            Ok(resp) => Err(http_error(&resp).into()),
+            Err(e) => Err(transport(&job.url, e).into()),
         }
     }
 
@@ -48,7 +51,11 @@ impl Downloader {
                     request = request.header(IF_RANGE, validator);
                 }
             }
-            let response = request.send().await.map_err(|e| Failure::retry(transport(&job.url, e)))?;
+            let client = &self.inner.client;
+            let response = client
+                .await_head(Patience::Quick, &job.url, request.send())
+                .await?
+                .map_err(|e| transport(&job.url, e))?;
             let status = response.status();
             if resume && status == StatusCode::RANGE_NOT_SATISFIABLE {
                 tracing::info!(url = %job.url, "the server cannot resume this file (416): starting over");
@@ -57,10 +64,10 @@ impl Downloader {
                 continue;
             }
             if !status.is_success() {
-                return Err(http_failure(&response));
+                return Err(http_error(&response).into());
             }
             let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
-            check_not_an_html_page(job, content_type).map_err(Failure::retry)?;
+            check_not_an_html_page(job, content_type)?;
             let (offset, total, kept) = if status == StatusCode::PARTIAL_CONTENT {
                 if !resume {
                     return Err(Failure::discard(Error::Protocol {
@@ -88,7 +95,7 @@ impl Downloader {
                 if let (Some(n), Some(expected)) = (announced, job.size)
                     && n != expected
                 {
-                    return Err(Failure::retry(Error::SizeMismatch {
+                    return Err(Failure::from(Error::SizeMismatch {
                         url: job.url.clone(),
                         got: n,
                         expected,
@@ -172,35 +179,34 @@ fn check_partial(
     Ok(total.or(meta.size))
 }
 
-fn http_failure(response: &reqwest::Response) -> Failure {
+fn http_error(response: &reqwest::Response) -> Error {
     let status = response.status();
-    let error = Error::Http {
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
+    Error::Http {
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("").to_owned(),
         url: response.url().to_string(),
-    };
-    let retry = MastClient::is_transient_status(status.as_u16());
-    Failure { error, retry, discard: false, retry_after: MastClient::retry_after(response.headers()) }
+        retry_after,
+    }
 }
 
+/// A transport error of a download, its cause kept as the source (without the URL).
 pub(crate) fn transport(url: &str, e: reqwest::Error) -> Error {
-    let mut message = e.to_string();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
     let hint = if e.is_connect() {
         "check the MAST URL settings (MAST_URL, ...) and the network"
     } else if e.is_timeout() {
-        "the server stopped sending; try again later or raise MAST_READ_TIMEOUT"
+        "the server stopped sending; try again later or raise MAST_IDLE_TIMEOUT"
     } else {
         "the connection was cut; run the download again to resume it"
     };
+    let e = e.without_url();
     Error::Proto(mast_proto::Error::Transport {
         what: format!("the download of {url}"),
-        message,
+        message: mast_proto::innermost_cause(&e),
         hint: Some(hint.to_owned()),
         source: Some(Box::new(e)),
     })

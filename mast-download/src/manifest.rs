@@ -54,7 +54,7 @@ impl std::fmt::Display for Status {
 /// ```
 /// use mast_download::{Error, ManifestRow, Status};
 /// let url = "https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:HST/product/x.fits";
-/// let e = Error::Http { status: 404, reason: "Not Found".into(), url: url.into() };
+/// let e = Error::Http { status: 404, reason: "Not Found".into(), url: url.into(), retry_after: None };
 /// let row = ManifestRow::error("x.fits", e, Some(url.into()));
 /// assert_eq!(row.status, Status::Error);
 /// assert_eq!(row.message.as_deref(), Some(format!("HTTPError: 404 Client Error: Not Found for url: {url}").as_str()));

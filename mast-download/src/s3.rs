@@ -44,6 +44,8 @@ use crate::{Downloader, Error, ProgressEvent, Result};
 pub struct CloudStore {
     bucket: String,
     store: std::sync::Arc<AmazonS3>,
+    /// [`MastConfig::first_byte_timeout`]: how long a request may wait for its answer.
+    first_byte: Duration,
 }
 
 impl std::fmt::Debug for CloudStore {
@@ -80,17 +82,25 @@ impl CloudStore {
             .with_allow_http(true)
             .with_user_agent(user_agent)
             .with_connect_timeout(config.connect_timeout())
-            .with_timeout(config.timeout().max(Duration::from_secs(1)));
+            // object_store's timeout caps a whole request, body included, so an object that
+            // takes longer to stream could never finish: off. The first-byte and idle
+            // timeouts are applied here and by the downloader instead.
+            .with_timeout_disabled();
         let store = AmazonS3Builder::new()
             .with_endpoint(config.s3_endpoint())
             .with_bucket_name(bucket)
             .with_region("us-east-1")
             .with_skip_signature(true)
             .with_client_options(options)
+            .with_http_connector(RetryAfterConnector)
             .with_retry(RetryConfig { max_retries: 0, ..RetryConfig::default() })
             .build()
             .map_err(|e| Error::InvalidSource { input: format!("s3://{bucket}"), reason: e.to_string() })?;
-        Ok(CloudStore { bucket: bucket.to_owned(), store: std::sync::Arc::new(store) })
+        Ok(CloudStore {
+            bucket: bucket.to_owned(),
+            store: std::sync::Arc::new(store),
+            first_byte: config.first_byte_timeout(),
+        })
     }
 
     /// The bucket's name.
@@ -115,7 +125,7 @@ impl CloudStore {
     /// can have that key).
     async fn head_object(&self, key: &str) -> std::result::Result<Option<ObjectMeta>, object_store::Error> {
         let Some(path) = object_path(key) else { return Ok(None) };
-        match self.store.head(&path).await {
+        match self.answer(self.store.head(&path)).await {
             Ok(meta) => Ok(Some(meta)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
@@ -126,14 +136,16 @@ impl CloudStore {
     /// top-level prefixes without their `/`, except `mast`, which is replaced by the
     /// prefixes below `mast/hlsp/` (`mast/hlsp/tica`, ...), in listing order.
     pub async fn list_datasets(&self) -> Result<Vec<String>> {
-        let top = self.store.list_with_delimiter(None).await.map_err(|e| self.error("", e))?;
+        let top = self.answer(self.store.list_with_delimiter(None)).await.map_err(|e| self.error("", e))?;
         let mut datasets = Vec::new();
         for prefix in top.common_prefixes {
             let name = prefix.as_ref().trim_end_matches('/').to_owned();
             if name == "mast" {
                 let hlsp = ObjectPath::from("mast/hlsp");
-                let below =
-                    self.store.list_with_delimiter(Some(&hlsp)).await.map_err(|e| self.error("mast/hlsp/", e))?;
+                let below = self
+                    .answer(self.store.list_with_delimiter(Some(&hlsp)))
+                    .await
+                    .map_err(|e| self.error("mast/hlsp/", e))?;
                 datasets.extend(below.common_prefixes.iter().map(|p| p.as_ref().trim_end_matches('/').to_owned()));
             } else {
                 datasets.push(name);
@@ -142,12 +154,22 @@ impl CloudStore {
         Ok(datasets)
     }
 
+    /// Waits for a request's answer at most the first-byte timeout; a silent server is a
+    /// transient error, retried like a 503.
+    async fn answer<T>(
+        &self,
+        request: impl std::future::Future<Output = object_store::Result<T>>,
+    ) -> object_store::Result<T> {
+        tokio::time::timeout(self.first_byte, request).await.unwrap_or_else(|_| {
+            Err(object_store::Error::Generic {
+                store: "S3",
+                source: format!("no answer for {} s (MAST_FIRST_BYTE_TIMEOUT)", self.first_byte.as_secs_f64()).into(),
+            })
+        })
+    }
+
     fn error(&self, key: &str, e: object_store::Error) -> Error {
-        let uri = self.uri(key, CloudUriStyle::S3);
-        match e {
-            object_store::Error::NotFound { .. } => Error::NotInCloud { uri },
-            other => Error::S3 { uri, message: other.to_string() },
-        }
+        s3_error(self.uri(key, CloudUriStyle::S3), e)
     }
 }
 
@@ -168,8 +190,8 @@ impl Downloader {
         let store = self.cloud_store(bucket)?;
         match store.head_object(key).await {
             Ok(Some(meta)) => Ok(Some(meta.size)),
-            Ok(None) => Err(Failure::fatal(Error::NotInCloud { uri: job.url.clone() })),
-            Err(e) => Err(s3_failure(&store, key, e)),
+            Ok(None) => Err(Failure::from(Error::NotInCloud { uri: job.url.clone() })),
+            Err(e) => Err(store.error(key, e).into()),
         }
     }
 
@@ -184,7 +206,7 @@ impl Downloader {
         transfer: &mut Transfer,
     ) -> Result<(), Failure> {
         let store = self.cloud_store(bucket)?;
-        let path = object_path(key).ok_or_else(|| Failure::fatal(Error::NotInCloud { uri: job.url.clone() }))?;
+        let path = object_path(key).ok_or_else(|| Failure::from(Error::NotInCloud { uri: job.url.clone() }))?;
         let have = part.len().await?;
         let meta = if have > 0 { part.read_meta().await } else { None };
         let kept_etag =
@@ -206,7 +228,7 @@ impl Downloader {
             } else {
                 GetOptions::default()
             };
-            let result = match store.store.get_opts(&path, options).await {
+            let result = match store.answer(store.store.get_opts(&path, options)).await {
                 Ok(result) => result,
                 Err(object_store::Error::Precondition { .. }) if resume => {
                     tracing::info!(url = %job.url, "the object changed since the partial download: starting over");
@@ -220,19 +242,19 @@ impl Downloader {
                     resume = false;
                     continue;
                 }
-                Err(e) => return Err(s3_failure(&store, key, e)),
+                Err(e) => return Err(store.error(key, e).into()),
             };
             // S3 answers every object with an ETag; an HTML page without one is a proxy's error
             // page, while an object stored as `text/html` is the object.
             if result.meta.e_tag.is_none() {
                 let content_type = result.attributes.get(&Attribute::ContentType).map(|v| v.as_ref());
-                check_not_an_html_page(job, content_type).map_err(Failure::retry)?;
+                check_not_an_html_page(job, content_type)?;
             }
             let total = result.meta.size;
             if let Some(expected) = job.size
                 && total != expected
             {
-                return Err(Failure::retry(Error::SizeMismatch {
+                return Err(Failure::from(Error::SizeMismatch {
                     url: job.url.clone(),
                     got: total,
                     expected,
@@ -265,7 +287,7 @@ impl Downloader {
                 resumed_from: kept,
             });
             let url = job.url.clone();
-            let body = result.into_stream().map_err(move |e| Error::S3 { uri: url.clone(), message: e.to_string() });
+            let body = result.into_stream().map_err(move |e| s3_error(url.clone(), e));
             if let Streamed::TailMismatch = self.stream(job, part, body, offset, &tail, transfer).await? {
                 tracing::info!(url = %job.url, "the kept bytes differ from the object's: starting over");
                 part.reset().await?;
@@ -314,21 +336,88 @@ fn is_range_error(e: &object_store::Error) -> bool {
     false
 }
 
-/// Missing objects, refused and unsupported requests and invalid paths are final; anything
-/// else (5xx, throttling, cut connections) is retried.
-fn s3_failure(store: &CloudStore, key: &str, e: object_store::Error) -> Failure {
+/// object_store's reqwest transport, with one change: a transient error answer (5xx, 429,
+/// 408) that carries `Retry-After` becomes a [`ServerAskedToWait`] error, because
+/// object_store keeps only the status and body of an error answer, and the client's retry
+/// policy must honour the server's delay on S3 as on every other transport.
+#[derive(Debug)]
+struct RetryAfterConnector;
+
+impl object_store::client::HttpConnector for RetryAfterConnector {
+    fn connect(&self, options: &ClientOptions) -> object_store::Result<object_store::client::HttpClient> {
+        let inner =
+            object_store::client::HttpConnector::connect(&object_store::client::ReqwestConnector::default(), options)?;
+        Ok(object_store::client::HttpClient::new(RetryAfterService(inner)))
+    }
+}
+
+#[derive(Debug)]
+struct RetryAfterService(object_store::client::HttpClient);
+
+#[async_trait::async_trait]
+impl object_store::client::HttpService for RetryAfterService {
+    async fn call(
+        &self,
+        request: object_store::client::HttpRequest,
+    ) -> Result<object_store::client::HttpResponse, object_store::client::HttpError> {
+        let response = self.0.execute(request).await?;
+        let status = response.status().as_u16();
+        let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok());
+        match retry_after {
+            Some(value) if mast_proto::is_transient_status(status) => Err(object_store::client::HttpError::new(
+                object_store::client::HttpErrorKind::Unknown,
+                ServerAskedToWait {
+                    status,
+                    value: value.chars().take(64).collect(),
+                    delay: mast_proto::retry::parse_retry_after(value, std::time::SystemTime::now()),
+                },
+            )),
+            _ => Ok(response),
+        }
+    }
+}
+
+/// A transient error answer with a `Retry-After` (see [`RetryAfterConnector`]).
+#[derive(Debug, thiserror::Error)]
+#[error("the server answered {status} and asked to wait (Retry-After: {value})")]
+struct ServerAskedToWait {
+    status: u16,
+    /// The header as sent (at most 64 characters).
+    value: String,
+    /// The delay it asks for (saturating), if it is readable.
+    delay: Option<Duration>,
+}
+
+/// The error for an object_store failure on `uri`, its cause kept as the source: a missing
+/// object is [`Error::NotInCloud`]; refused and unsupported requests and invalid paths are
+/// final; anything else (5xx, throttling, cut or stalled connections) is transient.
+fn s3_error(uri: String, e: object_store::Error) -> Error {
     use object_store::Error as E;
-    let final_error = matches!(
+    if let E::NotFound { .. } = e {
+        return Error::NotInCloud { uri };
+    }
+    let transient = !matches!(
         e,
-        E::NotFound { .. }
-            | E::PermissionDenied { .. }
+        E::PermissionDenied { .. }
             | E::Unauthenticated { .. }
             | E::NotImplemented { .. }
             | E::NotSupported { .. }
             | E::InvalidPath { .. }
     );
-    let error = store.error(key, e);
-    if final_error { Failure::fatal(error) } else { Failure::retry(error) }
+    let retry_after = server_asked_to_wait(&e).and_then(|asked| asked.delay);
+    Error::S3 { uri, message: mast_proto::innermost_cause(&e), transient, retry_after, source: Box::new(e) }
+}
+
+/// The [`ServerAskedToWait`] in an error's chain of causes.
+fn server_asked_to_wait<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a ServerAskedToWait> {
+    let mut cause = Some(e);
+    while let Some(error) = cause {
+        if let Some(asked) = error.downcast_ref::<ServerAskedToWait>() {
+            return Some(asked);
+        }
+        cause = error.source();
+    }
+    None
 }
 
 #[cfg(test)]

@@ -20,18 +20,32 @@ pub mod defaults {
     pub const S3_ENDPOINT: &str = "https://s3.us-east-1.amazonaws.com";
     /// Public S3 bucket (`MAST_S3_BUCKET`).
     pub const S3_BUCKET: &str = "stpubdata";
-    /// Wall-clock budget of one logical query, all polls and pages (`MAST_TIMEOUT`, seconds).
+    /// Wall-clock budget of one logical query, all polls, pages and retries (`MAST_TIMEOUT`).
     pub const TIMEOUT: Duration = Duration::from_secs(600);
-    /// Connection set-up limit.
-    pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-    /// Longest silence while reading a response (`MAST_READ_TIMEOUT`, seconds).
-    pub const READ_TIMEOUT: Duration = Duration::from_secs(300);
-    /// Attempts after the first one for idempotent requests (`MAST_RETRIES`).
+    /// Connection set-up limit (`MAST_CONNECT_TIMEOUT`).
+    pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Longest wait for the response head from the Portal, the resolver, downloads and S3
+    /// (`MAST_FIRST_BYTE_TIMEOUT`): the Portal answers quickly (with EXECUTING when it needs
+    /// time), so a longer silence is a stalled connection, retried.
+    pub const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(20);
+    /// Longest wait for the response head from the services API, the catalogs API and the
+    /// cutout services, which compute before they answer (`MAST_SERVICES_FIRST_BYTE_TIMEOUT`).
+    pub const SERVICES_FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(300);
+    /// Longest silence while a body streams (`MAST_IDLE_TIMEOUT`); a body that keeps flowing
+    /// has no time limit of its own.
+    pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Attempts after the first one (`MAST_RETRIES`).
     pub const RETRIES: u32 = 5;
     /// First back-off delay; doubles per retry, with jitter.
     pub const BACKOFF_BASE: Duration = Duration::from_millis(250);
-    /// Longest single back-off delay (a longer `Retry-After` is honoured up to this cap ×4).
+    /// Longest single back-off delay chosen by the client.
     pub const BACKOFF_MAX: Duration = Duration::from_secs(15);
+    /// Longest `Retry-After` honoured (`MAST_RETRY_AFTER_MAX`); a server asking for more is
+    /// waited for this long (and the cap is logged).
+    pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(60);
+    /// Largest response body read into memory (`MAST_MAX_RESPONSE_BYTES`): a Portal page of
+    /// 50,000 CAOM rows is about 45 MB. Downloads stream to disk and are not bounded by it.
+    pub const MAX_RESPONSE_BYTES: u64 = 1 << 30;
     /// Rows per Portal page (`MAST_PAGESIZE`), astroquery's `conf.pagesize`.
     pub const PAGESIZE: u64 = 50_000;
     /// Portal pages fetched at once (`MAST_PAGE_CONCURRENCY`).
@@ -57,8 +71,13 @@ pub mod defaults {
 /// | HLA | `MAST_HLA_URL` | `https://hla.stsci.edu` |
 /// | S3 endpoint / bucket | `MAST_S3_ENDPOINT` / `MAST_S3_BUCKET` | AWS us-east-1 / `stpubdata` |
 /// | query budget | `MAST_TIMEOUT` (s) | 600 |
-/// | read timeout | `MAST_READ_TIMEOUT` (s) | 300 |
+/// | connect timeout | `MAST_CONNECT_TIMEOUT` (s) | 10 |
+/// | first byte, Portal/resolver/downloads/S3 | `MAST_FIRST_BYTE_TIMEOUT` (s) | 20 |
+/// | first byte, services/catalogs/cutouts | `MAST_SERVICES_FIRST_BYTE_TIMEOUT` (s) | 300 |
+/// | idle body (no bytes for) | `MAST_IDLE_TIMEOUT` (s) | 10 |
 /// | retries | `MAST_RETRIES` | 5 |
+/// | longest `Retry-After` honoured | `MAST_RETRY_AFTER_MAX` (s) | 60 |
+/// | largest body read into memory | `MAST_MAX_RESPONSE_BYTES` | 1 GiB |
 /// | rows per page | `MAST_PAGESIZE` | 50000 |
 /// | pages at once | `MAST_PAGE_CONCURRENCY` | 4 |
 ///
@@ -80,10 +99,14 @@ pub struct MastConfig {
     s3_bucket: String,
     timeout: Duration,
     connect_timeout: Duration,
-    read_timeout: Duration,
+    first_byte_timeout: Duration,
+    services_first_byte_timeout: Duration,
+    idle_timeout: Duration,
     retries: u32,
     backoff_base: Duration,
     backoff_max: Duration,
+    retry_after_max: Duration,
+    max_response_bytes: u64,
     pagesize: u64,
     page_concurrency: usize,
     user_agent: String,
@@ -100,10 +123,14 @@ impl Default for MastConfig {
             s3_bucket: defaults::S3_BUCKET.into(),
             timeout: defaults::TIMEOUT,
             connect_timeout: defaults::CONNECT_TIMEOUT,
-            read_timeout: defaults::READ_TIMEOUT,
+            first_byte_timeout: defaults::FIRST_BYTE_TIMEOUT,
+            services_first_byte_timeout: defaults::SERVICES_FIRST_BYTE_TIMEOUT,
+            idle_timeout: defaults::IDLE_TIMEOUT,
             retries: defaults::RETRIES,
             backoff_base: defaults::BACKOFF_BASE,
             backoff_max: defaults::BACKOFF_MAX,
+            retry_after_max: defaults::RETRY_AFTER_MAX,
+            max_response_bytes: defaults::MAX_RESPONSE_BYTES,
             pagesize: defaults::PAGESIZE,
             page_concurrency: defaults::PAGE_CONCURRENCY,
             user_agent: concat!("mast-rs/", env!("CARGO_PKG_VERSION")).into(),
@@ -120,8 +147,13 @@ pub const ENV_VARS: &[&str] = &[
     "MAST_S3_ENDPOINT",
     "MAST_S3_BUCKET",
     "MAST_TIMEOUT",
-    "MAST_READ_TIMEOUT",
+    "MAST_CONNECT_TIMEOUT",
+    "MAST_FIRST_BYTE_TIMEOUT",
+    "MAST_SERVICES_FIRST_BYTE_TIMEOUT",
+    "MAST_IDLE_TIMEOUT",
     "MAST_RETRIES",
+    "MAST_RETRY_AFTER_MAX",
+    "MAST_MAX_RESPONSE_BYTES",
     "MAST_PAGESIZE",
     "MAST_PAGE_CONCURRENCY",
 ];
@@ -150,14 +182,25 @@ impl MastConfig {
     }
 
     /// Sets one field by its environment-variable name (`MAST_URL`, `MAST_RETRIES`, ...).
+    ///
+    /// Numbers are checked here: durations are seconds in `0..=`[`MAX_SECONDS`] (a
+    /// fraction is allowed), counts and sizes are whole numbers within their documented
+    /// bounds; anything else (negative, NaN, infinite, `1e20`, text) is an [`Error::Config`]
+    /// naming the key.
+    ///
+    /// ```
+    /// use mast_proto::MastConfig;
+    /// let config = MastConfig::new().set("MAST_IDLE_TIMEOUT", "2.5")?;
+    /// assert_eq!(config.idle_timeout().as_millis(), 2500);
+    /// for bad in ["-1", "nan", "inf", "1e20", "soon"] {
+    ///     assert!(MastConfig::new().set("MAST_TIMEOUT", bad).is_err(), "{bad}");
+    /// }
+    /// # Ok::<(), mast_proto::Error>(())
+    /// ```
     pub fn set(self, key: &str, value: &str) -> Result<Self> {
         let value = value.trim();
-        let number = |what: &str| -> Result<f64> {
-            value.parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0).ok_or_else(|| Error::Config {
-                key: key.to_owned(),
-                message: format!("{value:?} is not a valid {what}"),
-            })
-        };
+        let seconds = || seconds(key, value);
+        let count = |max: u64| whole(key, value, max);
         Ok(match key {
             "MAST_URL" => self.with_mast_url(value)?,
             "MAST_CATALOGS_URL" => self.with_catalogs_url(value)?,
@@ -165,13 +208,66 @@ impl MastConfig {
             "MAST_HLA_URL" => self.with_hla_url(value)?,
             "MAST_S3_ENDPOINT" => self.with_s3_endpoint(value)?,
             "MAST_S3_BUCKET" => self.with_s3_bucket(value),
-            "MAST_TIMEOUT" => self.with_timeout(Duration::from_secs_f64(number("number of seconds")?)),
-            "MAST_READ_TIMEOUT" => self.with_read_timeout(Duration::from_secs_f64(number("number of seconds")?)),
-            "MAST_RETRIES" => self.with_retries(number("retry count")? as u32),
-            "MAST_PAGESIZE" => self.with_pagesize((number("page size")? as u64).max(1)),
-            "MAST_PAGE_CONCURRENCY" => self.with_page_concurrency(number("concurrency")? as usize),
+            "MAST_TIMEOUT" => self.with_timeout(seconds()?),
+            "MAST_CONNECT_TIMEOUT" => self.with_connect_timeout(seconds()?),
+            "MAST_FIRST_BYTE_TIMEOUT" => self.with_first_byte_timeout(seconds()?),
+            "MAST_SERVICES_FIRST_BYTE_TIMEOUT" => self.with_services_first_byte_timeout(seconds()?),
+            "MAST_IDLE_TIMEOUT" => self.with_idle_timeout(seconds()?),
+            "MAST_RETRIES" => self.with_retries(count(u64::from(MAX_RETRIES))? as u32),
+            "MAST_RETRY_AFTER_MAX" => self.with_retry_after_max(seconds()?),
+            "MAST_MAX_RESPONSE_BYTES" => self.with_max_response_bytes(count(u64::MAX)?),
+            "MAST_PAGESIZE" => self.with_pagesize(count(MAX_PAGESIZE)?.max(1)),
+            "MAST_PAGE_CONCURRENCY" => self.with_page_concurrency(count(MAX_PAGE_CONCURRENCY as u64)? as usize),
             _ => return Err(Error::Config { key: key.to_owned(), message: "unknown configuration key".into() }),
         })
+    }
+
+    /// Checks the values a builder method took as they are (durations, counts): every
+    /// duration at most [`MAX_SECONDS`], retries at most [`MAX_RETRIES`], page concurrency at
+    /// most [`MAX_PAGE_CONCURRENCY`]. [`crate::MastClient::new`] calls it, so a client never
+    /// runs with a value that would overflow a deadline.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mast_proto::MastConfig;
+    /// assert!(MastConfig::new().validate().is_ok());
+    /// let err = MastConfig::new().with_timeout(Duration::from_secs(u64::MAX)).validate().unwrap_err();
+    /// assert!(err.to_string().contains("MAST_TIMEOUT"), "{err}");
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        let limit = Duration::from_secs(MAX_SECONDS);
+        for (key, value) in [
+            ("MAST_TIMEOUT", self.timeout),
+            ("MAST_CONNECT_TIMEOUT", self.connect_timeout),
+            ("MAST_FIRST_BYTE_TIMEOUT", self.first_byte_timeout),
+            ("MAST_SERVICES_FIRST_BYTE_TIMEOUT", self.services_first_byte_timeout),
+            ("MAST_IDLE_TIMEOUT", self.idle_timeout),
+            ("MAST_RETRY_AFTER_MAX", self.retry_after_max),
+            ("backoff", self.backoff_max),
+        ] {
+            if value > limit {
+                return Err(Error::Config {
+                    key: key.to_owned(),
+                    message: format!("{} s is more than the largest accepted value, {MAX_SECONDS} s", value.as_secs()),
+                });
+            }
+        }
+        if self.retries > MAX_RETRIES {
+            return Err(Error::Config {
+                key: "MAST_RETRIES".into(),
+                message: format!("{} is more than the largest accepted value, {MAX_RETRIES}", self.retries),
+            });
+        }
+        if self.page_concurrency > MAX_PAGE_CONCURRENCY {
+            return Err(Error::Config {
+                key: "MAST_PAGE_CONCURRENCY".into(),
+                message: format!(
+                    "{} is more than the largest accepted value, {MAX_PAGE_CONCURRENCY}",
+                    self.page_concurrency
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Sets the main MAST base URL.
@@ -223,12 +319,24 @@ impl MastConfig {
         self.connect_timeout = timeout;
         self
     }
-    /// Sets the longest silence tolerated while reading a response.
-    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
-        self.read_timeout = timeout;
+    /// Sets the longest wait for a response head from the Portal, the resolver, downloads
+    /// and S3.
+    pub fn with_first_byte_timeout(mut self, timeout: Duration) -> Self {
+        self.first_byte_timeout = timeout;
         self
     }
-    /// Sets how many times a failed idempotent request is retried.
+    /// Sets the longest wait for a response head from the services API, the catalogs API
+    /// and the cutout services.
+    pub fn with_services_first_byte_timeout(mut self, timeout: Duration) -> Self {
+        self.services_first_byte_timeout = timeout;
+        self
+    }
+    /// Sets the longest silence tolerated while a body streams.
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+    /// Sets how many times a failed request is retried.
     pub fn with_retries(mut self, retries: u32) -> Self {
         self.retries = retries;
         self
@@ -237,6 +345,16 @@ impl MastConfig {
     pub fn with_backoff(mut self, base: Duration, max: Duration) -> Self {
         self.backoff_base = base;
         self.backoff_max = max.max(base);
+        self
+    }
+    /// Sets the longest `Retry-After` honoured.
+    pub fn with_retry_after_max(mut self, max: Duration) -> Self {
+        self.retry_after_max = max;
+        self
+    }
+    /// Sets the largest response body read into memory.
+    pub fn with_max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = bytes;
         self
     }
     /// Sets the rows per Portal page.
@@ -287,9 +405,17 @@ impl MastConfig {
     pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout
     }
-    /// Read timeout.
-    pub fn read_timeout(&self) -> Duration {
-        self.read_timeout
+    /// Longest wait for a response head (Portal, resolver, downloads, S3).
+    pub fn first_byte_timeout(&self) -> Duration {
+        self.first_byte_timeout
+    }
+    /// Longest wait for a response head (services, catalogs, cutouts).
+    pub fn services_first_byte_timeout(&self) -> Duration {
+        self.services_first_byte_timeout
+    }
+    /// Longest silence while a body streams.
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
     }
     /// Retries after the first attempt.
     pub fn retries(&self) -> u32 {
@@ -302,6 +428,23 @@ impl MastConfig {
     /// Longest back-off delay.
     pub fn backoff_max(&self) -> Duration {
         self.backoff_max
+    }
+    /// Longest `Retry-After` honoured.
+    pub fn retry_after_max(&self) -> Duration {
+        self.retry_after_max
+    }
+    /// Largest response body read into memory.
+    pub fn max_response_bytes(&self) -> u64 {
+        self.max_response_bytes
+    }
+    /// The retry policy these settings describe.
+    pub fn retry_policy(&self) -> crate::RetryPolicy {
+        crate::RetryPolicy {
+            retries: self.retries,
+            backoff_base: self.backoff_base,
+            backoff_max: self.backoff_max,
+            retry_after_max: self.retry_after_max,
+        }
     }
     /// Rows per Portal page.
     pub fn pagesize(&self) -> u64 {
@@ -341,6 +484,36 @@ impl MastConfig {
             })
         })
     }
+}
+
+/// Largest duration accepted for any timeout or delay setting: 30 days.
+pub const MAX_SECONDS: u64 = 30 * 24 * 3600;
+/// Largest retry count accepted.
+pub const MAX_RETRIES: u32 = 100;
+/// Largest page concurrency accepted (MAST asks for at most 4).
+pub const MAX_PAGE_CONCURRENCY: usize = 64;
+/// Largest page size accepted.
+pub const MAX_PAGESIZE: u64 = 10_000_000;
+
+/// A duration in seconds from configuration text: finite, not negative, at most
+/// [`MAX_SECONDS`].
+fn seconds(key: &str, value: &str) -> Result<Duration> {
+    let secs =
+        value.parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0 && *x <= MAX_SECONDS as f64).ok_or_else(
+            || Error::Config {
+                key: key.to_owned(),
+                message: format!("{value:?} is not a number of seconds between 0 and {MAX_SECONDS}"),
+            },
+        )?;
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// A whole number from configuration text, at most `max`.
+fn whole(key: &str, value: &str, max: u64) -> Result<u64> {
+    value.parse::<u64>().ok().filter(|n| *n <= max).ok_or_else(|| Error::Config {
+        key: key.to_owned(),
+        message: format!("{value:?} is not a whole number between 0 and {max}"),
+    })
 }
 
 fn base_url(key: &str, url: &str) -> Result<String> {

@@ -85,6 +85,9 @@ pub enum Error {
         reason: String,
         /// What to try next, if anything helps.
         hint: Option<String>,
+        /// The server's `Retry-After`, as sent (saturating; see
+        /// [`crate::retry::parse_retry_after`]).
+        retry_after: Option<std::time::Duration>,
     },
     /// The connection failed, was reset or the body arrived incomplete or unreadable (after
     /// any retries).
@@ -99,6 +102,16 @@ pub enum Error {
         /// The underlying error.
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
+    /// An answer is larger than this client accepts: a body over
+    /// [`crate::MastConfig::max_response_bytes`], or paging that announces more rows or pages
+    /// than can be real. Not retried.
+    #[error("{what}: {detail}")]
+    TooLarge {
+        /// What was being asked.
+        what: String,
+        /// What was announced or received, and the limit (with the setting that raises it).
+        detail: String,
     },
     /// The query's wall-clock budget ran out (polling, paging and retries included).
     #[error("{what} did not complete within {seconds} s (MAST_TIMEOUT); try a smaller query or raise the timeout")]
@@ -141,6 +154,7 @@ impl Error {
             Error::Http { .. } => "HTTPError",
             Error::Transport { .. } => "ConnectionError",
             Error::Timeout { .. } => "TimeoutError",
+            Error::TooLarge { .. } => "ResponseTooLargeError",
             Error::Resolver { .. } => "ResolverError",
             Error::BlockingInsideRuntime => "RuntimeError",
             Error::SchemaMismatch { .. } | Error::NoSuchColumn { .. } => "TableError",
@@ -149,8 +163,53 @@ impl Error {
         }
     }
 
+    /// Whether another attempt can help: connection failures, cut or unreadable bodies and
+    /// 5xx/429/408 answers are transient; everything else is final.
+    pub fn is_transient(&self) -> bool {
+        matches!(crate::retry::Retryable::retry(self), crate::retry::Retry::Again { .. })
+    }
+
     pub(crate) fn decode(format: &'static str, detail: impl std::fmt::Display) -> Self {
         Error::Decode { format, detail: detail.to_string() }
+    }
+}
+
+/// The text of the deepest cause of an error: the most specific one ("connection reset by
+/// peer"), for a message, while the whole chain stays available as the error's source.
+///
+/// ```
+/// let e = std::io::Error::other("disk on fire");
+/// assert_eq!(mast_proto::innermost_cause(&e), "disk on fire");
+/// ```
+pub fn innermost_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last: &dyn std::error::Error = e;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    last.to_string()
+}
+
+/// Whether an HTTP status is worth another attempt: 5xx, 429 (Too Many Requests) and 408
+/// (Request Timeout).
+///
+/// ```
+/// assert!(mast_proto::is_transient_status(503) && !mast_proto::is_transient_status(404));
+/// ```
+pub fn is_transient_status(status: u16) -> bool {
+    (500..=599).contains(&status) || status == 429 || status == 408
+}
+
+impl crate::retry::Retryable for Error {
+    fn retry(&self) -> crate::retry::Retry {
+        use crate::retry::Retry;
+        match self {
+            Error::Http { status, retry_after, .. } if is_transient_status(*status) => {
+                Retry::Again { after: *retry_after }
+            }
+            // A cut, truncated or garbled answer is as transient as a reset connection.
+            Error::Transport { .. } | Error::Decode { .. } => Retry::Again { after: None },
+            _ => Retry::Final,
+        }
     }
 }
 

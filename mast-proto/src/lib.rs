@@ -47,15 +47,17 @@ pub mod position;
 pub mod products;
 pub mod pyfmt;
 pub mod request;
+pub mod retry;
 pub mod table;
 mod warning;
 
 #[cfg(feature = "client")]
-pub use client::{Mast, MastClient, NameResolver, Resolution, ResolveOptions, ResolvedObject};
+pub use client::{Mast, MastClient, NameResolver, Patience, Resolution, ResolveOptions, ResolvedObject, Retrier};
 pub use colconfig::ColumnConfig;
 pub use config::MastConfig;
-pub use error::{Error, Result};
+pub use error::{Error, Result, innermost_cause, is_transient_status};
 pub use position::{Position, Radius};
 pub use request::ServiceRequest;
+pub use retry::{Retry, RetryPolicy, Retryable};
 pub use table::{Column, ColumnMeta, DataType, Table, TextOptions, Value};
 pub use warning::{Warning, WarningCategory};

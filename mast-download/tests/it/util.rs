@@ -18,7 +18,7 @@ pub fn client(emu: &Emulator, retries: u32) -> MastClient {
         .expect("emulator URL")
         .with_retries(retries)
         .with_backoff(Duration::from_millis(1), Duration::from_millis(5))
-        .with_read_timeout(Duration::from_secs(20));
+        .with_idle_timeout(Duration::from_secs(20));
     MastClient::new(config).expect("client")
 }
 

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+pub use http::{Patience, Retrier};
 pub use mast::Mast;
 pub use resolver::{NameResolver, Resolution, ResolveOptions, ResolvedObject};
 
@@ -20,9 +21,11 @@ use crate::{ColumnConfig, Error, MastConfig, Result};
 /// A cheap-to-clone handle to MAST: one connection pool, one configuration, one cache of
 /// columns configs.
 ///
-/// Every request is bounded: connect and read timeouts per request, a wall-clock budget
-/// per logical query ([`MastConfig::timeout`]), a bounded number of retries with
-/// exponential back-off and jitter that honours `Retry-After`, and at most
+/// Every request is bounded: a connect timeout, a first-byte timeout by kind of service
+/// ([`Patience`]), an idle timeout while a body streams, a wall-clock budget per logical
+/// query ([`MastConfig::timeout`]), a bounded number of retries ([`MastClient::with_retries`],
+/// the one retry loop) with exponential back-off and jitter that honours `Retry-After`, a
+/// cap on the size of a body read into memory, and at most
 /// [`MastConfig::page_concurrency`] requests in flight per client, however many queries,
 /// pages and batches run at once.
 ///
@@ -58,11 +61,17 @@ impl std::fmt::Debug for MastClient {
 
 impl MastClient {
     /// A client for `config`.
+    ///
+    /// The configuration is checked first ([`MastConfig::validate`]). No read timeout is
+    /// set on the connection pool: the first-byte and idle timeouts are applied per request
+    /// ([`MastClient::await_head`], [`MastClient::await_chunk`]), so a service that computes
+    /// for minutes before answering and a body that streams for an hour both work, while a
+    /// silent connection is noticed within seconds.
     pub fn new(config: MastConfig) -> Result<MastClient> {
+        config.validate()?;
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent())
             .connect_timeout(config.connect_timeout())
-            .read_timeout(config.read_timeout())
             .build()
             .map_err(|e| Error::Config { key: "http client".into(), message: e.to_string() })?;
         let in_flight = tokio::sync::Semaphore::new(config.page_concurrency());

@@ -10,7 +10,41 @@ use futures::{StreamExt, TryStreamExt};
 use super::MastClient;
 use super::http::timeout;
 use crate::decode::{self, Paging, Status};
-use crate::{ColumnConfig, Result, ServiceRequest, Table};
+use crate::{ColumnConfig, Error, Result, ServiceRequest, Table};
+
+/// Rows reserved up front at most (the rest grows as pages arrive).
+const MAX_RESERVED_ROWS: u64 = 2_000_000;
+/// Rows a query may announce: far above what MAST serves (about 500,000 rows per query);
+/// more is a broken or hostile answer, refused before any page is fetched.
+pub const MAX_QUERY_ROWS: u64 = 1_000_000_000;
+/// Pages a query may announce.
+pub const MAX_QUERY_PAGES: u64 = 10_000_000;
+
+/// The number of pages page 1 announces, once it is checked against the rows it announces
+/// and against [`MAX_QUERY_ROWS`] / [`MAX_QUERY_PAGES`]: a typed error, never a walk over
+/// 2^40 pages or a terabyte reservation.
+fn checked_pages(paging: &Paging, service: &str) -> Result<u64> {
+    let what = format!("MAST service {service}");
+    if paging.rows_filtered > MAX_QUERY_ROWS || paging.pages_filtered > MAX_QUERY_PAGES {
+        return Err(Error::TooLarge {
+            what,
+            detail: format!(
+                "the answer announces {} rows in {} pages, more than this client accepts ({MAX_QUERY_ROWS} rows, {MAX_QUERY_PAGES} pages); narrow the query",
+                paging.rows_filtered, paging.pages_filtered
+            ),
+        });
+    }
+    if paging.page_size > 0 && paging.pages_filtered > paging.rows_filtered.div_ceil(paging.page_size).max(1) {
+        return Err(Error::Decode {
+            format: "portal JSON",
+            detail: format!(
+                "inconsistent paging in the answer of {what}: {} pages for {} rows of {} per page",
+                paging.pages_filtered, paging.rows_filtered, paging.page_size
+            ),
+        });
+    }
+    Ok(paging.pages_filtered)
+}
 
 const FIRST_POLL_DELAY: Duration = Duration::from_millis(100);
 const MAX_POLL_DELAY: Duration = Duration::from_secs(3);
@@ -47,14 +81,21 @@ impl MastClient {
         if request.is_single_page() {
             return Ok(table);
         }
-        let pages = paging.map_or(1, |p| p.pages_filtered);
+        let pages = match paging {
+            Some(p) => checked_pages(&p, &service)?,
+            None => 1,
+        };
         if pages <= 1 {
             return Ok(table);
         }
         tracing::debug!(service, pages, concurrency = self.config().page_concurrency(), "fetching the remaining pages");
-        // Room for every row up front, estimated from page 1, so appending never re-copies.
-        let total_rows = paging.map_or(0, |p| p.rows_filtered) as usize;
-        table.reserve(total_rows.saturating_sub(table.num_rows()));
+        // Room for every row up front, estimated from page 1, so appending rarely re-copies;
+        // bounded, because the count comes from the server.
+        let rows_filtered = paging.map_or(0, |p| p.rows_filtered);
+        let first_rows = table.num_rows() as u64;
+        let estimate =
+            rows_filtered.saturating_sub(first_rows).min(first_rows.saturating_mul(pages - 1)).min(MAX_RESERVED_ROWS);
+        table.reserve(estimate as usize);
         let mut rest = futures::stream::iter(2..=pages)
             .map(|page| {
                 let request = request.clone().page(page);
@@ -83,7 +124,10 @@ impl MastClient {
         let (body, paging) = self.poll(&first, deadline, raw_page).await?;
         let mut bodies = vec![body];
         if !request.is_single_page() {
-            let pages = paging.map_or(1, |p| p.pages_filtered);
+            let pages = match paging {
+                Some(p) => checked_pages(&p, request.service())?,
+                None => 1,
+            };
             let rest: Vec<Bytes> = futures::stream::iter(2..=pages)
                 .map(|page| {
                     let request = request.clone().page(page);

@@ -601,7 +601,7 @@ impl Column {
             Values::Float64(v) => v.reserve(additional),
             Values::String(v) => {
                 let rows = v.offsets.len().saturating_sub(1).max(1);
-                v.bytes.reserve(v.bytes.len() / rows * additional);
+                v.bytes.reserve(text_room(v.bytes.len() / rows, additional));
                 v.offsets.reserve(additional);
             }
         }
@@ -612,7 +612,7 @@ impl Column {
     pub(crate) fn reserve_text(&mut self, additional: usize) {
         if let Values::String(v) = &mut self.values {
             let rows = v.offsets.len().saturating_sub(1).max(1);
-            v.bytes.reserve(v.bytes.len().saturating_mul(additional).div_ceil(rows));
+            v.bytes.reserve(text_room(v.bytes.len().div_ceil(rows), additional));
         }
     }
 
@@ -656,3 +656,13 @@ fn parse_python_float(t: &str) -> Option<f64> {
         _ => t.parse::<f64>().ok(),
     }
 }
+
+/// Text bytes to reserve for `additional` cells of `per_cell` bytes on average: checked
+/// arithmetic, and at most [`MAX_TEXT_RESERVE`] (the text grows past it as cells arrive), so
+/// no estimate built from server counts can ask for a terabyte.
+fn text_room(per_cell: usize, additional: usize) -> usize {
+    per_cell.saturating_mul(additional).min(MAX_TEXT_RESERVE)
+}
+
+/// The most text bytes reserved ahead of the cells that fill them.
+const MAX_TEXT_RESERVE: usize = 256 << 20;

@@ -12,7 +12,7 @@ fn config(emulator: &Emulator) -> MastConfig {
         .with_backoff(Duration::from_millis(5), Duration::from_millis(40))
         .with_retries(3)
         .with_timeout(Duration::from_secs(20))
-        .with_read_timeout(Duration::from_secs(5))
+        .with_idle_timeout(Duration::from_secs(5))
 }
 
 fn cone(rows: u64) -> ServiceRequest {

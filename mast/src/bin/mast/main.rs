@@ -48,8 +48,31 @@ struct GlobalArgs {
     #[arg(long, global = true, value_name = "NAME")]
     s3_bucket: Option<String>,
     /// Wall-clock budget per query, in seconds [env: MAST_TIMEOUT]
-    #[arg(long, global = true, value_name = "SECONDS")]
-    timeout: Option<f64>,
+    #[arg(long, global = true, value_name = "SECONDS", allow_hyphen_values = true)]
+    timeout: Option<String>,
+    /// Connection set-up limit, in seconds [env: MAST_CONNECT_TIMEOUT]
+    #[arg(long, global = true, value_name = "SECONDS", allow_hyphen_values = true)]
+    connect_timeout: Option<String>,
+    /// Longest wait for an answer from the Portal, the resolver, downloads and S3, in seconds
+    /// [env: MAST_FIRST_BYTE_TIMEOUT]
+    #[arg(long, global = true, value_name = "SECONDS", allow_hyphen_values = true)]
+    first_byte_timeout: Option<String>,
+    /// Longest wait for an answer from the services, catalogs and cutout APIs, in seconds
+    /// [env: MAST_SERVICES_FIRST_BYTE_TIMEOUT]
+    #[arg(long, global = true, value_name = "SECONDS", allow_hyphen_values = true)]
+    services_first_byte_timeout: Option<String>,
+    /// Longest silence while a response streams, in seconds [env: MAST_IDLE_TIMEOUT]
+    #[arg(long, global = true, value_name = "SECONDS", allow_hyphen_values = true)]
+    idle_timeout: Option<String>,
+    /// Retries of a failed request [env: MAST_RETRIES]
+    #[arg(long, global = true, value_name = "N", allow_hyphen_values = true)]
+    retries: Option<String>,
+    /// Longest Retry-After honoured, in seconds [env: MAST_RETRY_AFTER_MAX]
+    #[arg(long, global = true, value_name = "SECONDS", allow_hyphen_values = true)]
+    retry_after_max: Option<String>,
+    /// Largest answer read into memory, in bytes [env: MAST_MAX_RESPONSE_BYTES]
+    #[arg(long, global = true, value_name = "BYTES", allow_hyphen_values = true)]
+    max_response_bytes: Option<String>,
     /// Start an embedded MAST emulator and send every request to it (no network needed)
     #[arg(long, global = true)]
     emulator: bool,
@@ -212,13 +235,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         ("MAST_HLA_URL", &global.hla_url),
         ("MAST_S3_ENDPOINT", &global.s3_endpoint),
         ("MAST_S3_BUCKET", &global.s3_bucket),
+        ("MAST_TIMEOUT", &global.timeout),
+        ("MAST_CONNECT_TIMEOUT", &global.connect_timeout),
+        ("MAST_FIRST_BYTE_TIMEOUT", &global.first_byte_timeout),
+        ("MAST_SERVICES_FIRST_BYTE_TIMEOUT", &global.services_first_byte_timeout),
+        ("MAST_IDLE_TIMEOUT", &global.idle_timeout),
+        ("MAST_RETRIES", &global.retries),
+        ("MAST_RETRY_AFTER_MAX", &global.retry_after_max),
+        ("MAST_MAX_RESPONSE_BYTES", &global.max_response_bytes),
     ] {
         if let Some(value) = value {
             config = config.set(key, value)?;
         }
-    }
-    if let Some(t) = global.timeout {
-        config = config.set("MAST_TIMEOUT", &t.to_string())?;
     }
     let out = Output { format: global.format, columns: global.columns.clone(), max_rows: global.max_rows };
     let mast = Mast::new(MastClient::new(config)?);
