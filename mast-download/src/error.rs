@@ -275,3 +275,53 @@ impl mast_proto::Retryable for Error {
 
 /// `Result` with mast-download's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use mast_proto::{Retry, Retryable};
+
+    use super::*;
+
+    #[test]
+    fn errors_say_whether_a_retry_helps() {
+        let http = |status, retry_after| Error::Http { status, reason: String::new(), url: "u".into(), retry_after };
+        assert_eq!(
+            http(503, Some(Duration::from_secs(2))).retry(),
+            Retry::Again { after: Some(Duration::from_secs(2)) }
+        );
+        assert_eq!(http(429, None).retry(), Retry::Again { after: None });
+        assert_eq!(http(404, Some(Duration::from_secs(2))).retry(), Retry::Final);
+        // Local failures are final at once: another attempt would fill the same disk.
+        for kind in [
+            std::io::ErrorKind::StorageFull,
+            std::io::ErrorKind::QuotaExceeded,
+            std::io::ErrorKind::ReadOnlyFilesystem,
+            std::io::ErrorKind::PermissionDenied,
+        ] {
+            assert_eq!(Error::io("write", "/x", std::io::Error::from(kind)).retry(), Retry::Final, "{kind:?}");
+        }
+        let transport = Error::Proto(mast_proto::Error::Transport {
+            what: "w".into(),
+            message: "reset".into(),
+            hint: None,
+            source: None,
+        });
+        assert_eq!(transport.retry(), Retry::Again { after: None });
+        let s3 = |transient| Error::S3 {
+            uri: "s3://b/k".into(),
+            message: "m".into(),
+            transient,
+            retry_after: None,
+            source: "m".into(),
+        };
+        assert_eq!(s3(true).retry(), Retry::Again { after: None });
+        assert_eq!(s3(false).retry(), Retry::Final);
+        assert_eq!(Error::NotInCloud { uri: "s3://b/k".into() }.retry(), Retry::Final);
+        assert_eq!(
+            Error::SizeMismatch { url: "u".into(), got: 1, expected: 2, origin: "o" }.retry(),
+            Retry::Again { after: None }
+        );
+    }
+}
