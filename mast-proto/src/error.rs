@@ -72,6 +72,7 @@ pub enum Error {
         /// What is wrong and what is expected.
         message: String,
     },
+    #[cfg(feature = "client")]
     /// The server answered with an HTTP error status (after any retries).
     #[error("{status} {reason} from {what} ({url}){hint}", hint = hint_suffix(hint))]
     Http {
@@ -89,6 +90,7 @@ pub enum Error {
         /// [`crate::retry::parse_retry_after`]).
         retry_after: Option<std::time::Duration>,
     },
+    #[cfg(feature = "client")]
     /// The connection failed, was reset or the body arrived incomplete or unreadable (after
     /// any retries).
     #[error("{what} failed: {message}{hint}", hint = hint_suffix(hint))]
@@ -103,6 +105,7 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
+    #[cfg(feature = "client")]
     /// An answer is larger than this client accepts: a body over
     /// [`crate::MastConfig::max_response_bytes`], or paging that announces more rows or pages
     /// than can be real. Not retried.
@@ -113,6 +116,7 @@ pub enum Error {
         /// What was announced or received, and the limit (with the setting that raises it).
         detail: String,
     },
+    #[cfg(feature = "client")]
     /// The query's wall-clock budget ran out (polling, paging and retries included).
     #[error("{what} did not complete within {seconds} s (MAST_TIMEOUT); try a smaller query or raise the timeout")]
     Timeout {
@@ -127,6 +131,7 @@ pub enum Error {
         /// astroquery's wording, naming the object.
         message: String,
     },
+    #[cfg(feature = "client")]
     /// A blocking call was made from inside an async (Tokio) runtime, where it would stall
     /// the runtime's worker.
     #[error(
@@ -151,11 +156,16 @@ impl Error {
             }
             Error::Decode { .. } => "ResponseDecodeError",
             Error::Config { .. } => "ConfigurationError",
+            #[cfg(feature = "client")]
             Error::Http { .. } => "HTTPError",
+            #[cfg(feature = "client")]
             Error::Transport { .. } => "ConnectionError",
+            #[cfg(feature = "client")]
             Error::Timeout { .. } => "TimeoutError",
+            #[cfg(feature = "client")]
             Error::TooLarge { .. } => "ResponseTooLargeError",
             Error::Resolver { .. } => "ResolverError",
+            #[cfg(feature = "client")]
             Error::BlockingInsideRuntime => "RuntimeError",
             Error::SchemaMismatch { .. } | Error::NoSuchColumn { .. } => "TableError",
             #[cfg(feature = "arrow")]
@@ -203,16 +213,20 @@ impl crate::retry::Retryable for Error {
     fn retry(&self) -> crate::retry::Retry {
         use crate::retry::Retry;
         match self {
+            #[cfg(feature = "client")]
             Error::Http { status, retry_after, .. } if is_transient_status(*status) => {
                 Retry::Again { after: *retry_after }
             }
             // A cut, truncated or garbled answer is as transient as a reset connection.
-            Error::Transport { .. } | Error::Decode { .. } => Retry::Again { after: None },
+            #[cfg(feature = "client")]
+            Error::Transport { .. } => Retry::Again { after: None },
+            Error::Decode { .. } => Retry::Again { after: None },
             _ => Retry::Final,
         }
     }
 }
 
+#[cfg(feature = "client")]
 fn hint_suffix(hint: &Option<String>) -> String {
     hint.as_ref().map(|h| format!(". {h}")).unwrap_or_default()
 }
