@@ -467,8 +467,8 @@ enum Endpoint {
 
 /// The endpoints of mast-proto's table ([`mast_proto::endpoints`]) this emulator serves:
 /// the router matches request paths against exactly these (`Download/file` in
-/// [`files`], the others in [`Endpoint::classify`]), so a path changed in the table changes
-/// here too. The S3 bucket (`/<bucket>[/<key>]`), `/files/<name>` and `/__emulator/` are
+/// [`files`], the others beside this list), so a path changed in the table changes here
+/// too. The S3 bucket (`/<bucket>[/<key>]`), `/files/<name>` and `/__emulator/` are
 /// the emulator's own.
 pub const SERVED_ENDPOINTS: &[endpoints::Endpoint] = &[
     endpoints::INVOKE,

@@ -3,8 +3,9 @@
 //! paths from here, so the two sides cannot drift apart.
 //!
 //! A URL is the configured base of the endpoint's [`Host`] followed by its path:
-//! [`MastConfig::url`] for a fixed path, [`MastConfig::url_with`] for a path with
-//! parameters (`{release}`, `{mission}`, ...), which [`Endpoint::path_with`] fills in and
+//! [`MastConfig::url`](crate::MastConfig::url) for a fixed path,
+//! [`MastConfig::url_with`](crate::MastConfig::url_with) for a path with parameters
+//! (`{release}`, `{mission}`, ...), which [`Endpoint::path_with`] fills in and
 //! [`Endpoint::match_path`] reads back (the emulator's side).
 //!
 //! Portal services (`Mast.Caom.Cone`, `Mast.Name.Lookup`, `Mast.Bundle.Request`, ...) are
