@@ -11,9 +11,9 @@ use reqwest::header::CONTENT_TYPE;
 #[cfg(feature = "https")]
 use crate::{Downloader, Error, Result};
 
-/// `<MAST_URL>/api/v0.1/Download/bundle.sh`.
+/// `<MAST_URL>/api/v0.1/Download/bundle.sh` ([`mast_proto::endpoints::DOWNLOAD_BUNDLE`]).
 pub fn bundle_script_url(config: &mast_proto::MastConfig) -> String {
-    format!("{}/api/v0.1/Download/bundle.sh", config.mast_url())
+    config.url(&mast_proto::endpoints::DOWNLOAD_BUNDLE)
 }
 
 /// The `bundle.sh` form body: one `uri` pair per URI, in order, encoded as Python

@@ -2,6 +2,7 @@
 
 use mast_proto::MastConfig;
 use mast_proto::cloud::{CloudUriStyle, cloud_uri, parse_s3_uri};
+use mast_proto::endpoints;
 use mast_proto::pyfmt::quote;
 
 use crate::{Error, Result};
@@ -122,7 +123,7 @@ impl From<&str> for Source {
     }
 }
 
-/// `<MAST_URL>/api/v0.1/Download/file`.
+/// `<MAST_URL>/api/v0.1/Download/file` ([`endpoints::DOWNLOAD_FILE`]).
 fn download_endpoint(config: &MastConfig) -> String {
-    format!("{}/api/v0.1/Download/file", config.mast_url())
+    config.url(&endpoints::DOWNLOAD_FILE)
 }

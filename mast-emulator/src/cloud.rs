@@ -213,12 +213,15 @@ fn safe_key(key: &str) -> bool {
 
 /// Whether `name` is a bucket name the emulator can serve next to MAST's own paths.
 pub(crate) fn valid_bucket(name: &str) -> bool {
-    let reserved = ["api", "files", "portal", "Santa-war", "__emulator"];
+    // The first segments of MAST's paths (every host's: one listener serves them all) and
+    // of the emulator's own.
+    let mast_path = mast_proto::endpoints::ALL.iter().any(|e| e.path.split('/').nth(1) == Some(name));
     (3..=63).contains(&name.len())
+        && !mast_path
+        && !["files", "__emulator"].contains(&name)
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
         && name.as_bytes()[0].is_ascii_alphanumeric()
         && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
-        && !reserved.contains(&name)
 }
 
 // ---- the store ----------------------------------------------------------------------------
@@ -704,6 +707,7 @@ mod tests {
     fn buckets_and_classification() {
         assert!(valid_bucket("stpubdata") && valid_bucket("my.bucket-1"));
         assert!(!valid_bucket("files") && !valid_bucket("Upper") && !valid_bucket("ab") && !valid_bucket("-ab"));
+        assert!(!valid_bucket("api") && !valid_bucket("tesscut") && !valid_bucket("search") && !valid_bucket("whoami"));
         let c = |m: Method, p: &str, r: bool| classify(&m, p, r, "stpubdata").map(|o| o.keys());
         assert_eq!(c(Method::GET, "/stpubdata", false), Some(vec!["s3".into(), "s3:list".into()]));
         assert_eq!(c(Method::GET, "/stpubdata/", true), Some(vec!["s3".into(), "s3:list".into()]));

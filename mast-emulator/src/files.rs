@@ -435,7 +435,7 @@ pub fn bundle_script(base_url: &str, uris: &[String]) -> String {
         let file = path.rsplit('/').next().unwrap_or("");
         let obs_id = file.split('_').next().unwrap_or(file);
         let local = quote(&format!("MAST_Download/{mission}/{obs_id}/{file}"));
-        let url = quote(&format!("{base}/api/v0.1/Download/file?uri={uri}"));
+        let url = quote(&format!("{base}{}?uri={uri}", mast_proto::endpoints::DOWNLOAD_FILE.path));
         out.push_str(&format!(
             "if curl --globoff --location-trusted -f --progress-bar --create-dirs \"${{AUTH[@]}}\" --output '{local}' '{url}'; then s=COMPLETE; else s=ERROR; fi\necho \"<tr><td>{local}</td><td>$s</td></tr>\" >> \"$MANIFEST\"\n"
         ));
@@ -457,7 +457,7 @@ pub(crate) fn classify(
     range: Option<String>,
     if_range: Option<String>,
 ) -> Option<Result<FileRequest, (&'static str, &'static str)>> {
-    let kind = if path == "/api/v0.1/Download/file" || path == "/api/v0.1/Download/file/" {
+    let kind = if mast_proto::endpoints::DOWNLOAD_FILE.match_path(path).is_some() {
         let uri = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "uri").map(|(_, v)| v.into_owned());
         FileKind::Download { uri }
     } else if let Some(name) = path.strip_prefix("/files/").filter(|n| !n.is_empty()) {

@@ -5,7 +5,8 @@
 //! so that mast-rs (or astroquery) can be tested and benchmarked with no network.
 //!
 //! One listener serves the paths of every MAST host (they do not collide), at
-//! [`Emulator::base_url`]:
+//! [`Emulator::base_url`]; the routes come from mast-proto's endpoint table
+//! ([`mast_proto::endpoints`]), and [`SERVED_ENDPOINTS`] lists the entries served:
 //!
 //! | path | answers |
 //! |---|---|
@@ -78,6 +79,7 @@ use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule};
 pub use files::FileOptions;
+pub use server::SERVED_ENDPOINTS;
 pub use stats::Stats;
 
 use crate::faults::FaultBook;

@@ -29,6 +29,7 @@ use crate::files::{self, FileContent, FileOptions, FileRequest, SizeBook};
 use crate::portal::{self, ConeCache, FilteredCache, Outcome, PageCache, ProductCache};
 use crate::stats::{InFlight, Recorder, lock};
 use crate::{DataMode, fixtures, resolver};
+use mast_proto::endpoints;
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -464,11 +465,30 @@ enum Endpoint {
     NotFound,
 }
 
+/// The endpoints of mast-proto's table ([`mast_proto::endpoints`]) this emulator serves:
+/// the router matches request paths against exactly these (`Download/file` in
+/// [`files`], the others beside this list), so a path changed in the table changes here
+/// too. The S3 bucket (`/<bucket>[/<key>]`), `/files/<name>` and `/__emulator/` are
+/// the emulator's own.
+pub const SERVED_ENDPOINTS: &[endpoints::Endpoint] = &[
+    endpoints::INVOKE,
+    endpoints::COLUMNS_CONFIG,
+    endpoints::DOWNLOAD_FILE,
+    endpoints::DOWNLOAD_BUNDLE,
+    endpoints::PATH_LOOKUP,
+    endpoints::SANTA,
+    endpoints::CATALOGS_SEARCH,
+    endpoints::CATALOGS_METADATA,
+];
+
 impl Endpoint {
     fn classify(method: &Method, path: &str, query: &str, body: &[u8]) -> Endpoint {
         let get_or_post = *method == Method::GET || *method == Method::POST;
-        match path {
-            "/api/v0/invoke" | "/api/v0/invoke/" => {
+        let Some((served, params)) = SERVED_ENDPOINTS.iter().find_map(|e| e.match_path(path).map(|p| (e, p))) else {
+            return Endpoint::NotFound;
+        };
+        match *served {
+            endpoints::INVOKE => {
                 if !get_or_post {
                     return Endpoint::WrongMethod { key: "invoke".into(), allow: "GET, POST" };
                 }
@@ -480,14 +500,14 @@ impl Endpoint {
                 };
                 Endpoint::Invoke { request, key }
             }
-            "/portal/Mashup/Mashup.asmx/columnsconfig" => {
+            endpoints::COLUMNS_CONFIG => {
                 if !get_or_post {
                     return Endpoint::WrongMethod { key: "columnsconfig".into(), allow: "GET, POST" };
                 }
                 let id = form_value(body, "colConfigId").or_else(|| form_value(query.as_bytes(), "colConfigId"));
                 Endpoint::ColumnsConfig { id: id.unwrap_or_default() }
             }
-            "/api/v0.1/Download/bundle.sh" | "/api/v0.1/Download/bundle.sh/" => {
+            endpoints::DOWNLOAD_BUNDLE => {
                 if !get_or_post {
                     return Endpoint::WrongMethod { key: "bundle".into(), allow: "GET, POST" };
                 }
@@ -498,7 +518,7 @@ impl Endpoint {
                     .collect();
                 Endpoint::Bundle { uris }
             }
-            "/api/v0.1/path_lookup" | "/api/v0.1/path_lookup/" => {
+            endpoints::PATH_LOOKUP => {
                 if *method != Method::GET {
                     return Endpoint::WrongMethod { key: "path_lookup".into(), allow: "GET" };
                 }
@@ -508,34 +528,29 @@ impl Endpoint {
                     .collect();
                 Endpoint::PathLookup { uris }
             }
-            "/Santa-war/query" => {
+            endpoints::SANTA => {
                 if *method != Method::GET {
                     return Endpoint::WrongMethod { key: "resolver".into(), allow: "GET" };
                 }
                 Endpoint::Resolver { query: query.to_owned() }
             }
-            _ => {
-                let Some(rest) = path.strip_prefix("/api/v0.1/") else { return Endpoint::NotFound };
-                let parts: Vec<&str> = rest.split('/').collect();
-                match parts.as_slice() {
-                    [catalog, _release, table] if table.ends_with(".json") && table.len() > 5 => {
-                        let catalog = catalog.to_ascii_lowercase();
-                        if !get_or_post {
-                            return Endpoint::WrongMethod { key: format!("services:{catalog}"), allow: "GET, POST" };
-                        }
-                        let page = catalog_paging(body, query);
-                        Endpoint::CatalogSearch { catalog, page }
-                    }
-                    [catalog, _release, _table, "metadata.json"] => {
-                        let catalog = catalog.to_ascii_lowercase();
-                        if *method != Method::GET {
-                            return Endpoint::WrongMethod { key: format!("services:{catalog}:metadata"), allow: "GET" };
-                        }
-                        Endpoint::CatalogMetadata { catalog }
-                    }
-                    _ => Endpoint::NotFound,
+            endpoints::CATALOGS_SEARCH => {
+                let catalog = params.first().copied().unwrap_or_default().to_ascii_lowercase();
+                if !get_or_post {
+                    return Endpoint::WrongMethod { key: format!("services:{catalog}"), allow: "GET, POST" };
                 }
+                let page = catalog_paging(body, query);
+                Endpoint::CatalogSearch { catalog, page }
             }
+            endpoints::CATALOGS_METADATA => {
+                let catalog = params.first().copied().unwrap_or_default().to_ascii_lowercase();
+                if *method != Method::GET {
+                    return Endpoint::WrongMethod { key: format!("services:{catalog}:metadata"), allow: "GET" };
+                }
+                Endpoint::CatalogMetadata { catalog }
+            }
+            // `Download/file` is classified by `files::classify` before this point.
+            _ => Endpoint::NotFound,
         }
     }
 

@@ -37,7 +37,7 @@ pub const PATH_LOOKUP_BATCH: usize = 40;
 /// The path-lookup request for `uris` (at most [`PATH_LOOKUP_BATCH`]; the caller batches).
 pub fn path_lookup_url<S: AsRef<str>>(config: &MastConfig, uris: &[S]) -> String {
     let pairs = uris.iter().map(|u| ("uri", u.as_ref())).chain([("use_cloud_path", "True")]);
-    format!("{}/api/v0.1/path_lookup/?{}", config.mast_url(), form_urlencoded(pairs))
+    format!("{}?{}", config.url(&crate::endpoints::PATH_LOOKUP), form_urlencoded(pairs))
 }
 
 /// The S3 key of each of `uris` from a path-lookup answer, in the order of `uris`: `None`

@@ -459,17 +459,52 @@ impl MastConfig {
         &self.user_agent
     }
 
-    /// `POST` target of Portal requests.
+    /// The configured base URL of `host` (no trailing slash).
+    pub fn host_url(&self, host: crate::endpoints::Host) -> &str {
+        use crate::endpoints::Host;
+        match host {
+            Host::Mast => &self.mast_url,
+            Host::Catalogs => &self.catalogs_url,
+            Host::Resolver => &self.resolver_url,
+            Host::Hla => &self.hla_url,
+            Host::S3 => &self.s3_endpoint,
+        }
+    }
+    /// The URL of an endpoint with a fixed path: its host's base URL and its path. A
+    /// parameterised endpoint needs [`MastConfig::url_with`] (here its `{...}` template would
+    /// come out as it is).
+    ///
+    /// ```
+    /// use mast_proto::{MastConfig, endpoints};
+    /// let config = MastConfig::new().with_all_urls("http://127.0.0.1:8080")?;
+    /// assert_eq!(config.url(&endpoints::DOWNLOAD_FILE), "http://127.0.0.1:8080/api/v0.1/Download/file");
+    /// # Ok::<(), mast_proto::Error>(())
+    /// ```
+    pub fn url(&self, endpoint: &crate::endpoints::Endpoint) -> String {
+        format!("{}{}", self.host_url(endpoint.host), endpoint.path)
+    }
+    /// The URL of an endpoint with its path parameters filled in ([`crate::endpoints::Endpoint::path_with`]).
+    ///
+    /// ```
+    /// use mast_proto::{MastConfig, endpoints};
+    /// let url = MastConfig::new().url_with(&endpoints::MISSIONS_SEARCH, &["hst"])?;
+    /// assert_eq!(url, "https://mast.stsci.edu/search/hst/api/v0.1/search");
+    /// # Ok::<(), mast_proto::Error>(())
+    /// ```
+    pub fn url_with(&self, endpoint: &crate::endpoints::Endpoint, params: &[&str]) -> Result<String> {
+        Ok(format!("{}{}", self.host_url(endpoint.host), endpoint.path_with(params)?))
+    }
+    /// `POST` target of Portal requests ([`crate::endpoints::INVOKE`]).
     pub fn invoke_url(&self) -> String {
-        format!("{}/api/v0/invoke", self.mast_url)
+        self.url(&crate::endpoints::INVOKE)
     }
-    /// `POST` target of columns-config requests.
+    /// `POST` target of columns-config requests ([`crate::endpoints::COLUMNS_CONFIG`]).
     pub fn column_config_url(&self) -> String {
-        format!("{}/portal/Mashup/Mashup.asmx/columnsconfig", self.mast_url)
+        self.url(&crate::endpoints::COLUMNS_CONFIG)
     }
-    /// `GET` target of the SANTA name resolver.
+    /// `GET` target of the SANTA name resolver ([`crate::endpoints::SANTA`]).
     pub fn santa_url(&self) -> String {
-        format!("{}/Santa-war/query", self.resolver_url)
+        self.url(&crate::endpoints::SANTA)
     }
 
     /// Whether `url` points at one of the configured MAST hosts (scheme, host and port

@@ -11,6 +11,7 @@
 //! - [`Position`] and [`Radius`]: sky positions and search radii from the text forms
 //!   astronomers write.
 //! - [`pyfmt`]: Python-compatible number and JSON formatting used on the wire.
+//! - [`endpoints`]: every MAST endpoint (host, method, path) in one table.
 //! - [`cloud`]: MAST's path lookup (which products have a copy in the public S3 bucket).
 //!
 //! ```
@@ -24,7 +25,7 @@
 //!     .param("radius", radius.degrees());
 //! assert!(request.to_json().starts_with(r#"{"service": "Mast.Caom.Cone", "params": {"ra": 322.49325"#));
 //!
-//! // ... send request.form_body() to /api/v0/invoke, then:
+//! // ... send request.form_body() to endpoints::INVOKE, then:
 //! let body = br#"{"status": "COMPLETE", "msg": "", "fields": [{"name": "obs_id", "type": "string"}],
 //!                 "data": [{"obs_id": "u9o40504m"}]}"#;
 //! let (table, _paging) = decode::portal_table(body, request.service(), None)?;
@@ -42,6 +43,7 @@ pub mod colconfig;
 pub mod config;
 pub mod criteria;
 pub mod decode;
+pub mod endpoints;
 mod error;
 pub mod position;
 pub mod products;

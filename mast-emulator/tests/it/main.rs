@@ -4,6 +4,7 @@ mod cloud;
 mod columnsconfig;
 mod control;
 mod criteria;
+mod endpoints;
 mod faults;
 mod files;
 mod paging;
