@@ -6,6 +6,7 @@ mod control;
 mod criteria;
 mod faults;
 mod files;
+mod hostile;
 mod paging;
 mod polling;
 mod products;
