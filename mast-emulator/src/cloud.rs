@@ -81,7 +81,12 @@
 //! reads. Status faults on S3 answer an S3 XML error (`SlowDown` for 503 and 429,
 //! `InternalError` for 500, ...); body faults (`drop_mid_body`, `truncated_body`,
 //! `slow_body`, `malformed_json`: half the body with a matching `Content-Length`) cut or slow
-//! the S3 answer as for `Download/file`. `bytes_sent["s3"]` counts the `GetObject` body
+//! the S3 answer as for `Download/file`; `slow_first_byte` delays the head of every S3
+//! answer. The hostile kinds: `raw_retry_after` answers the S3 XML error with that
+//! `Retry-After` text (reads and `HeadObject`s), `stall_mid_body` sends half an object, goes
+//! silent with the connection open, then sends the rest, `huge_content_length` announces
+//! 10^13 bytes (on `HeadObject` too) and closes after the real bytes; `paging` changes
+//! nothing here. `bytes_sent["s3"]` counts the `GetObject` body
 //! bytes sent. The configured latency applies to `path_lookup` and S3 requests.
 
 use std::collections::{HashMap, HashSet};
@@ -97,7 +102,7 @@ use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderValue, IF_MATCH, I
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Map, Value, json};
 
-use crate::faults::Fault;
+use crate::faults::{Fault, HUGE_CONTENT_LENGTH};
 use crate::files::{FileContent, fnv, mix};
 use crate::server::{BoxError, ConnCtl, EmuBody, State};
 use crate::stats::{InFlight, lock};
@@ -590,10 +595,20 @@ pub(crate) async fn respond(
     let counted = (op.key == "s3:get").then(|| Arc::clone(&state.stats));
     let damaged = matches!(
         fault,
-        Some(Fault::SlowBody { .. } | Fault::DropMidBody | Fault::TruncatedBody | Fault::MalformedJson)
+        Some(
+            Fault::SlowBody { .. }
+                | Fault::DropMidBody
+                | Fault::TruncatedBody
+                | Fault::MalformedJson
+                | Fault::StallMidBody { .. }
+                | Fault::HugeContentLength
+        )
     );
     if let Some(Fault::SlowFirstByte { millis }) = fault {
         tokio::time::sleep(Duration::from_millis(millis)).await;
+    }
+    if matches!(fault, Some(Fault::HugeContentLength)) && op.key == "s3:head" {
+        head.headers.insert(CONTENT_LENGTH, HeaderValue::from(HUGE_CONTENT_LENGTH));
     }
     if !damaged || op.key == "s3:head" {
         let body = EmuBody::streaming(s3_body, counted, "s3").holding(in_flight);
@@ -612,6 +627,15 @@ pub(crate) async fn respond(
         Some(Fault::SlowBody { millis }) => {
             count(full.len());
             EmuBody::slowly(full, Duration::from_millis(millis))
+        }
+        Some(Fault::StallMidBody { millis }) => {
+            count(full.len());
+            EmuBody::stalled(full, Duration::from_millis(millis))
+        }
+        Some(Fault::HugeContentLength) => {
+            count(full.len());
+            head.headers.insert(CONTENT_LENGTH, HeaderValue::from(HUGE_CONTENT_LENGTH));
+            EmuBody::aborting(full, Arc::clone(ctl), false)
         }
         Some(Fault::MalformedJson) => {
             let half = full.slice(..full.len() / 2);

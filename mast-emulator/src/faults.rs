@@ -48,7 +48,52 @@ pub enum Fault {
         /// Total pause in milliseconds.
         millis: u64,
     },
+    /// Like [`Fault::Status`], with the `Retry-After` header value given as raw text, sent
+    /// as it is: `"1e20"`, `"-5"`, `"abc"`, `"1.5"`, `"99999999999999999999"`, an HTTP date
+    /// (`"Fri, 01 Jan 2999 00:00:00 GMT"`), ... (what a hostile or broken server may send).
+    /// Bytes that cannot appear in a header value (control characters other than tab) are
+    /// sent as `?`. On every path: Portal and other JSON endpoints, `Download/file` and
+    /// `/files` (`GET` and `HEAD`), S3 object reads and `HeadObject`s (an S3 XML error).
+    ///
+    /// JSON: `{"kind": "raw_retry_after", "code": 503, "retry_after": "1e20"}`.
+    RawRetryAfter {
+        /// The HTTP status code (an invalid code answers 500).
+        code: u16,
+        /// The `Retry-After` header value, verbatim.
+        retry_after: String,
+    },
+    /// Rewrites the `paging` object of a JSON answer (a Portal page): its `rowsFiltered`
+    /// and `pagesFiltered` members become the given raw JSON text, sent as it is (`"1e12"`,
+    /// `"1099511627776"`, `"-1"`, `"\"many\""`, ...); everything else, the rows included,
+    /// is the real answer byte for byte. An answer without `paging` gets one with only these
+    /// two members. Answers that are not a JSON object (files, S3 objects, scripts) are sent
+    /// unchanged. Aim it at page 1 with `times(1)` (the first request of a query).
+    ///
+    /// JSON: `{"kind": "paging", "rows_filtered": "1e12", "pages_filtered": "1099511627776"}`.
+    Paging {
+        /// Raw JSON text for `paging.rowsFiltered`.
+        rows_filtered: String,
+        /// Raw JSON text for `paging.pagesFiltered`.
+        pages_filtered: String,
+    },
+    /// Send the response head (the full `Content-Length`) and the first half of the body,
+    /// then go silent for `millis` without closing the connection, then send the rest: a
+    /// connection that stalls mid-body (for idle timeouts). On the Portal and other JSON
+    /// endpoints, `Download/file` and `/files` `GET`s, and S3 object reads.
+    StallMidBody {
+        /// How long the connection stays silent, in milliseconds.
+        millis: u64,
+    },
+    /// Announce `Content-Length: 10000000000000` (10^13 bytes, [`HUGE_CONTENT_LENGTH`]),
+    /// send the real (short) body, wait 50 ms, then close the connection normally: a server
+    /// that promises more than any client should buffer. On the Portal and other JSON
+    /// endpoints, `Download/file` and `/files` (a `HEAD` announces the same length), and S3
+    /// object reads and `HeadObject`s.
+    HugeContentLength,
 }
+
+/// The `Content-Length` announced by [`Fault::HugeContentLength`]: 10^13 bytes.
+pub const HUGE_CONTENT_LENGTH: u64 = 10_000_000_000_000;
 
 impl Fault {
     /// One fault of every kind, for tests that must cover them all: 503, 500 with
@@ -190,6 +235,37 @@ mod tests {
         assert!(FaultRule::new("invoke", Fault::MalformedJson).matches("invoke:Mast.Caom.Cone"));
         assert!(FaultRule::new("*", Fault::MalformedJson).matches("resolver"));
         assert!(!FaultRule::new("resolver", Fault::MalformedJson).matches("invoke"));
+    }
+
+    #[test]
+    fn hostile_kinds_in_json() {
+        let cases = [
+            (
+                Fault::RawRetryAfter { code: 503, retry_after: "1e20".into() },
+                r#"{"kind":"raw_retry_after","code":503,"retry_after":"1e20"}"#,
+            ),
+            (
+                Fault::Paging { rows_filtered: "1e12".into(), pages_filtered: "1099511627776".into() },
+                r#"{"kind":"paging","rows_filtered":"1e12","pages_filtered":"1099511627776"}"#,
+            ),
+            (Fault::StallMidBody { millis: 30_000 }, r#"{"kind":"stall_mid_body","millis":30000}"#),
+            (Fault::HugeContentLength, r#"{"kind":"huge_content_length"}"#),
+        ];
+        for (fault, json) in cases {
+            assert_eq!(serde_json::to_string(&fault).unwrap(), json);
+            assert_eq!(serde_json::from_str::<Fault>(json).unwrap(), fault);
+        }
+        // The existing forms are unchanged.
+        let old: Fault = serde_json::from_str(r#"{"kind": "status", "code": 503}"#).unwrap();
+        assert_eq!(old, Fault::Status { code: 503, retry_after: None });
+        assert_eq!(
+            serde_json::to_string(&Fault::Status { code: 429, retry_after: Some(2) }).unwrap(),
+            r#"{"kind":"status","code":429,"retry_after":2}"#
+        );
+        // A raw Retry-After must be text; a number is refused (use `status` for seconds).
+        assert!(serde_json::from_str::<Fault>(r#"{"kind":"raw_retry_after","code":503,"retry_after":5}"#).is_err());
+        assert!(serde_json::from_str::<Fault>(r#"{"kind":"paging","rows_filtered":"1"}"#).is_err());
+        assert_eq!(Fault::every_kind(1).len(), 10, "every_kind keeps its ten kinds");
     }
 
     #[test]

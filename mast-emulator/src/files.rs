@@ -46,7 +46,11 @@
 //! stream; `drop_mid_body` (half) and `truncated_body` (three quarters) cut the body while
 //! the `Content-Length` announces all of it; `malformed_json` sends the first half of the
 //! body with a `Content-Length` that matches it (a short file that looks complete to HTTP:
-//! only a client that knows the expected size can tell).
+//! only a client that knows the expected size can tell). The hostile kinds:
+//! `raw_retry_after` (a status with any `Retry-After` text, `GET` and `HEAD`),
+//! `stall_mid_body` (half the body, a silence with the connection open, then the rest) and
+//! `huge_content_length` (`Content-Length: 10000000000000` on `GET` and `HEAD`; a `GET`
+//! sends the real body, then closes the connection); `paging` leaves file answers unchanged.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -58,7 +62,7 @@ use hyper::header::{ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, 
 use hyper::{Method, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
-use crate::faults::Fault;
+use crate::faults::{Fault, HUGE_CONTENT_LENGTH};
 use crate::server::{ConnCtl, EmuBody, State};
 use crate::stats::{InFlight, lock};
 
@@ -380,8 +384,13 @@ pub(crate) async fn respond(
         }
         r
     };
+    let huge = matches!(fault, Some(Fault::HugeContentLength));
     if req.head {
-        return build(EmuBody::empty().holding(in_flight), Some(len));
+        let mut r = build(EmuBody::empty().holding(in_flight), Some(len));
+        if huge {
+            r.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(HUGE_CONTENT_LENGTH));
+        }
+        return r;
     }
     let recorder = Arc::clone(&state.stats);
     let generated = |r: Range<u64>, chunk: u64| EmuBody::generated(file.clone(), r, chunk, &recorder, key);
@@ -400,6 +409,15 @@ pub(crate) async fn respond(
             let sent = if reset { len / 2 } else { (len * 3 / 4).min(len.saturating_sub(1)) };
             let body = generated(range.start..range.start + sent, CHUNK).aborting_after(Arc::clone(ctl), reset);
             return build(body.holding(in_flight), Some(len));
+        }
+        Some(Fault::StallMidBody { millis }) => {
+            generated(range.clone(), CHUNK).stalling(len / 2, Duration::from_millis(millis))
+        }
+        Some(Fault::HugeContentLength) => {
+            let body = generated(range.clone(), CHUNK).aborting_after(Arc::clone(ctl), false);
+            let mut r = build(body.holding(in_flight), Some(len));
+            r.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(HUGE_CONTENT_LENGTH));
+            return r;
         }
         Some(Fault::MalformedJson) => {
             let half = range.start..range.start + len / 2;

@@ -22,7 +22,9 @@
 //!
 //! Every answer can be replaced or damaged by [`FaultRule`]s (status codes with
 //! `Retry-After`, dropped connections, truncated bodies, malformed JSON, HTML error pages,
-//! slow responses), set in the [`EmulatorConfig`], with [`Emulator::set_faults`] or over HTTP.
+//! slow responses, and the hostile kinds: raw `Retry-After` text, absurd `paging` numbers,
+//! a stall mid-body, a huge `Content-Length`), set in the [`EmulatorConfig`], with
+//! [`Emulator::set_faults`] or over HTTP.
 //! [`Stats`] count what was asked, so tests can check that a request was (not) sent.
 //!
 //! ## Paging
@@ -77,7 +79,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use faults::{Fault, FaultRule};
+pub use faults::{Fault, FaultRule, HUGE_CONTENT_LENGTH};
 pub use files::FileOptions;
 pub use server::SERVED_ENDPOINTS;
 pub use stats::Stats;

@@ -24,7 +24,7 @@ use tokio::task::JoinSet;
 use tokio::time::Sleep;
 
 use crate::cloud::{self, CloudStore, S3Op};
-use crate::faults::{Fault, FaultBook, FaultRule};
+use crate::faults::{Fault, FaultBook, FaultRule, HUGE_CONTENT_LENGTH};
 use crate::files::{self, FileContent, FileOptions, FileRequest, SizeBook};
 use crate::portal::{self, ConeCache, FilteredCache, Outcome, PageCache, ProductCache};
 use crate::stats::{InFlight, Recorder, lock};
@@ -162,6 +162,10 @@ pub(crate) struct EmuBody {
     /// Whether the size hint is exact (hyper then sends `Content-Length`, else chunked).
     exact: bool,
     in_flight: Option<InFlight>,
+    /// Body bytes produced so far.
+    sent: u64,
+    /// A silence of this long once this many body bytes were sent (`StallMidBody`).
+    stall: Option<(u64, Duration)>,
 }
 
 /// File content produced chunk by chunk, counted in the stats as it is sent.
@@ -209,6 +213,8 @@ impl EmuBody {
             remaining,
             exact: true,
             in_flight: None,
+            sent: 0,
+            stall: None,
         }
     }
 
@@ -249,6 +255,18 @@ impl EmuBody {
     pub(crate) fn cut(full: &Bytes, ctl: Arc<ConnCtl>, reset: bool) -> Self {
         let sent = if reset { full.len() / 2 } else { (full.len() * 3 / 4).min(full.len() - 1) };
         EmuBody::aborting(full.slice(..sent), ctl, reset)
+    }
+
+    /// `full` with a silence of `pause` after its first half (the `StallMidBody` fault).
+    pub(crate) fn stalled(full: Bytes, pause: Duration) -> Self {
+        let half = full.len() as u64 / 2;
+        EmuBody::full(full).stalling(half, pause)
+    }
+
+    /// Goes silent for `pause` (the connection kept open) once `at` body bytes were sent.
+    pub(crate) fn stalling(mut self, at: u64, pause: Duration) -> Self {
+        self.stall = Some((at, pause));
+        self
     }
 
     /// The body bytes still to send (of the chunks; not of a passed-through body).
@@ -295,12 +313,21 @@ impl EmuBody {
         !self.chunks.is_empty() || self.generated.as_ref().is_some_and(|g| g.pos < g.end)
     }
 
+    /// The next chunk, never crossing a pending stall point.
     fn next_chunk(&mut self) -> Option<Bytes> {
-        if let Some(chunk) = self.chunks.pop_front() {
+        let limit = match self.stall {
+            Some((at, _)) if at > self.sent => at - self.sent,
+            _ => u64::MAX,
+        };
+        if let Some(mut chunk) = self.chunks.pop_front() {
+            if chunk.len() as u64 > limit {
+                let rest = chunk.split_off(limit as usize);
+                self.chunks.push_front(rest);
+            }
             return Some(chunk);
         }
         let g = self.generated.as_mut().filter(|g| g.pos < g.end)?;
-        let end = (g.pos + g.chunk).min(g.end);
+        let end = (g.pos + g.chunk).min(g.end).min(g.pos.saturating_add(limit));
         let chunk = g.file.bytes(g.pos..end);
         g.pos = end;
         g.recorder.bytes_sent(g.key, chunk.len() as u64);
@@ -321,14 +348,23 @@ impl Body for EmuBody {
                 this.paused = true;
             }
             if this.has_more() {
+                if let Some((at, pause)) = this.stall
+                    && this.sent >= at
+                {
+                    this.stall = None;
+                    this.sleep = Some(Box::pin(tokio::time::sleep(pause)));
+                    continue;
+                }
                 if !this.pause.is_zero() && !this.paused {
                     this.sleep = Some(Box::pin(tokio::time::sleep(this.pause)));
                     continue;
                 }
                 this.paused = false;
-                let chunk = this.next_chunk().expect("has more");
-                this.remaining = this.remaining.saturating_sub(chunk.len() as u64);
-                return Poll::Ready(Some(Ok(Frame::data(chunk))));
+                if let Some(chunk) = this.next_chunk() {
+                    this.remaining = this.remaining.saturating_sub(chunk.len() as u64);
+                    this.sent += chunk.len() as u64;
+                    return Poll::Ready(Some(Ok(Frame::data(chunk))));
+                }
             }
             if let Some(stream) = this.stream.as_mut() {
                 match ready!(stream.body.as_mut().poll_frame(cx)) {
@@ -395,13 +431,12 @@ impl Body for EmuBody {
 struct Reply {
     status: StatusCode,
     content_type: &'static str,
-    retry_after: Option<u64>,
     body: Bytes,
 }
 
 impl Reply {
     fn new(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Self {
-        Reply { status, content_type, retry_after: None, body: body.into() }
+        Reply { status, content_type, body: body.into() }
     }
 
     fn json(body: impl Into<Bytes>) -> Self {
@@ -419,9 +454,6 @@ impl Reply {
         let mut r = Response::new(body);
         *r.status_mut() = self.status;
         r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
-        if let Some(s) = self.retry_after {
-            r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
-        }
         r
     }
 }
@@ -643,25 +675,29 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
             tokio::time::sleep(Duration::from_micros(latency)).await;
         }
     }
-    match fault {
-        Some(Fault::Status { code, retry_after }) if matches!(endpoint, Endpoint::S3(_)) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let msg = format!("{} {} (emulated fault)", status.as_u16(), status.canonical_reason().unwrap_or("Error"));
-            let mut r = cloud::s3_error(status, cloud::fault_code(status), &msg, &path).map(|b| b.holding(in_flight));
-            if let Some(s) = retry_after {
-                r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
-            }
-            return Ok(r);
-        }
-        Some(Fault::Status { code, retry_after }) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let text =
-                format!("{} {} (emulated fault)\n", status.as_u16(), status.canonical_reason().unwrap_or("Error"));
-            let mut reply = Reply::new(status, TEXT, text);
-            reply.retry_after = retry_after;
+    // A status fault: the code and the `Retry-After` header value, if any.
+    let status_fault = match &fault {
+        Some(Fault::Status { code, retry_after }) => Some((*code, retry_after.map(HeaderValue::from))),
+        Some(Fault::RawRetryAfter { code, retry_after }) => Some((*code, Some(raw_header_value(retry_after)))),
+        _ => None,
+    };
+    if let Some((code, retry_after)) = status_fault {
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let reason = status.canonical_reason().unwrap_or("Error");
+        let mut r = if matches!(endpoint, Endpoint::S3(_)) {
+            let msg = format!("{} {reason} (emulated fault)", status.as_u16());
+            cloud::s3_error(status, cloud::fault_code(status), &msg, &path).map(|b| b.holding(in_flight))
+        } else {
+            let reply = Reply::new(status, TEXT, format!("{} {reason} (emulated fault)\n", status.as_u16()));
             let body = EmuBody::full(reply.body.clone()).holding(in_flight);
-            return Ok(reply.response(body));
+            reply.response(body)
+        };
+        if let Some(value) = retry_after {
+            r.headers_mut().insert(RETRY_AFTER, value);
         }
+        return Ok(r);
+    }
+    match fault {
         Some(Fault::DropBeforeResponse) => return Err("emulated fault: connection dropped before the response".into()),
         Some(Fault::HtmlErrorPage) => {
             let body = EmuBody::full(HTML_ERROR_PAGE).holding(in_flight);
@@ -685,10 +721,104 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
     Ok(deliver(reply, fault, in_flight, &ctl).await)
 }
 
+/// `text` as a header value, with the bytes a header cannot hold (control characters other
+/// than tab) replaced by `?`.
+fn raw_header_value(text: &str) -> HeaderValue {
+    let bytes: Vec<u8> = text.bytes().map(|b| if (b < 0x20 && b != b'\t') || b == 0x7f { b'?' } else { b }).collect();
+    HeaderValue::from_bytes(&bytes).unwrap_or_else(|_| HeaderValue::from_static("?"))
+}
+
+/// A JSON object body with its `paging.rowsFiltered` / `paging.pagesFiltered` replaced by
+/// raw text (the `Paging` fault); every other member is kept byte for byte, in order.
+/// `None` when the body is not a JSON object.
+pub(crate) fn with_raw_paging(body: &[u8], rows_filtered: &str, pages_filtered: &str) -> Option<Bytes> {
+    let members = serde_json::from_slice::<OrderedMembers>(body).ok()?.0;
+    let raw = |out: &mut String, paging: Option<&serde_json::value::RawValue>| {
+        let old: Map<String, Value> = paging.and_then(|p| serde_json::from_str(p.get()).ok()).unwrap_or_default();
+        out.push('{');
+        let mut first = true;
+        let mut put = |out: &mut String, key: &str, value: &str| {
+            if !std::mem::take(&mut first) {
+                out.push_str(", ");
+            }
+            out.push_str(&Value::from(key).to_string());
+            out.push_str(": ");
+            out.push_str(value);
+        };
+        for (key, value) in &old {
+            match key.as_str() {
+                "rowsFiltered" | "pagesFiltered" => {}
+                _ => put(out, key, &value.to_string()),
+            }
+        }
+        put(out, "pagesFiltered", pages_filtered);
+        put(out, "rowsFiltered", rows_filtered);
+        out.push('}');
+    };
+    let mut out = String::with_capacity(body.len() + 64);
+    out.push('{');
+    let mut seen = false;
+    for (i, (key, value)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&Value::from(key.as_str()).to_string());
+        out.push_str(": ");
+        if key == "paging" {
+            seen = true;
+            raw(&mut out, Some(value));
+        } else {
+            out.push_str(value.get());
+        }
+    }
+    if !seen {
+        if !members.is_empty() {
+            out.push_str(", ");
+        }
+        out.push_str("\"paging\": ");
+        raw(&mut out, None);
+    }
+    out.push('}');
+    Some(Bytes::from(out))
+}
+
+/// The members of a JSON object, in order, their values unparsed.
+struct OrderedMembers(Vec<(String, Box<serde_json::value::RawValue>)>);
+
+impl<'de> Deserialize<'de> for OrderedMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = OrderedMembers;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<OrderedMembers, A::Error> {
+                let mut members = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    members.push(entry);
+                }
+                Ok(OrderedMembers(members))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 /// Sends a reply, changed by a body-level fault if there is one.
 async fn deliver(mut reply: Reply, fault: Option<Fault>, in_flight: InFlight, ctl: &Arc<ConnCtl>) -> Response<EmuBody> {
     let full = std::mem::take(&mut reply.body);
     let body = match fault {
+        Some(Fault::Paging { rows_filtered, pages_filtered }) => {
+            EmuBody::full(with_raw_paging(&full, &rows_filtered, &pages_filtered).unwrap_or(full))
+        }
+        Some(Fault::StallMidBody { millis }) => EmuBody::stalled(full, Duration::from_millis(millis)),
+        Some(Fault::HugeContentLength) => {
+            let body = EmuBody::aborting(full, Arc::clone(ctl), false).holding(in_flight);
+            let mut r = reply.response(body);
+            r.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(HUGE_CONTENT_LENGTH));
+            return r;
+        }
         Some(Fault::MalformedJson) => {
             reply.status = StatusCode::OK;
             reply.content_type = JSON;

@@ -2,6 +2,7 @@
 
 mod cache;
 mod faults;
+mod hostile;
 mod kill;
 mod manifest;
 mod paths;

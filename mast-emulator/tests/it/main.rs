@@ -7,6 +7,7 @@ mod criteria;
 mod endpoints;
 mod faults;
 mod files;
+mod hostile;
 mod paging;
 mod polling;
 mod products;

@@ -4,6 +4,8 @@
 #[cfg(feature = "client")]
 mod client;
 mod fixtures;
+#[cfg(feature = "client")]
+mod hostile;
 mod roundtrip;
 mod table_ops;
 

@@ -3,6 +3,8 @@
 use assert_cmd::Command;
 use mast_emulator::{Emulator, EmulatorConfig};
 
+mod hostile;
+
 fn mast(emulator: &Emulator) -> Command {
     let mut cmd = Command::cargo_bin("mast").unwrap();
     for var in mast_proto_env_vars() {
