@@ -275,14 +275,15 @@ async fn absurd_paging_numbers_give_a_typed_error() {
         let what = format!("rowsFiltered {rows}, pagesFiltered {pages}");
         emulator.reset_stats();
         let fault = Fault::Paging { rows_filtered: rows.into(), pages_filtered: pages.into() };
-        emulator.set_faults(vec![FaultRule::new("invoke:Mast.Caom.Cone", fault).times(1)]);
+        // Every answer hostile (a single garbled one is retried like a cut answer).
+        emulator.set_faults(vec![FaultRule::new("invoke:Mast.Caom.Cone", fault)]);
         let t = Instant::now();
         let output = mast(&emulator)
             .args(["service", "Mast.Caom.Cone", "-p", "ra=184.3", "-p", "dec=54.5", "-p", "radius=0.2"])
             .args(["-p", "emulator_rows=1234", "--pagesize", "500", "--format", "csv"])
             .output()
             .unwrap();
-        assert_eq!(emulator.stats().faults_injected, 1, "{what}: the fault fired");
+        assert!(emulator.stats().faults_injected >= 1, "{what}: the fault fired");
         let last = assert_typed_error(&output, &what);
         assert!(t.elapsed() < Duration::from_secs(30), "{what}: {:?} ({last})", t.elapsed());
         assert!(emulator.stats().count("invoke") < 100, "{what}: endless paging {:?}", emulator.stats());
@@ -366,7 +367,8 @@ async fn bodies_over_the_limit_are_typed_errors() {
     let output = Transport::Portal.run(&emulator, &dir, &[("MAST_MAX_RESPONSE_BYTES", "2000")]);
     let last = assert_typed_error(&output, "a 40-row page over MAST_MAX_RESPONSE_BYTES=2000");
     assert!(last.contains("MAST_MAX_RESPONSE_BYTES"), "the error names the setting: {last}");
-    assert!(emulator.stats().count("invoke:Mast.Caom.Cone") >= 1);
+    // Page 1 and the columns config are asked together; whichever is refused first ends it.
+    assert!(emulator.stats().count("invoke:Mast.Caom.Cone") + emulator.stats().count("columnsconfig") >= 1);
 
     // Content-Length: 10^13 on every answer of the Portal service.
     emulator.reset_stats();
@@ -379,6 +381,9 @@ async fn bodies_over_the_limit_are_typed_errors() {
     for transport in [Transport::Https, Transport::S3] {
         let base = if transport == Transport::S3 { "s3" } else { "download" };
         let what = format!("{transport:?} Content-Length 10^13 once");
+        // A partial file left by the other transport would be resumed by it first.
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
         emulator.reset_stats();
         emulator.set_faults(vec![FaultRule::new(base, Fault::HugeContentLength).times(1)]);
         let output = transport.run(&emulator, &dir, &[]);
