@@ -185,7 +185,11 @@ impl Observations {
     /// sorts them.
     pub async fn list_missions(&self) -> Result<Vec<String>> {
         let bodies = self.client.portal_raw(ServiceRequest::new("Mast.Caom.All").format("extjs")).await?;
-        let body = bodies.first().ok_or_else(|| Error::Decode { format: "extjs", detail: "no response".into() })?;
+        let body = bodies.first().ok_or_else(|| Error::Decode {
+            format: "extjs",
+            detail: "no response".into(),
+            source: None,
+        })?;
         let tables = decode::extjs_tables(body, "Mast.Caom.All")?;
         let mut missions: Vec<String> = tables
             .first()
@@ -275,7 +279,11 @@ impl Observations {
     async fn count(&self, request: ServiceRequest) -> Result<u64> {
         let service = request.service().to_owned();
         let table = self.client.portal_table_with_config(request, CAOM_CONFIG).await?;
-        let bad = || Error::Decode { format: "portal JSON", detail: format!("{service} did not answer with a count") };
+        let bad = || Error::Decode {
+            format: "portal JSON",
+            detail: format!("{service} did not answer with a count"),
+            source: None,
+        };
         let column = table.columns().first().ok_or_else(bad)?;
         if table.num_rows() == 0 {
             return Err(bad());

@@ -44,7 +44,7 @@ pub fn path_lookup_url<S: AsRef<str>>(config: &MastConfig, uris: &[S]) -> String
 /// where MAST has no cloud copy. A URI missing from the answer, or an answer that is not a
 /// JSON object of entries, is an [`Error::Decode`].
 pub fn parse_path_lookup<S: AsRef<str>>(body: &[u8], uris: &[S]) -> Result<Vec<Option<String>>> {
-    let bad = |detail: String| Error::Decode { format: "path lookup JSON", detail };
+    let bad = |detail: String| Error::Decode { format: "path lookup JSON", detail, source: None };
     let value: Value = serde_json::from_slice(body).map_err(|e| bad(e.to_string()))?;
     let Value::Object(map) = value else { return Err(bad("expected a JSON object".into())) };
     uris.iter()

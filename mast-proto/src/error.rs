@@ -23,6 +23,9 @@ pub enum Error {
         format: &'static str,
         /// What was wrong, with the byte position where known.
         detail: String,
+        /// The parser's own error, when one was involved.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
     /// Two tables (e.g. two pages of one query) do not have the same columns and types.
     #[error("cannot join tables with different schemas: {detail}")]
@@ -180,7 +183,16 @@ impl Error {
     }
 
     pub(crate) fn decode(format: &'static str, detail: impl std::fmt::Display) -> Self {
-        Error::Decode { format, detail: detail.to_string() }
+        Error::Decode { format, detail: detail.to_string(), source: None }
+    }
+
+    /// A decode error whose cause is another error (serde's), kept as the source.
+    pub(crate) fn decode_caused(
+        format: &'static str,
+        detail: impl std::fmt::Display,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Decode { format, detail: detail.to_string(), source: Some(Box::new(source)) }
     }
 }
 

@@ -298,7 +298,9 @@ where
         decode(body)
     };
     decoded.map_err(|e| match e {
-        Error::Decode { format, detail } => Error::Decode { format, detail: format!("{detail} (answer of {what})") },
+        Error::Decode { format, detail, source } => {
+            Error::Decode { format, detail: format!("{detail} (answer of {what})"), source }
+        }
         other => other,
     })
 }

@@ -41,6 +41,7 @@ fn checked_pages(paging: &Paging, service: &str) -> Result<u64> {
                 "inconsistent paging in the answer of {what}: {} pages for {} rows of {} per page",
                 paging.pages_filtered, paging.rows_filtered, paging.page_size
             ),
+            source: None,
         });
     }
     Ok(paging.pages_filtered)

@@ -179,9 +179,9 @@ impl MastClient {
             }
             for entry in &chosen {
                 let (Some(ra), Some(dec)) = (entry.ra, entry.decl) else { continue };
-                let position = Position::new(ra, dec).map_err(|e| Error::Decode {
-                    format: "resolver JSON",
-                    detail: format!("the resolver gave an invalid position for {name:?}: {e}"),
+                let position = Position::new(ra, dec).map_err(|e| {
+                    let detail = format!("the resolver gave an invalid position for {name:?}");
+                    Error::decode_caused("resolver JSON", detail, e)
                 })?;
                 objects.push(ResolvedObject {
                     name: name.clone(),
@@ -248,7 +248,7 @@ impl MastClient {
                 || self.http().get(&url).header(reqwest::header::ACCEPT, "text/plain").query(&query),
                 |body| {
                     serde_json::from_slice(&body)
-                        .map_err(|e| Error::Decode { format: "resolver JSON", detail: e.to_string() })
+                        .map_err(|e| Error::decode_caused("resolver JSON", "not the resolver's JSON", e))
                 },
             )
             .await?;

@@ -145,7 +145,7 @@ fn parse_portal_serde(text: &str) -> Result<PortalResponse<'_>> {
                 decoded: None,
             }),
             Ok(_) => Err(Error::decode(FORMAT, format!("expected a JSON object with status, fields and data ({e})"))),
-            Err(e) => Err(Error::decode(FORMAT, describe_json_error(&e, text))),
+            Err(e) => Err(Error::decode_caused(FORMAT, describe_json_error(&e, text), e)),
         },
     }
 }
@@ -279,7 +279,7 @@ fn decode_rows(
         Ok(table) => table,
         Err(Bail) => {
             let mut sink = new_sink(fields, kind, rows.len());
-            sink.decode(rows).map_err(|e| Error::decode(format, describe_json_error(&e, rows)))?;
+            sink.decode(rows).map_err(|e| Error::decode_caused(format, describe_json_error(&e, rows), e))?;
             finish_table(sink, kind)
         }
     };
@@ -379,7 +379,7 @@ pub fn services_table(bytes: &[u8], data_key: &str) -> Result<Table> {
     const FORMAT: &str = "services JSON";
     let text = std::str::from_utf8(bytes).map_err(|e| Error::decode(FORMAT, format!("the body is not UTF-8 ({e})")))?;
     let raw: std::collections::HashMap<std::borrow::Cow<'_, str>, &RawValue> =
-        serde_json::from_str(text).map_err(|e| Error::decode(FORMAT, describe_json_error(&e, text)))?;
+        serde_json::from_str(text).map_err(|e| Error::decode_caused(FORMAT, describe_json_error(&e, text), e))?;
     let info = raw.get("info").ok_or_else(|| Error::decode(FORMAT, "the response has no \"info\" column list"))?;
     let info: Vec<Map<String, Value>> = serde_json::from_str(info.get())
         .map_err(|e| Error::decode(FORMAT, format!("\"info\" is not a list of column descriptors ({e})")))?;
@@ -475,7 +475,7 @@ pub fn extjs_tables(bytes: &[u8], service: &str) -> Result<Vec<ExtjsTable>> {
     const FORMAT: &str = "extjs";
     let text = std::str::from_utf8(bytes).map_err(|e| Error::decode(FORMAT, format!("the body is not UTF-8 ({e})")))?;
     let raw: RawExtjs<'_> =
-        serde_json::from_str(text).map_err(|e| Error::decode(FORMAT, describe_json_error(&e, text)))?;
+        serde_json::from_str(text).map_err(|e| Error::decode_caused(FORMAT, describe_json_error(&e, text), e))?;
     match raw.status.as_deref() {
         Some("COMPLETE") => {}
         Some("ERROR") => {

@@ -221,7 +221,7 @@ impl Table {
     /// # Ok::<(), mast_proto::Error>(())
     /// ```
     pub fn from_csv(text: &str) -> crate::Result<Table> {
-        let bad = |detail: String| crate::Error::Decode { format: "canonical CSV", detail };
+        let bad = |detail: String| crate::Error::Decode { format: "canonical CSV", detail, source: None };
         let mut records = csv_records(text).into_iter();
         let names = records.next().ok_or_else(|| bad("no header line".into()))?;
         let types = records.next().ok_or_else(|| bad("no dtype line".into()))?;
