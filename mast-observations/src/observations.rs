@@ -4,6 +4,7 @@ use std::sync::{Arc, OnceLock};
 
 use mast_proto::criteria::{Criteria, build_filters};
 use mast_proto::decode;
+use mast_proto::pyparse::parse_float;
 use mast_proto::{
     Column, ColumnConfig, DataType, Error, Mast, MastClient, NameResolver, Position, Radius, ResolveOptions, Result,
     ServiceRequest, Table, Value, Warning, WarningCategory,
@@ -290,9 +291,7 @@ impl Observations {
         }
         match column.get(0) {
             Value::Int(n) => u64::try_from(n).map_err(|_| bad()),
-            Value::Str(s) => {
-                s.trim().parse::<u64>().or_else(|_| s.trim().parse::<f64>().map(|f| f as u64)).map_err(|_| bad())
-            }
+            Value::Str(s) => s.trim().parse::<u64>().ok().or_else(|| parse_float(s).map(|f| f as u64)).ok_or_else(bad),
             Value::Float(f) if f >= 0.0 => Ok(f as u64),
             _ => Err(bad()),
         }

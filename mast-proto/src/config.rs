@@ -533,13 +533,12 @@ pub const MAX_PAGESIZE: u64 = 10_000_000;
 /// A duration in seconds from configuration text: finite, not negative, at most
 /// [`MAX_SECONDS`].
 fn seconds(key: &str, value: &str) -> Result<Duration> {
-    let secs =
-        value.parse::<f64>().ok().filter(|x| x.is_finite() && *x >= 0.0 && *x <= MAX_SECONDS as f64).ok_or_else(
-            || Error::Config {
-                key: key.to_owned(),
-                message: format!("{value:?} is not a number of seconds between 0 and {MAX_SECONDS}"),
-            },
-        )?;
+    let secs = crate::pyparse::parse_float(value)
+        .filter(|x| x.is_finite() && *x >= 0.0 && *x <= MAX_SECONDS as f64)
+        .ok_or_else(|| Error::Config {
+            key: key.to_owned(),
+            message: format!("{value:?} is not a number of seconds between 0 and {MAX_SECONDS}"),
+        })?;
     Ok(Duration::from_secs_f64(secs))
 }
 

@@ -10,7 +10,8 @@
 //!   and (feature `arrow`) Arrow record batches.
 //! - [`Position`] and [`Radius`]: sky positions and search radii from the text forms
 //!   astronomers write.
-//! - [`pyfmt`]: Python-compatible number and JSON formatting used on the wire.
+//! - [`pyfmt`]: Python-compatible number and JSON formatting used on the wire; [`pyparse`]:
+//!   text read as Python reads it (`float()`) and the command line's `KEY=VALUE` lists.
 //! - [`endpoints`]: every MAST endpoint (host, method, path) in one table.
 //! - [`cloud`]: MAST's path lookup (which products have a copy in the public S3 bucket).
 //!
@@ -48,6 +49,7 @@ mod error;
 pub mod position;
 pub mod products;
 pub mod pyfmt;
+pub mod pyparse;
 pub mod request;
 pub mod retry;
 pub mod table;

@@ -24,7 +24,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use crate::criteria::python_float;
+use crate::pyparse::{self, parse_float};
 use crate::{Column, DataType, Error, Result, Table, Value, pyfmt};
 
 /// The value Observations' `mrp_only` keeps in `productGroupDescription`.
@@ -228,9 +228,10 @@ impl ProductFilter {
     /// - anything else is a column filter: `productType=SCIENCE,!PREVIEW`, `size=<50000`,
     ///   `size=>=1000` (the key ends at the first `=`), `size=100..2000`.
     ///
-    /// Values are split on unescaped commas (`\,` is a comma inside a value, `\\` a
-    /// backslash) and trimmed of surrounding whitespace; they stay text, read as numbers by
-    /// numeric columns.
+    /// Values are split on unescaped commas ([`pyparse::split_list`]: `\,` is a comma inside
+    /// a value, `\.` a dot, `\\` a backslash) and trimmed of surrounding whitespace; they stay
+    /// text, read as numbers (Python `float()`) by numeric columns. The key is everything
+    /// before the first `=`, trimmed ([`pyparse::split_key_value`]).
     ///
     /// ```
     /// use mast_proto::products::{FilterValue, ProductFilter};
@@ -273,16 +274,13 @@ impl ProductFilter {
     /// # Ok::<(), mast_proto::Error>(())
     /// ```
     pub fn parse_arg(arg: &str) -> Result<(String, Vec<FilterValue>)> {
-        let Some((key, value)) = arg.split_once('=') else {
-            return Err(invalid(format!(
-                "product filter '{arg}' is not of the form column=value[,value...] (e.g. productType=SCIENCE,!PREVIEW or size=<50000)"
-            )));
-        };
-        let key = key.trim();
-        if key.is_empty() {
-            return Err(invalid(format!("product filter '{arg}' has no column name before '='")));
-        }
-        Ok((key.to_owned(), split_values(value).into_iter().map(FilterValue::Text).collect()))
+        let (key, value) = pyparse::split_key_value(
+            arg,
+            "product filter",
+            "column=value[,value...] (e.g. productType=SCIENCE,!PREVIEW or size=<50000)",
+        )?;
+        let values = pyparse::split_list(value).into_iter().map(|v| FilterValue::Text(v.into_string())).collect();
+        Ok((key.to_owned(), values))
     }
 
     /// Whether the MRP filter is on.
@@ -330,22 +328,6 @@ impl ProductFilter {
     pub fn is_empty(&self) -> bool {
         !self.mrp_only && self.extensions.is_empty() && self.columns.is_empty()
     }
-}
-
-/// Splits on unescaped commas (`\,` → `,`, `\\` → `\`, other backslashes kept) and trims
-/// each value.
-fn split_values(text: &str) -> Vec<String> {
-    let mut items = vec![String::new()];
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let current = items.last_mut().expect("never empty");
-        match c {
-            '\\' if matches!(chars.peek(), Some(',' | '\\')) => current.push(chars.next().unwrap_or('\\')),
-            ',' => items.push(String::new()),
-            _ => current.push(c),
-        }
-    }
-    items.into_iter().map(|s| s.trim().to_owned()).collect()
 }
 
 /// Filters a product table as astroquery's `filter_products` does (spec §8.2): every
@@ -609,27 +591,27 @@ impl NumericTest {
     /// Reads one text item (its `!` already removed), in astroquery's order.
     fn parse(text: &str) -> Option<NumericTest> {
         if let Some(rest) = text.strip_prefix(">=") {
-            return python_float(rest).map(NumericTest::Ge);
+            return parse_float(rest).map(NumericTest::Ge);
         }
         if let Some(rest) = text.strip_prefix("<=") {
-            return python_float(rest).map(NumericTest::Le);
+            return parse_float(rest).map(NumericTest::Le);
         }
         if let Some(rest) = text.strip_prefix('>') {
-            return python_float(rest).map(NumericTest::Gt);
+            return parse_float(rest).map(NumericTest::Gt);
         }
         if let Some(rest) = text.strip_prefix('<') {
-            return python_float(rest).map(NumericTest::Lt);
+            return parse_float(rest).map(NumericTest::Lt);
         }
         if is_range(text) {
             // Python: `start, end = map(float, text.split('..'))`, which fails unless the
             // split gives exactly two parts (`1....5` gives three).
             let parts: Vec<&str> = text.split("..").collect();
             return match parts.as_slice() {
-                [lo, hi] => Some(NumericTest::Between(python_float(lo)?, python_float(hi)?)),
+                [lo, hi] => Some(NumericTest::Between(parse_float(lo)?, parse_float(hi)?)),
                 _ => None,
             };
         }
-        python_float(text).map(NumericTest::Eq)
+        parse_float(text).map(NumericTest::Eq)
     }
 }
 

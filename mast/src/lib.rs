@@ -29,6 +29,7 @@ pub use mast_proto::{
 
 pub use mast_proto::criteria::{self, Criteria};
 pub use mast_proto::products::{self, ProductFilter};
+pub use mast_proto::pyparse;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use crate::pyfmt;
+use crate::{pyfmt, pyparse};
 
 /// The type of a column's cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -180,9 +180,9 @@ impl IgnoreValue {
     pub(crate) fn from_json(v: &serde_json::Value) -> Option<IgnoreValue> {
         match v {
             serde_json::Value::Number(n) => n.as_f64().map(IgnoreValue::Number),
-            serde_json::Value::String(s) => match s.trim().parse::<f64>() {
-                Ok(x) => Some(IgnoreValue::Number(x)),
-                Err(_) => Some(IgnoreValue::Text(s.clone())),
+            serde_json::Value::String(s) => match pyparse::parse_float(s) {
+                Some(x) => Some(IgnoreValue::Number(x)),
+                None => Some(IgnoreValue::Text(s.clone())),
             },
             _ => None,
         }
@@ -198,7 +198,7 @@ impl IgnoreValue {
     fn matches_text(&self, s: &str) -> bool {
         match self {
             IgnoreValue::Text(t) => t == s,
-            IgnoreValue::Number(n) => s.parse::<f64>().is_ok_and(|x| x == *n || (n.is_nan() && x.is_nan())),
+            IgnoreValue::Number(n) => pyparse::parse_float(s).is_some_and(|x| x == *n || (n.is_nan() && x.is_nan())),
         }
     }
 }
@@ -527,7 +527,7 @@ impl Column {
                 if t.is_empty() {
                     return self.push_masked();
                 }
-                match parse_python_float(t) {
+                match pyparse::parse_float(s) {
                     Some(x) => self.push_f64(x),
                     None => self.push_unconvertible(),
                 }
@@ -644,16 +644,6 @@ impl PartialEq for Column {
                 (Value::Float(a), Value::Float(b)) => a == b || (a.is_nan() && b.is_nan()),
                 (a, b) => a == b,
             })
-    }
-}
-
-/// Python's `float()` on text: decimal and exponent forms plus `nan`, `inf`, `infinity`.
-fn parse_python_float(t: &str) -> Option<f64> {
-    let lower = t.to_ascii_lowercase();
-    match lower.trim_start_matches(['+', '-']) {
-        "nan" => Some(f64::NAN),
-        "inf" | "infinity" => Some(if lower.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY }),
-        _ => t.parse::<f64>().ok(),
     }
 }
 

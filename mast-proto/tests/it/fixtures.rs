@@ -285,6 +285,25 @@ fn zero_rows_keep_columns_and_warn() {
 }
 
 #[test]
+fn float_text_cells_read_as_python_float() {
+    // Expected values from CPython 3.11's float(); the old table conversion accepted "+-inf"
+    // and refused "1_000.5".
+    let body = r#"{"status": "COMPLETE", "msg": "", "fields": [{"name": "f", "type": "double"}],
+      "data": [{"f": "1_000.5"}, {"f": " -Infinity\n"}, {"f": "nan"}, {"f": "+-inf"}, {"f": "1__0"},
+               {"f": "\u0661\u0662"}, {"f": "0x10"}, {"f": "1e400"}, {"f": "\u001c1"}, {"f": ""}]}"#;
+    let (t, _) = decode::portal_table(body.as_bytes(), "S", None).unwrap();
+    let f = t.column("f").unwrap();
+    assert_eq!(f.get(0), Value::Float(1000.5));
+    assert_eq!(f.get(1), Value::Float(f64::NEG_INFINITY));
+    assert!(matches!(f.get(2), Value::Float(x) if x.is_nan()));
+    assert_eq!(f.get(5), Value::Float(12.0));
+    assert_eq!(f.get(7), Value::Float(f64::INFINITY));
+    let masked: Vec<usize> = (0..f.len()).filter(|&i| f.is_masked(i)).collect();
+    assert_eq!(masked, [3, 4, 6, 8, 9]);
+    assert_eq!(f.coercion_failures(), 4, "the empty string is a null, not a failure");
+}
+
+#[test]
 fn python_style_conversions() {
     let body = br#"{"status": "COMPLETE", "msg": "", "fields": [
         {"name": "s", "type": "string"}, {"name": "i", "type": "int"}, {"name": "f", "type": "double"},

@@ -91,6 +91,37 @@ async fn bad_position_or_radius_sends_nothing() {
     assert_eq!(emulator.stats().total, 0, "no request reached MAST");
 }
 
+/// `-p`, `--property`, `--criteria` and `--filter` share one `KEY=VALUE` parser
+/// (`mast_proto::pyparse::split_key_value`): one error class, the argument named, nothing sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_value_arguments_share_one_parser() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["service", "Mast.Caom.Cone", "-p", "ra"], "--param 'ra' is not of the form KEY=VALUE"),
+        (&["service", "Mast.Caom.Cone", "-p", "ra=1", "--property", "=30"], "--property '=30' has no key before '='"),
+        (&["mast-query", "Mast.Caom.Cone", "-p", " =1"], "--param ' =1' has no key before '='"),
+        (
+            &["observations", "query-criteria", "--criteria", "image"],
+            "criterion 'image' is not of the form keyword=value (e.g. dataproduct_type=image, s_dec=43.5..45.5)",
+        ),
+        (&["observations", "count", "--criteria", "=HST"], "criterion '=HST' has no key before '='"),
+        (
+            &["observations", "filter", "2003738726", "--filter", "size"],
+            "product filter 'size' is not of the form column=value[,value...] (e.g. productType=SCIENCE,!PREVIEW or size=<50000)",
+        ),
+        (
+            &["download", "products", "2003738726", "--urls-only", "--filter", "=5"],
+            "product filter '=5' has no key before '='",
+        ),
+    ];
+    for (args, message) in cases {
+        let output = mast(&emulator).args(*args).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert_eq!(stderr_last_line(&output), format!("InvalidQueryError: {message}"), "{args:?}");
+    }
+    assert_eq!(emulator.stats().total, 0, "no request reached MAST");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_are_one_line_with_astroquery_class_names() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();

@@ -310,7 +310,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             out.print(&table)?;
         }
         Command::MastQuery { service, params, service_columns } => {
-            let params = params.iter().map(|p| key_value(p, "--param")).collect::<anyhow::Result<Vec<_>>>()?;
+            let params = params.iter().map(|p| key_value(p, "--param")).collect::<mast::Result<Vec<_>>>()?;
             let table = mast.mast_query(&service, &params, service_columns.as_deref()).await?;
             report_warnings(table.warnings());
             out.print(&table)?;
@@ -328,11 +328,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Splits `KEY=VALUE`; the value is JSON when it parses as JSON, text otherwise.
-fn key_value(arg: &str, flag: &str) -> anyhow::Result<(String, Value)> {
-    let (key, value) = arg.split_once('=').with_context(|| format!("{flag} {arg:?}: expected KEY=VALUE"))?;
-    let key = key.trim();
-    anyhow::ensure!(!key.is_empty(), "{flag} {arg:?}: the key is empty");
+/// Splits `KEY=VALUE` ([`mast::pyparse::split_key_value`]: an `InvalidQueryError` naming the
+/// argument when it is not of that form); the value is JSON when it parses as JSON, text
+/// otherwise.
+fn key_value(arg: &str, flag: &str) -> mast::Result<(String, Value)> {
+    let (key, value) = mast::pyparse::split_key_value(arg, flag, "KEY=VALUE")?;
     let value = match serde_json::from_str::<Value>(value) {
         Ok(v) => v,
         Err(_) => Value::String(value.to_owned()),
