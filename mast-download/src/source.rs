@@ -56,7 +56,7 @@ impl Source {
             Source::Mast(uri) => Ok(format!("{}?uri={}", download_endpoint(config), quote(uri, ":/"))),
             Source::Url(url) => {
                 let invalid = |reason: String| Error::InvalidSource { input: url.clone(), reason };
-                let parsed = reqwest::Url::parse(url).map_err(|e| invalid(format!("not a URL ({e})")))?;
+                let parsed = url::Url::parse(url).map_err(|e| invalid(format!("not a URL ({e})")))?;
                 if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
                     return Err(invalid("expected an http(s):// URL with a host, or a mast: URI".into()));
                 }
