@@ -20,6 +20,8 @@
 //!   file renamed into place once its CRC and size are verified.
 //!
 //! ```
+//! # #[cfg(feature = "https")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use mast_download::{DownloadItem, Downloader, Status};
 //! use mast_emulator::{Emulator, EmulatorConfig};
 //! use mast_proto::{MastClient, MastConfig};
@@ -38,7 +40,10 @@
 //! assert!(row.cached && row.status == Status::Complete);
 //! assert_eq!(emulator.stats().total, before);
 //! # Ok::<(), Box<dyn std::error::Error>>(()) })?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "https"))]
+//! # fn main() {}
 //! ```
 //!
 //! Without `https` and `s3` the crate is sans-IO (no tokio, no reqwest, no async): the
