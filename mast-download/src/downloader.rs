@@ -231,6 +231,9 @@ impl DownloadItem {
 #[derive(Clone)]
 pub struct Downloader {
     pub(crate) inner: Arc<Inner>,
+    /// The options of the call in progress ([`Downloader::download_all_with`]); empty
+    /// outside one, so the builder's apply.
+    call: BatchOptions,
 }
 
 pub(crate) struct Inner {
@@ -259,6 +262,86 @@ impl std::fmt::Debug for Downloader {
             .field("max_files", &self.inner.max_files)
             .field("cache", &self.inner.cache)
             .finish_non_exhaustive()
+    }
+}
+
+/// Options of one call of a [`Downloader`] ([`Downloader::download_all_with`],
+/// [`Downloader::download_with`]): what may differ from call to call on a downloader that
+/// is shared, such as the one an `Observations` holds. Unset options are the downloader's
+/// ([`DownloaderBuilder::cache`], [`DownloaderBuilder::on_progress`]). The bounds per host
+/// and the lock per target belong to the downloader, so they hold across concurrent calls.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use mast_download::{BatchOptions, DownloadItem, Downloader, ProgressEvent};
+/// use mast_emulator::{Emulator, EmulatorConfig};
+/// use mast_proto::{MastClient, MastConfig};
+///
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let emulator = Emulator::start(EmulatorConfig::default()).await?;
+/// let client = MastClient::new(MastConfig::new().with_all_urls(emulator.base_url())?)?;
+/// let downloader = Downloader::new(&client);
+/// let dir = tempfile::tempdir()?;
+/// let item = DownloadItem::new("mast:HST/product/u9o40504m_c3m.fits", dir.path(), "u9o40504m_c3m.fits").size(207360);
+/// assert!(!downloader.download(item.clone()).await.cached);
+/// // This call only: no cache, and its own progress callback.
+/// let received = Arc::new(AtomicU64::new(0));
+/// let sink = Arc::clone(&received);
+/// let options = BatchOptions::new().cache(false).on_progress(move |event| {
+///     if let ProgressEvent::Bytes { n, .. } = event {
+///         sink.fetch_add(*n, Ordering::Relaxed);
+///     }
+/// });
+/// let manifest = downloader.download_all_with([item.clone()], &options).await;
+/// assert!(!manifest.rows()[0].cached);
+/// assert_eq!(received.load(Ordering::Relaxed), 207360);
+/// // The downloader's own options again.
+/// assert!(downloader.download(item).await.cached);
+/// # Ok::<(), Box<dyn std::error::Error>>(()) })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct BatchOptions {
+    cache: Option<bool>,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for BatchOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchOptions")
+            .field("cache", &self.cache)
+            .field("progress", &self.progress.as_ref().map(|_| "Fn(&ProgressEvent)"))
+            .finish()
+    }
+}
+
+impl BatchOptions {
+    /// No options: the downloader's apply.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether a file already complete at its destination is kept, for this call (see
+    /// [`DownloaderBuilder::cache`]).
+    pub fn cache(mut self, cache: bool) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Calls `f` with every [`ProgressEvent`] of this call, instead of the downloader's
+    /// callback (from the download tasks: keep it quick).
+    pub fn on_progress(mut self, f: impl Fn(&ProgressEvent) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// These options, with `outer`'s where these are unset.
+    fn or(&self, outer: &BatchOptions) -> BatchOptions {
+        BatchOptions {
+            cache: self.cache.or(outer.cache),
+            progress: self.progress.clone().or_else(|| outer.progress.clone()),
+        }
     }
 }
 
@@ -364,6 +447,7 @@ impl DownloaderBuilder {
                 #[cfg(feature = "s3")]
                 s3_stores: Mutex::default(),
             }),
+            call: BatchOptions::default(),
         }
     }
 }
@@ -483,7 +567,34 @@ impl Downloader {
     /// Downloads every item, at most [`DownloaderBuilder::max_files_in_flight`] at once and
     /// [`DownloaderBuilder::per_host_concurrency`] per host. The manifest has one row per
     /// item, in the order of `items`; a failing file never stops the others.
+    ///
+    /// The same as [`Downloader::download_all_with`] with no [`BatchOptions`].
     pub async fn download_all(&self, items: impl IntoIterator<Item = DownloadItem>) -> Manifest {
+        self.download_all_with(items, &BatchOptions::new()).await
+    }
+
+    /// [`Downloader::download_all`] with this call's `options` (cache, progress callback).
+    /// Concurrent calls on one downloader (or its clones) share its bounds: together they
+    /// transfer at most [`DownloaderBuilder::per_host_concurrency`] files per host.
+    pub async fn download_all_with(
+        &self,
+        items: impl IntoIterator<Item = DownloadItem>,
+        options: &BatchOptions,
+    ) -> Manifest {
+        self.for_call(options).batch(items).await
+    }
+
+    /// The same downloader (its bounds, locks and stores) with this call's options.
+    fn for_call(&self, options: &BatchOptions) -> Downloader {
+        Downloader { inner: Arc::clone(&self.inner), call: options.or(&self.call) }
+    }
+
+    /// Whether a file complete at its destination is kept, in this call.
+    fn cache(&self) -> bool {
+        self.call.cache.unwrap_or(self.inner.cache)
+    }
+
+    async fn batch(&self, items: impl IntoIterator<Item = DownloadItem>) -> Manifest {
         let items: Vec<DownloadItem> = items.into_iter().collect();
         let mut rows: Vec<Option<ManifestRow>> = items.iter().map(|_| None).collect();
         let shown: Vec<(PathBuf, String)> =
@@ -495,7 +606,7 @@ impl Downloader {
             while tasks.len() < self.inner.max_files {
                 let Some((i, item)) = pending.next() else { break };
                 let this = self.clone();
-                let id = tasks.spawn(async move { this.download(item).await }).id();
+                let id = tasks.spawn(async move { this.download_one(item).await }).id();
                 index_of.insert(id, i);
             }
             let Some(joined) = tasks.join_next_with_id().await else { break };
@@ -528,6 +639,15 @@ impl Downloader {
     /// Downloads one item (see [`Downloader`] for what happens) and reports it as a
     /// manifest row.
     pub async fn download(&self, item: DownloadItem) -> ManifestRow {
+        self.download_with(item, &BatchOptions::new()).await
+    }
+
+    /// [`Downloader::download`] with this call's `options` (see [`BatchOptions`]).
+    pub async fn download_with(&self, item: DownloadItem, options: &BatchOptions) -> ManifestRow {
+        self.for_call(options).download_one(item).await
+    }
+
+    async fn download_one(&self, item: DownloadItem) -> ManifestRow {
         let started = Instant::now();
         let config = self.inner.client.config();
         let mut display_url = item.source.display_url(config);
@@ -614,7 +734,7 @@ impl Downloader {
         let job =
             Job { url: source.request_url(config)?, source, target, size: item.size, checksum: item.checksum.as_ref() };
         let _exclusive = self.lock_target(target).await;
-        if self.inner.cache && self.is_cached(&job).await? {
+        if self.cache() && self.is_cached(&job).await? {
             transfer.cached = true;
             return Ok(());
         }
@@ -831,7 +951,7 @@ impl Downloader {
     }
 
     fn host_key(&self, url: &str) -> Option<(String, String)> {
-        let parsed = reqwest::Url::parse(url).ok()?;
+        let parsed = url::Url::parse(url).ok()?;
         let host = parsed.host_str()?.to_ascii_lowercase();
         let key = match parsed.port_or_known_default() {
             Some(port) => format!("{host}:{port}"),
@@ -883,7 +1003,7 @@ impl Downloader {
     }
 
     pub(crate) fn emit(&self, event: impl FnOnce() -> ProgressEvent) {
-        if let Some(f) = &self.inner.progress {
+        if let Some(f) = self.call.progress.as_ref().or(self.inner.progress.as_ref()) {
             f(&event());
         }
     }

@@ -246,6 +246,7 @@ impl Error {
         format!("{}: {self}", self.class_name())
     }
 
+    #[cfg(any(feature = "client", feature = "zip"))]
     pub(crate) fn io(action: impl Into<String>, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io { action: action.into(), path: path.into(), source }
     }

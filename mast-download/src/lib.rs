@@ -3,7 +3,7 @@
 //! Parallel, resumable, verified downloads for mast-rs, a Rust client for MAST (the Barbara
 //! A. Mikulski Archive for Space Telescopes).
 //!
-//! - [`Downloader`]: built from a [`mast_proto::MastClient`] (its connection pool, timeouts
+//! - [`Downloader`] (features `https` and `s3`): built from a [`mast_proto::MastClient`] (its connection pool, timeouts
 //!   and retry policy), it downloads [`DownloadItem`]s: an HTTPS URL or a `mast:` URI
 //!   ([`Source`]), a destination (an untrusted name checked by [`safe_join`], or a path the
 //!   caller chose), and optionally the expected size and a [`Checksum`].
@@ -20,6 +20,8 @@
 //!   file renamed into place once its CRC and size are verified.
 //!
 //! ```
+//! # #[cfg(feature = "https")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use mast_download::{DownloadItem, Downloader, Status};
 //! use mast_emulator::{Emulator, EmulatorConfig};
 //! use mast_proto::{MastClient, MastConfig};
@@ -38,16 +40,26 @@
 //! assert!(row.cached && row.status == Status::Complete);
 //! assert_eq!(emulator.stats().total, before);
 //! # Ok::<(), Box<dyn std::error::Error>>(()) })?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "https"))]
+//! # fn main() {}
 //! ```
-
-// Without `https` and `s3` the crate still builds (manifests, paths, zip, curl scripts), and
-// every download is that file's error naming the missing feature; the transfer plumbing is
-// then unused.
-#![cfg_attr(not(any(feature = "https", feature = "s3")), allow(dead_code, unused_variables))]
+//!
+//! Without `https` and `s3` the crate is sans-IO (no tokio, no reqwest, no async): the
+//! manifest types, [`Source`] parsing, [`safe_join`], [`Checksum`], [`local_curl_script`],
+//! the `.part` names ([`PART_SUFFIX`]) and, with `zip`, the blocking [`unzip`].
+//!
+//! ## Features
+#![cfg_attr(doc, doc = document_features::document_features!())]
+// With `client` but neither transport (a build nobody chooses on purpose: `https` and `s3`
+// turn it on) every download is that file's error naming the missing feature, and the
+// transfer plumbing is unused.
+#![cfg_attr(all(feature = "client", not(any(feature = "https", feature = "s3"))), allow(dead_code, unused_variables))]
 
 mod checksum;
 mod curl;
+#[cfg(feature = "client")]
 mod downloader;
 mod error;
 #[cfg(feature = "https")]
@@ -64,9 +76,10 @@ mod unzip;
 
 pub use checksum::Checksum;
 pub use curl::{bundle_script_body, bundle_script_url, local_curl_script};
+#[cfg(feature = "client")]
 pub use downloader::{
-    DEFAULT_MAX_FILES_IN_FLIGHT, DEFAULT_OTHER_HOST_CONCURRENCY, DEFAULT_PER_HOST_CONCURRENCY, DEFAULT_S3_CONCURRENCY,
-    DownloadItem, Downloader, DownloaderBuilder,
+    BatchOptions, DEFAULT_MAX_FILES_IN_FLIGHT, DEFAULT_OTHER_HOST_CONCURRENCY, DEFAULT_PER_HOST_CONCURRENCY,
+    DEFAULT_S3_CONCURRENCY, DownloadItem, Downloader, DownloaderBuilder,
 };
 pub use error::{Error, Result};
 pub use manifest::{Manifest, ManifestRow, Status};

@@ -9,16 +9,23 @@
 
 #[cfg(any(feature = "https", feature = "s3"))]
 use std::io::Read as _;
+#[cfg(feature = "client")]
 use std::io::{Seek as _, SeekFrom, Write as _};
+#[cfg(any(feature = "client", feature = "zip"))]
 use std::path::{Path, PathBuf};
+#[cfg(feature = "client")]
 use std::sync::Arc;
+#[cfg(feature = "client")]
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "client")]
 use bytes::Bytes;
 #[cfg(feature = "https")]
 use reqwest::header::{ETAG, HeaderMap, LAST_MODIFIED};
+#[cfg(feature = "client")]
 use serde_json::{Value, json};
 
+#[cfg(feature = "client")]
 use crate::{Error, Result};
 
 /// Suffix of the temporary file.
@@ -26,22 +33,26 @@ pub const PART_SUFFIX: &str = ".part";
 /// Suffix of the temporary file's sidecar.
 pub const META_SUFFIX: &str = ".part.meta";
 
+#[cfg(any(feature = "client", feature = "zip"))]
 /// `<target>.part`.
 pub(crate) fn part_path(target: &Path) -> PathBuf {
     with_suffix(target, PART_SUFFIX)
 }
 
+#[cfg(any(feature = "client", feature = "zip"))]
 /// `<target>.part.meta`.
 pub(crate) fn meta_path(target: &Path) -> PathBuf {
     with_suffix(target, META_SUFFIX)
 }
 
+#[cfg(any(feature = "client", feature = "zip"))]
 fn with_suffix(target: &Path, suffix: &str) -> PathBuf {
     let mut s = target.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
 }
 
+#[cfg(feature = "client")]
 /// What the sidecar remembers: the file version whose prefix the temporary file holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Meta {
@@ -55,6 +66,7 @@ pub(crate) struct Meta {
     pub(crate) size: Option<u64>,
 }
 
+#[cfg(feature = "client")]
 impl Meta {
     #[cfg(feature = "https")]
     pub(crate) fn from_headers(url: &str, headers: &HeaderMap, size: Option<u64>) -> Meta {
@@ -97,6 +109,7 @@ impl Meta {
     }
 }
 
+#[cfg(feature = "client")]
 /// The URL whose bytes the temporary file of `target` holds, from its sidecar (read without
 /// the lock: a hint for choosing which source to try first, checked again when resuming).
 pub(crate) async fn partial_url(target: &Path) -> Option<String> {
@@ -105,9 +118,11 @@ pub(crate) async fn partial_url(target: &Path) -> Option<String> {
     (len > 0).then_some(meta.url)
 }
 
+#[cfg(feature = "client")]
 /// Body chunks queued for the writer thread of one file.
 const WRITE_QUEUE: usize = 16;
 
+#[cfg(feature = "client")]
 /// The locked temporary file of one target. File operations run on the blocking pool.
 pub(crate) struct PartFile {
     pub(crate) path: PathBuf,
@@ -115,6 +130,7 @@ pub(crate) struct PartFile {
     file: Arc<std::fs::File>,
 }
 
+#[cfg(feature = "client")]
 impl PartFile {
     /// Opens (creating it if needed, keeping its content) and locks `<target>.part`, waiting
     /// at most `patience` for another process that holds the lock.
@@ -241,6 +257,7 @@ impl PartFile {
     }
 }
 
+#[cfg(any(feature = "client", feature = "zip"))]
 /// Flushes a directory's entries (a rename into it) to disk; `""` is `.`. Unix only (other
 /// systems cannot open a directory as a file); errors are ignored: the data itself is
 /// already on disk.
@@ -256,6 +273,7 @@ pub(crate) fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
+#[cfg(feature = "client")]
 /// Opens and locks `path`; `None` if another process holds the lock.
 fn open_locked(path: &Path) -> std::io::Result<Option<std::fs::File>> {
     loop {
@@ -285,9 +303,11 @@ fn open_locked(path: &Path) -> std::io::Result<Option<std::fs::File>> {
     }
 }
 
+#[cfg(feature = "client")]
 /// Bytes written between two background flushes ([`Flusher`]).
 const FLUSH_EVERY: u64 = 64 << 20;
 
+#[cfg(feature = "client")]
 /// Starts writing a large file's data to disk while the download goes on: every
 /// [`FLUSH_EVERY`] bytes, `fdatasync` on a thread of its own (one at a time), so that the
 /// final flush before the rename finds little left to write instead of stalling for the
@@ -301,6 +321,7 @@ struct Flusher {
     running: Option<std::thread::JoinHandle<std::io::Result<()>>>,
 }
 
+#[cfg(feature = "client")]
 impl Flusher {
     fn new(file: &Arc<std::fs::File>) -> Flusher {
         Flusher { file: Arc::clone(file), unflushed: 0, running: None }
@@ -330,6 +351,7 @@ impl Flusher {
     }
 }
 
+#[cfg(feature = "client")]
 impl Drop for Flusher {
     /// Never leaves a flush running (it holds the file, and with it the lock).
     fn drop(&mut self) {
@@ -337,6 +359,7 @@ impl Drop for Flusher {
     }
 }
 
+#[cfg(feature = "client")]
 /// See [`PartFile::writer`].
 pub(crate) struct Writer {
     tx: Option<tokio::sync::mpsc::Sender<Bytes>>,
@@ -344,6 +367,7 @@ pub(crate) struct Writer {
     path: PathBuf,
 }
 
+#[cfg(feature = "client")]
 impl Writer {
     /// Queues `chunk`; an error is a write error of an earlier chunk.
     pub(crate) async fn write(&mut self, chunk: Bytes) -> Result<()> {
@@ -373,6 +397,7 @@ impl Writer {
     }
 }
 
+#[cfg(feature = "client")]
 pub(crate) async fn remove_if_exists(path: &Path) -> Result<()> {
     match tokio::fs::remove_file(path).await {
         Ok(()) => Ok(()),
@@ -381,7 +406,7 @@ pub(crate) async fn remove_if_exists(path: &Path) -> Result<()> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "https"))]
 mod tests {
     use super::*;
 

@@ -1,7 +1,6 @@
 //! Progress events: what a caller needs to draw bars or log, without any drawing here.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use crate::Status;
 
@@ -62,4 +61,5 @@ pub enum ProgressEvent {
 }
 
 /// The callback type of [`crate::DownloaderBuilder::on_progress`].
-pub(crate) type ProgressFn = Arc<dyn Fn(&ProgressEvent) + Send + Sync>;
+#[cfg(feature = "client")]
+pub(crate) type ProgressFn = std::sync::Arc<dyn Fn(&ProgressEvent) + Send + Sync>;

@@ -174,8 +174,9 @@ impl CloudStore {
 }
 
 impl Downloader {
-    /// The store for `bucket` (one per bucket, built on first use).
-    fn cloud_store(&self, bucket: &str) -> Result<CloudStore> {
+    /// The store this downloader reads `bucket` through (one per bucket, built on first use
+    /// and shared by the downloader's clones, with its connection pool).
+    pub fn cloud_store(&self, bucket: &str) -> Result<CloudStore> {
         let mut stores = self.inner.s3_stores.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(store) = stores.get(bucket) {
             return Ok(store.clone());

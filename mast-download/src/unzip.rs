@@ -142,8 +142,8 @@ impl Unzipped {
 
 /// Inflates the zip archive `archive` into the directory `dir` (created if needed).
 ///
-/// This is blocking file I/O: from async code, call it inside
-/// [`tokio::task::spawn_blocking`].
+/// This is blocking file I/O and needs no async runtime (nor the `https`/`s3` features):
+/// from async code, call it on the runtime's blocking pool (`tokio::task::spawn_blocking`).
 ///
 /// Each entry name goes through [`crate::safe_join`] (no `..`, absolute paths, drive letters,
 /// backslashes, NUL bytes, empty components, nor a path through an existing symbolic

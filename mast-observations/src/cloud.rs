@@ -335,9 +335,10 @@ impl Observations {
         Ok(found.get(data_uri).map(str::to_owned))
     }
 
-    /// The S3 store of the configured bucket and endpoint.
+    /// The S3 store of the configured bucket and endpoint: the downloader's, so that
+    /// listings, lookups and downloads share one connection pool.
     pub(crate) fn cloud_store(&self) -> Result<CloudStore> {
-        CloudStore::new(self.client.config()).map_err(cloud_error)
+        self.downloader.cloud_store(self.client.config().s3_bucket()).map_err(cloud_error)
     }
 
     fn filtered_uris(

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mast_download::{DownloadItem, Downloader, Manifest, ManifestRow, ProgressEvent, Source, Status};
+use mast_download::{BatchOptions, DownloadItem, Manifest, ManifestRow, ProgressEvent, Source, Status};
 use mast_proto::products::{ProductFilter, filter_products, unique_products};
 use mast_proto::{Column, DataType, Error, Result, Table, Value, Warning, WarningCategory};
 
@@ -145,15 +145,14 @@ impl Observations {
             return Ok(Downloaded { manifest: Manifest::new(), warnings });
         }
         let planned = self.route(items, &shown, options.cloud_only, &mut warnings).await?;
-        let mut builder = Downloader::builder(&self.client).cache(options.cache);
+        let mut batch = BatchOptions::new().cache(options.cache);
         if let Some(ProgressCallback(f)) = &options.progress {
             let f = Arc::clone(f);
-            builder = builder.on_progress(move |e| f(e));
+            batch = batch.on_progress(move |e| f(e));
         }
-        let downloader = builder.build();
         let fetch: Vec<DownloadItem> =
             planned.iter().filter_map(|p| if let Planned::Fetch(i, _) = p { Some(i.clone()) } else { None }).collect();
-        let mut fetched = downloader.download_all(fetch).await.into_rows().into_iter();
+        let mut fetched = self.downloader.download_all_with(fetch, &batch).await.into_rows().into_iter();
         let mut manifest = Manifest::new();
         for (plan, path) in planned.into_iter().zip(shown) {
             let mut row = match plan {
@@ -197,10 +196,9 @@ impl Observations {
             let shown =
                 if dir.is_empty() || dir.ends_with('/') { format!("{dir}{name}") } else { format!("{dir}/{name}") };
             let path = options.download_dir.join(&name);
-            let downloader = Downloader::new(&self.client);
             let uris: Vec<String> = items.iter().map(|i| i.source().to_uri()).collect();
             let uris = uris.iter().map(String::as_str);
-            match downloader.bundle_script(uris, &path).await {
+            match self.downloader.bundle_script(uris, &path).await {
                 Ok(_) => rows.push((shown, "COMPLETE", None)),
                 Err(e) => {
                     tracing::warn!(path = %path.display(), error = %e, "the curl script could not be downloaded");
@@ -495,10 +493,9 @@ impl Observations {
         } else {
             self.route(vec![item], &shown, options.cloud_only, &mut warnings).await?
         };
-        let downloader = Downloader::builder(&self.client).cache(options.cache).build();
         let row = match planned.into_iter().next() {
             Some(Planned::Fetch(item, data_uri)) => {
-                let row = downloader.download(item.clone()).await;
+                let row = self.downloader.download_with(item.clone(), &BatchOptions::new().cache(options.cache)).await;
                 self.cloud_outcome(row, item.source(), data_uri.as_deref(), options.cloud_only, &mut warnings)
             }
             Some(Planned::Skip(row)) => row,

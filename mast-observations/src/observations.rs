@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use mast_download::Downloader;
 use mast_proto::criteria::{Criteria, build_filters};
 use mast_proto::decode;
 use mast_proto::pyparse::parse_float;
@@ -18,10 +19,17 @@ const PRODUCTS_CONFIG: &str = "Mast.Caom.Products";
 /// MAST's observation archive (CAOM): astroquery's `Observations`.
 ///
 /// Cheap to clone; every method is async and returns its warnings with its result
-/// ([`Table::warnings`]) as well as logging them.
+/// ([`Table::warnings`]) as well as logging them. An `Observations` holds one [`Downloader`]
+/// built from its client, shared by its clones: MAST's limit of files at once per host holds
+/// across concurrent downloads, and per-call options (cache, layout, progress) are
+/// arguments of each download.
 #[derive(Debug, Clone)]
 pub struct Observations {
     pub(crate) client: MastClient,
+    /// Every download goes through this one downloader (built from `client`, shared by the
+    /// clones), so its bounds per host hold across calls; per-call options are
+    /// [`mast_download::BatchOptions`].
+    pub(crate) downloader: Downloader,
     pub(crate) batch_size: usize,
     /// Downloads prefer MAST's public S3 bucket (`Observations::enable_cloud_dataset`).
     #[cfg(feature = "cloud")]
@@ -110,6 +118,7 @@ impl Observations {
     /// Observations over `client`, product lists in batches of 500 observations.
     pub fn new(client: MastClient) -> Observations {
         Observations {
+            downloader: Downloader::new(&client),
             client,
             batch_size: 500,
             #[cfg(feature = "cloud")]
@@ -126,6 +135,32 @@ impl Observations {
     /// The client underneath.
     pub fn client(&self) -> &MastClient {
         &self.client
+    }
+
+    /// Downloads go through `downloader` (its bounds per host and per bucket, its
+    /// client's connection pool, timeouts and retries) instead of the default one built
+    /// from the client by [`Observations::new`]. Build it from the same client
+    /// ([`Downloader::builder`]) so that downloads and queries share one configuration.
+    ///
+    /// ```
+    /// use mast_download::Downloader;
+    /// use mast_observations::Observations;
+    /// use mast_proto::{MastClient, MastConfig};
+    /// let client = MastClient::new(MastConfig::new())?;
+    /// let obs = Observations::new(client.clone()).with_downloader(Downloader::builder(&client).per_host_concurrency(2).build());
+    /// assert_eq!(obs.downloader().host_limit("https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:x"), 2);
+    /// # Ok::<(), mast_proto::Error>(())
+    /// ```
+    pub fn with_downloader(mut self, downloader: Downloader) -> Observations {
+        self.downloader = downloader;
+        self
+    }
+
+    /// The downloader every download of this `Observations` (and of its clones) goes
+    /// through: one per client, so that MAST's limit of files at once per host holds across
+    /// concurrent calls.
+    pub fn downloader(&self) -> &Downloader {
+        &self.downloader
     }
 
     /// Observations within a radius of a position (`Mast.Caom.Cone`).

@@ -18,6 +18,33 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Crates
+//!
+//! Every mast-rs crate a program needs is here as a module, so that depending on `mast`
+//! alone is enough:
+//!
+//! | module | crate | feature |
+//! |---|---|---|
+//! | [`proto`] | mast-proto: the sans-IO core and the HTTP client ([`MastClient`], [`Mast`]) | always |
+//! | `download` | mast-download: verified, resumable downloads (`download::Downloader`) | `download` |
+//! | `observations` | mast-observations: astroquery's `Observations` | `observations` |
+//! | `emulator` | mast-emulator: a local MAST for tests and demos | `emulator` |
+//!
+//! The types most programs use are also at the top level ([`Table`], [`MastClient`],
+//! [`Criteria`], `Observations`, ...).
+//!
+//! ```
+//! # #[cfg(feature = "observations")]
+//! # fn check() {
+//! use mast::download::{DownloadItem, Downloader, Status};
+//! use mast::observations::{DownloadOptions, Layout};
+//! use mast::proto::cloud::CloudUriStyle;
+//! let options = DownloadOptions::new().layout(Layout::Flat).cache(false);
+//! let item = DownloadItem::new("mast:HST/product/u9o40504m_c3m.fits", "data", "u9o40504m_c3m.fits");
+//! # let _ = (options, item, CloudUriStyle::S3, Status::Complete, Downloader::new);
+//! # }
+//! ```
+//!
 //! ## Features
 #![cfg_attr(doc, doc = document_features::document_features!())]
 
@@ -30,6 +57,18 @@ pub use mast_proto::{
 pub use mast_proto::criteria::{self, Criteria};
 pub use mast_proto::products::{self, ProductFilter};
 pub use mast_proto::pyparse;
+
+/// The sans-IO core and the HTTP client: [`mast_proto`] (requests, decoders, tables,
+/// positions, cloud URIs, configuration).
+pub use mast_proto as proto;
+
+/// Verified, resumable downloads (feature `download`): [`mast_download`].
+#[cfg(feature = "download")]
+pub use mast_download as download;
+
+/// MAST's observation archive (feature `observations`): [`mast_observations`].
+#[cfg(feature = "observations")]
+pub use mast_observations as observations;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;

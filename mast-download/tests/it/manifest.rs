@@ -1,8 +1,10 @@
 //! Manifests: astroquery's strings, order, concurrency.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use mast_download::{DownloadItem, Downloader, Status};
+use mast_download::{BatchOptions, DownloadItem, Downloader, ProgressEvent, Status};
 use mast_proto::DataType;
 
 use crate::util::*;
@@ -85,4 +87,39 @@ async fn rows_keep_the_order_and_hosts_keep_their_bound() {
     let s = emu.stats();
     assert_eq!(s.count("files"), 12);
     assert_eq!(s.max_concurrency, 2, "two at a time on one host");
+}
+
+#[tokio::test]
+async fn concurrent_calls_share_the_downloaders_bounds_and_keep_their_own_options() {
+    let emu = emulator().await;
+    emu.set_latency(Duration::from_millis(60));
+    let dir = tempfile::tempdir().unwrap();
+    let dl = Downloader::builder(&client(&emu, 5)).per_host_concurrency(3).build();
+    let items = |tag: &str| -> Vec<DownloadItem> {
+        (0..6u64)
+            .map(|i| {
+                let url = format!("{}/files/{tag}{i}.bin?size=1000", emu.base_url());
+                DownloadItem::new(url, dir.path(), format!("{tag}{i}.bin")).size(1000)
+            })
+            .collect()
+    };
+    // The second call counts its own progress; the first has none.
+    let finished = Arc::new(AtomicUsize::new(0));
+    let sink = Arc::clone(&finished);
+    let counted = BatchOptions::new().on_progress(move |e| {
+        if let ProgressEvent::Finished { .. } = e {
+            sink.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let (clone, plain) = (dl.clone(), BatchOptions::new());
+    let (a, b) = tokio::join!(dl.download_all_with(items("a"), &plain), clone.download_all_with(items("b"), &counted));
+    assert_eq!((a.count(Status::Complete), b.count(Status::Complete)), (6, 6));
+    assert_eq!(finished.load(Ordering::Relaxed), 6, "only the second call's files");
+    let s = emu.stats();
+    assert_eq!(s.count("files"), 12);
+    assert_eq!(s.max_concurrency, 3, "both calls together stay within the host's bound");
+    // A call without cache downloads again; the downloader's default (cache) is back after it.
+    let again = dl.download_all_with(items("a"), &BatchOptions::new().cache(false)).await;
+    assert!(again.iter().all(|r| r.status == Status::Complete && !r.cached));
+    assert!(dl.download_all(items("a")).await.iter().all(|r| r.cached));
 }

@@ -5,6 +5,7 @@ mod checklist;
 #[cfg(feature = "cloud")]
 mod cloud;
 mod curl;
+mod limits;
 mod products;
 
 use std::time::Duration;

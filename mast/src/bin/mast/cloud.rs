@@ -1,9 +1,9 @@
 //! `mast cloud ...`: astroquery's cloud lookups (`get_cloud_uris`, `list_cloud_datasets`).
 
 use clap::Subcommand;
+use mast::observations::{CloudUriInput, CloudUriOptions, ObsIds};
+use mast::proto::cloud::CloudUriStyle;
 use mast::{Column, DataType, MastClient, Observations, Table, Value};
-use mast_observations::{CloudUriInput, CloudUriOptions, ObsIds};
-use mast_proto::cloud::CloudUriStyle;
 
 use crate::observations::{FilterArgs, ProductSource, product_source};
 

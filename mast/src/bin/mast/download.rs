@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use mast::download::ProgressEvent;
+use mast::observations::{DownloadFileOptions, DownloadOptions, Layout};
 use mast::{Column, DataType, MastClient, Observations, Table, Value, Warning};
-use mast_download::ProgressEvent;
-use mast_observations::{DownloadFileOptions, DownloadOptions, Layout};
 
 use crate::observations::{FilterArgs, ProductSource, product_source};
 

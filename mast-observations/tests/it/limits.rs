@@ -1,0 +1,61 @@
+//! One `Downloader` per `Observations`: MAST's limit of files at once per host holds across
+//! concurrent download calls, not per call.
+
+use std::time::Duration;
+
+use mast_download::DEFAULT_PER_HOST_CONCURRENCY;
+use mast_emulator::Emulator;
+use mast_observations::{DownloadOptions, Layout};
+use mast_proto::{Column, DataType, Table, Value};
+
+use crate::{observations, sky};
+
+/// A products table of `n` files (names `<tag>_<i>.fits`) with the columns
+/// `download_products` reads, sized as the emulator serves them.
+fn products(emulator: &Emulator, tag: &str, n: usize) -> Table {
+    let uris: Vec<String> = (0..n).map(|i| format!("mast:TEST/product/{tag}_{i}.fits")).collect();
+    let names: Vec<String> = (0..n).map(|i| format!("{tag}_{i}.fits")).collect();
+    let sizes: Vec<i64> = uris.iter().map(|u| emulator.file_size(u) as i64).collect();
+    let text = |name: &str, values: &[String]| {
+        Column::from_values(name, DataType::String, values.iter().map(|v| Value::Str(v)))
+    };
+    Table::new(vec![
+        text("dataURI", &uris),
+        text("productFilename", &names),
+        text("obs_collection", &vec!["TEST".to_owned(); n]),
+        text("obs_id", &vec![tag.to_owned(); n]),
+        Column::from_values("size", DataType::Int64, sizes.iter().map(|s| Value::Int(*s))),
+    ])
+    .unwrap()
+}
+
+#[tokio::test]
+async fn concurrent_downloads_on_one_observations_share_the_per_host_limit() {
+    let emulator = sky().await;
+    let obs = observations(&emulator);
+    // Each request stays in flight for at least the latency, so that the two calls overlap
+    // and each alone would keep MAST's limit of files busy.
+    emulator.set_latency(Duration::from_millis(150));
+    let (a, b) = (products(&emulator, "first", 8), products(&emulator, "second", 8));
+    let dir = tempfile::tempdir().unwrap();
+    let options = |sub: &str| DownloadOptions::new().download_dir(dir.path().join(sub)).layout(Layout::Flat);
+    let (options_a, options_b) = (options("a"), options("b"));
+    emulator.reset_stats();
+    // Two calls at once on one Observations and on a clone of it: one downloader for all.
+    let other = obs.clone();
+    let (done_a, done_b) = tokio::join!(obs.download_products(&a, &options_a), other.download_products(&b, &options_b));
+    let (done_a, done_b) = (done_a.unwrap(), done_b.unwrap());
+    for done in [&done_a, &done_b] {
+        assert_eq!(done.manifest.len(), 8);
+        assert!(done.manifest.iter().all(|r| r.status.as_str() == "COMPLETE" && !r.cached), "{:?}", done.manifest);
+    }
+    let stats = emulator.stats();
+    assert_eq!(stats.count("download"), 16, "{stats:?}");
+    assert_eq!(stats.total, 16, "only downloads were measured: {stats:?}");
+    assert_eq!(
+        stats.max_concurrency,
+        DEFAULT_PER_HOST_CONCURRENCY as u64,
+        "MAST's limit holds for both calls together (a downloader per call would allow {}): {stats:?}",
+        2 * DEFAULT_PER_HOST_CONCURRENCY
+    );
+}
