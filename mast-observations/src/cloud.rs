@@ -6,9 +6,10 @@ use mast_download::CloudStore;
 use mast_proto::cloud::CloudUriStyle;
 use mast_proto::criteria::Criteria;
 use mast_proto::products::{ProductFilter, filter_products};
-use mast_proto::{Column, DataType, Error, Result, Table, Value, Warning, WarningCategory};
+use mast_proto::{Column, DataType, Table, Value, Warning, WarningCategory};
 
-use crate::{ObsIds, Observations, QueryOptions, warn};
+use crate::error::invalid;
+use crate::{ObsIds, Observations, QueryOptions, Result, warn};
 
 /// `HEAD` requests in flight when checking that looked-up keys are in the bucket.
 const HEAD_CONCURRENCY: usize = 16;
@@ -210,7 +211,7 @@ impl Observations {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn list_cloud_datasets(&self) -> Result<Vec<String>> {
-        self.cloud_store()?.list_datasets().await.map_err(cloud_error)
+        Ok(self.cloud_store()?.list_datasets().await?)
     }
 
     /// The cloud URIs of products (astroquery's `get_cloud_uris`): from a products table
@@ -294,8 +295,7 @@ impl Observations {
                     Err(_) => None,
                 })
                 .try_collect()
-                .await
-                .map_err(cloud_error)?
+                .await?
         } else {
             keys
         };
@@ -338,7 +338,7 @@ impl Observations {
     /// The S3 store of the configured bucket and endpoint: the downloader's, so that
     /// listings, lookups and downloads share one connection pool.
     pub(crate) fn cloud_store(&self) -> Result<CloudStore> {
-        self.downloader.cloud_store(self.client.config().s3_bucket()).map_err(cloud_error)
+        Ok(self.downloader.cloud_store(self.client.config().s3_bucket())?)
     }
 
     fn filtered_uris(
@@ -349,17 +349,7 @@ impl Observations {
     ) -> Result<Vec<String>> {
         let kept = filter_products(products, &options.filter)?;
         warnings.extend(products.warnings().iter().cloned());
-        let column = kept
-            .column("dataURI")
-            .ok_or_else(|| Error::InvalidQuery { message: "The products table has no \"dataURI\" column.".into() })?;
+        let column = kept.column("dataURI").ok_or_else(|| invalid("The products table has no \"dataURI\" column."))?;
         Ok((0..kept.num_rows()).filter_map(|i| column.get_str(i)).map(str::to_owned).collect())
-    }
-}
-
-/// Cloud failures as astroquery reports them (`RemoteServiceError`).
-pub(crate) fn cloud_error(e: mast_download::Error) -> Error {
-    match e {
-        mast_download::Error::Proto(e) => e,
-        other => Error::Remote { service: "MAST's public S3 bucket".into(), message: other.to_string() },
     }
 }

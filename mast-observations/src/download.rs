@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use mast_download::{BatchOptions, DownloadItem, Manifest, ManifestRow, ProgressEvent, Source, Status};
 use mast_proto::products::{ProductFilter, filter_products, unique_products};
-use mast_proto::{Column, DataType, Error, Result, Table, Value, Warning, WarningCategory};
+use mast_proto::{Column, DataType, Table, Value, Warning, WarningCategory};
 
-use crate::{ObsIds, Observations, warn};
+use crate::error::invalid;
+use crate::{ObsIds, Observations, Result, warn};
 
 /// Options of [`Observations::download_products`] (astroquery's keyword arguments).
 ///
@@ -243,7 +244,7 @@ impl Observations {
                 Planned::Skip(_) => Ok(None),
             })
             .collect::<mast_download::Result<Vec<_>>>();
-        let urls = urls.map_err(|e| Error::InvalidQuery { message: e.to_string() })?;
+        let urls = urls?;
         let paths: Vec<String> = shown.iter().map(|p| p.to_string_lossy().into_owned()).collect();
         let mut table = Table::new(vec![
             Column::from_values("Local Path", DataType::String, paths.iter().map(|p| Value::Str(p))),
@@ -276,8 +277,8 @@ impl Observations {
                 .collect(),
             _ => Vec::new(),
         };
-        std::fs::write(script, mast_download::local_curl_script(&files)).map_err(|e| Error::InvalidQuery {
-            message: format!("could not write the curl script {}: {e}", script.display()),
+        std::fs::write(script, mast_download::local_curl_script(&files)).map_err(|source| {
+            mast_download::Error::Io { action: "write the curl script".into(), path: script.to_path_buf(), source }
         })?;
         Ok(table)
     }
@@ -465,21 +466,17 @@ impl Observations {
     pub async fn download_file(&self, uri: &str, options: &DownloadFileOptions) -> Result<Downloaded> {
         let uri = uri.trim();
         if uri.is_empty() {
-            return Err(Error::InvalidQuery { message: "A valid data product URI must be provided.".into() });
+            return Err(invalid("A valid data product URI must be provided."));
         }
         if options.cloud_only && options.force_on_prem {
-            return Err(Error::InvalidQuery {
-                message: "Invalid argument combination: `cloud_only` and `force_on_prem` cannot both be True.".into(),
-            });
+            return Err(invalid("Invalid argument combination: `cloud_only` and `force_on_prem` cannot both be True."));
         }
         let file = uri.rsplit('/').next().unwrap_or(uri).to_owned();
         let source = source_for(uri);
         if options.force_on_prem && matches!(source, Source::S3 { .. }) {
-            return Err(Error::InvalidQuery {
-                message: format!(
-                    "{uri} is a cloud URI: it cannot be downloaded from MAST (`force_on_prem`); give the product's mast: URI instead."
-                ),
-            });
+            return Err(invalid(format!(
+                "{uri} is a cloud URI: it cannot be downloaded from MAST (`force_on_prem`); give the product's mast: URI instead."
+            )));
         }
         let item = match &options.local_path {
             Some(p) if p.extension().is_some() => DownloadItem::to_path(source, p),

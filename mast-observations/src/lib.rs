@@ -8,7 +8,7 @@
 //! use mast_observations::{Observations, QueryOptions};
 //! use mast_proto::{criteria::Criteria, products::ProductFilter, MastClient, Radius};
 //!
-//! # async fn run() -> mast_proto::Result<()> {
+//! # async fn run() -> mast_observations::Result<()> {
 //! let obs = Observations::new(MastClient::from_env()?);
 //! let m8 = obs.query_object("M8", &QueryOptions::new().radius(".02 deg".parse::<Radius>()?)).await?;
 //! let hst = obs
@@ -26,12 +26,14 @@
 #[cfg(feature = "cloud")]
 mod cloud;
 mod download;
+mod error;
 mod observations;
 mod products;
 
 #[cfg(feature = "cloud")]
 pub use cloud::{CloudUriInput, CloudUriOptions, CloudUris};
 pub use download::{DownloadFileOptions, DownloadOptions, Downloaded, Layout};
+pub use error::{Error, Result};
 pub use observations::{Observations, QueryOptions};
 pub use products::ObsIds;
 

@@ -7,10 +7,13 @@ use mast_proto::criteria::{Criteria, build_filters};
 use mast_proto::decode;
 use mast_proto::pyparse::parse_float;
 use mast_proto::{
-    Column, ColumnConfig, DataType, Error, Mast, MastClient, NameResolver, Position, Radius, ResolveOptions, Result,
-    ServiceRequest, Table, Value, Warning, WarningCategory,
+    Column, ColumnConfig, DataType, Mast, MastClient, NameResolver, Position, Radius, ResolveOptions, ServiceRequest,
+    Table, Value, Warning, WarningCategory,
 };
 use serde_json::json;
+
+use crate::error::invalid;
+use crate::{Error, Result};
 
 /// The columns config id of CAOM observations (cone, criteria and count services).
 const CAOM_CONFIG: &str = "Mast.Caom.Cone";
@@ -186,9 +189,7 @@ impl Observations {
     pub async fn query_criteria(&self, criteria: &Criteria, options: &QueryOptions) -> Result<Table> {
         let (request, warnings) = self.criteria_request(criteria, options, "*").await?;
         if request.service_params()["filters"].as_array().is_none_or(Vec::is_empty) {
-            return Err(Error::InvalidQuery {
-                message: "At least one non-positional criterion must be supplied.".into(),
-            });
+            return Err(invalid("At least one non-positional criterion must be supplied."));
         }
         let mut table = self.client.portal_table(options.apply_paging(request)).await?;
         warnings.into_iter().for_each(|w| table.push_warning(w));
@@ -221,10 +222,8 @@ impl Observations {
     /// sorts them.
     pub async fn list_missions(&self) -> Result<Vec<String>> {
         let bodies = self.client.portal_raw(ServiceRequest::new("Mast.Caom.All").format("extjs")).await?;
-        let body = bodies.first().ok_or_else(|| Error::Decode {
-            format: "extjs",
-            detail: "no response".into(),
-            source: None,
+        let body = bodies.first().ok_or_else(|| {
+            Error::Proto(mast_proto::Error::Decode { format: "extjs", detail: "no response".into(), source: None })
         })?;
         let tables = decode::extjs_tables(body, "Mast.Caom.All")?;
         let mut missions: Vec<String> = tables
@@ -244,7 +243,7 @@ impl Observations {
         let id = match query_type.to_ascii_lowercase().as_str() {
             "observations" => CAOM_CONFIG,
             "products" => PRODUCTS_CONFIG,
-            _ => return Err(Error::InvalidQuery { message: "Unknown query type.".into() }),
+            _ => return Err(invalid("Unknown query type.")),
         };
         metadata_table(&*self.client.column_config(id).await?)
     }
@@ -266,24 +265,18 @@ impl Observations {
         columns: &str,
     ) -> Result<(ServiceRequest, Vec<Warning>)> {
         if options.coordinates.is_some() && options.object_name.is_some() {
-            return Err(Error::InvalidQuery {
-                message: "Only one of object_name and coordinates may be specified.".into(),
-            });
+            return Err(invalid("Only one of object_name and coordinates may be specified."));
         }
         if let Some((kw, _)) = criteria.iter().find(|(kw, _)| kw.eq_ignore_ascii_case("obstype")) {
-            return Err(Error::InvalidQuery {
-                message: format!(
-                    "Filter '{kw}' does not exist. The obstype keyword has been replaced by intentType, with valid values \"calibration\" and \"science\"."
-                ),
-            });
+            return Err(invalid(format!(
+                "Filter '{kw}' does not exist. The obstype keyword has been replaced by intentType, with valid values \"calibration\" and \"science\"."
+            )));
         }
         let config = self.validation_config();
         let (filters, mut warnings) = build_filters(criteria, &config)?.into_parts();
         // Queries (not counts) need a criterion; checked before any name is resolved.
         if columns == "*" && filters.as_array().is_none_or(Vec::is_empty) {
-            return Err(Error::InvalidQuery {
-                message: "At least one non-positional criterion must be supplied.".into(),
-            });
+            return Err(invalid("At least one non-positional criterion must be supplied."));
         }
         for w in &warnings {
             tracing::warn!("{w}");
@@ -315,10 +308,12 @@ impl Observations {
     async fn count(&self, request: ServiceRequest) -> Result<u64> {
         let service = request.service().to_owned();
         let table = self.client.portal_table_with_config(request, CAOM_CONFIG).await?;
-        let bad = || Error::Decode {
-            format: "portal JSON",
-            detail: format!("{service} did not answer with a count"),
-            source: None,
+        let bad = || {
+            Error::Proto(mast_proto::Error::Decode {
+                format: "portal JSON",
+                detail: format!("{service} did not answer with a count"),
+                source: None,
+            })
         };
         let column = table.columns().first().ok_or_else(bad)?;
         if table.num_rows() == 0 {

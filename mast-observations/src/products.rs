@@ -2,9 +2,10 @@
 
 use futures::{StreamExt, TryStreamExt};
 use mast_proto::products::{ProductFilter, filter_products, unique_products};
-use mast_proto::{Error, Result, ServiceRequest, Table, Warning, WarningCategory};
+use mast_proto::{ServiceRequest, Table, Warning, WarningCategory};
 
-use crate::Observations;
+use crate::error::invalid;
+use crate::{Observations, Result};
 
 /// Which observations to list products for: a table of observations (its `obsid` column;
 /// TESS and TICA full-frame images are dropped with a warning, as astroquery does), or
@@ -52,8 +53,8 @@ fn obsids(input: ObsIds<'_>) -> Result<(Vec<String>, Vec<Warning>)> {
         ObsIds::One(id) => vec![id.to_owned()],
         ObsIds::Ids(ids) => ids.to_vec(),
         ObsIds::Table(table) => {
-            let obsid = table.column("obsid").ok_or_else(|| Error::InvalidQuery {
-                message: "The observations table has no \"obsid\" column; pass observation ids instead.".into(),
+            let obsid = table.column("obsid").ok_or_else(|| {
+                invalid("The observations table has no \"obsid\" column; pass observation ids instead.")
             })?;
             let target = table.column("target_name");
             let mut ffis = Vec::new();
@@ -83,7 +84,7 @@ fn obsids(input: ObsIds<'_>) -> Result<(Vec<String>, Vec<Warning>)> {
     let ids: Vec<String> =
         ids.into_iter().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty() && id != "--").collect();
     if ids.is_empty() {
-        return Err(Error::InvalidQuery { message: "Observation list is empty, no associated products.".into() });
+        return Err(invalid("Observation list is empty, no associated products."));
     }
     Ok((ids, warnings))
 }
@@ -139,7 +140,7 @@ impl Observations {
     /// Keeps the products that pass `filter` (astroquery's `filter_products`: AND across
     /// keys, OR within a key, `!` negation, numeric expressions, extensions, MRP only).
     pub fn filter_products(&self, products: &Table, filter: &ProductFilter) -> Result<Table> {
-        filter_products(products, filter)
+        Ok(filter_products(products, filter)?)
     }
 
     async fn product_list(&self, input: ObsIds<'_>, filter: Option<&ProductFilter>) -> Result<Table> {

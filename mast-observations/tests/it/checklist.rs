@@ -86,7 +86,7 @@ async fn query_region_and_object_29_31() {
     let t = obs.query_object("M103", &QueryOptions::new().radius(".02 deg".parse().unwrap())).await.unwrap();
     assert_eq!(t.num_rows(), 19);
     let err = obs.query_object("nonexisting", &QueryOptions::new()).await.unwrap_err();
-    assert!(matches!(err, Error::Resolver { .. }));
+    assert!(matches!(err, mast_observations::Error::Proto(Error::Resolver { .. })));
 }
 
 #[tokio::test]
@@ -124,10 +124,10 @@ async fn bad_criteria_send_zero_requests() {
     ];
     for (criteria, needle) in cases {
         let err = obs.query_criteria(&criteria, &QueryOptions::new()).await.unwrap_err();
-        assert!(matches!(err, Error::InvalidQuery { .. }), "{err}");
+        assert!(matches!(err, mast_observations::Error::Proto(Error::InvalidQuery { .. })), "{err}");
         assert!(err.to_string().contains(needle), "{err} lacks {needle}");
         let err = obs.query_criteria_count(&criteria, &QueryOptions::new()).await.unwrap_err();
-        assert!(matches!(err, Error::InvalidQuery { .. }), "{err}");
+        assert!(matches!(err, mast_observations::Error::Proto(Error::InvalidQuery { .. })), "{err}");
     }
     assert!("10 95".parse::<Position>().is_err());
     assert!("3 px".parse::<Radius>().is_err());

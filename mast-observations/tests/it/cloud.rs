@@ -257,12 +257,12 @@ async fn download_file_prefers_the_cloud_with_astroquery_fallbacks() {
     emulator.reset_stats();
     let both = obs.download_file(in_cloud, &into("x").cloud_only(true).force_on_prem(true)).await;
     assert!(
-        matches!(&both, Err(mast_proto::Error::InvalidQuery { message }) if message.contains("Invalid argument combination")),
+        matches!(&both, Err(mast_observations::Error::Proto(mast_proto::Error::InvalidQuery { message })) if message.contains("Invalid argument combination")),
         "{both:?}"
     );
     let empty = obs.download_file("  ", &into("x")).await;
     assert!(
-        matches!(&empty, Err(mast_proto::Error::InvalidQuery { message }) if message.contains("A valid data product URI")),
+        matches!(&empty, Err(mast_observations::Error::Proto(mast_proto::Error::InvalidQuery { message })) if message.contains("A valid data product URI")),
         "{empty:?}"
     );
     assert_eq!(emulator.stats().total, 0);
@@ -401,7 +401,7 @@ async fn urls_scripts_and_s3_uris_with_cloud_access() {
     // An s3:// URI cannot come from MAST.
     let prem = obs.download_file(&s3, &DownloadFileOptions::new().force_on_prem(true)).await;
     assert!(
-        matches!(&prem, Err(mast_proto::Error::InvalidQuery { message }) if message.contains("cloud URI")),
+        matches!(&prem, Err(mast_observations::Error::Proto(mast_proto::Error::InvalidQuery { message })) if message.contains("cloud URI")),
         "{prem:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);

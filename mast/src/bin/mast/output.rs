@@ -105,7 +105,14 @@ pub fn report_error(err: &anyhow::Error, verbose: bool) {
             eprintln!("  cause {i}: {cause}");
         }
     }
-    let class = err.chain().find_map(|e| e.downcast_ref::<mast::Error>()).map_or("Error", mast::Error::class_name);
+    let class = err
+        .chain()
+        .find_map(|e| {
+            (e.downcast_ref::<mast::observations::Error>().map(mast::observations::Error::class_name))
+                .or_else(|| e.downcast_ref::<mast::download::Error>().map(mast::download::Error::class_name))
+                .or_else(|| e.downcast_ref::<mast::Error>().map(mast::Error::class_name))
+        })
+        .unwrap_or("Error");
     let message = err.to_string().replace('\n', " ");
     eprintln!("{class}: {message}");
 }
