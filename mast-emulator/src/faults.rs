@@ -48,6 +48,13 @@ pub enum Fault {
         /// Total pause in milliseconds.
         millis: u64,
     },
+    /// Answer a MastMissions search (`search:<mission>`) normally but with this JSON text as
+    /// its `totalResults` (a lying or malformed total: `"-5"`, `"1e300"`, `"\"many\""`).
+    /// Other endpoints answer normally. Not in [`Fault::every_kind`].
+    TotalResults {
+        /// The JSON text sent as the value of `totalResults`.
+        value: String,
+    },
 }
 
 impl Fault {

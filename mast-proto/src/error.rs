@@ -73,11 +73,11 @@ pub enum Error {
         message: String,
     },
     /// The server answered with an HTTP error status (after any retries).
-    #[error("{status} {reason} from {what} ({url}){hint}", hint = hint_suffix(hint))]
+    #[error("{status} {reason} from {what} ({url}){hint}", what = crate::redact_text(what), url = crate::redact_url(url), hint = hint_suffix(hint))]
     Http {
         /// What was being asked (`MAST service Mast.Caom.Cone`, `the name resolver`, ...).
         what: String,
-        /// The URL requested.
+        /// The URL requested (shown through [`crate::redact_url`]).
         url: String,
         /// HTTP status code.
         status: u16,
@@ -88,7 +88,7 @@ pub enum Error {
     },
     /// The connection failed, was reset or the body arrived incomplete or unreadable (after
     /// any retries).
-    #[error("{what} failed: {message}{hint}", hint = hint_suffix(hint))]
+    #[error("{what} failed: {message}{hint}", what = crate::redact_text(what), message = crate::redact_text(message), hint = hint_suffix(hint))]
     Transport {
         /// What was being asked.
         what: String,
@@ -101,7 +101,7 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
     /// The query's wall-clock budget ran out (polling, paging and retries included).
-    #[error("{what} did not complete within {seconds} s (MAST_TIMEOUT); try a smaller query or raise the timeout")]
+    #[error("{what} did not complete within {seconds} s (MAST_TIMEOUT); try a smaller query or raise the timeout", what = crate::redact_text(what))]
     Timeout {
         /// What was being asked.
         what: String,

@@ -35,6 +35,7 @@
 //! ## Features
 #![cfg_attr(doc, doc = document_features::document_features!())]
 
+pub mod auth;
 #[cfg(feature = "client")]
 mod client;
 pub mod cloud;
@@ -47,9 +48,11 @@ pub mod position;
 pub mod products;
 pub mod pyfmt;
 pub mod request;
+pub mod services;
 pub mod table;
 mod warning;
 
+pub use auth::{Secret, redact_text, redact_url};
 #[cfg(feature = "client")]
 pub use client::{Mast, MastClient, NameResolver, Resolution, ResolveOptions, ResolvedObject};
 pub use colconfig::ColumnConfig;
@@ -57,5 +60,6 @@ pub use config::MastConfig;
 pub use error::{Error, Result};
 pub use position::{Position, Radius};
 pub use request::ServiceRequest;
+pub use services::ServicesRequest;
 pub use table::{Column, ColumnMeta, DataType, Table, TextOptions, Value};
 pub use warning::{Warning, WarningCategory};
