@@ -40,10 +40,10 @@ impl Downloader {
         let config = self.client().config();
         let url = bundle_script_url(config);
         let body = bundle_script_body(uris);
+        let request = self.client().http().post(&url);
         let response = self
             .client()
-            .http()
-            .post(&url)
+            .authorize(request, &url, mast_proto::auth::RequestKind::Bundle)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .timeout(config.timeout())
             .body(body)

@@ -3,6 +3,7 @@
 
 use futures::TryStreamExt;
 use mast_proto::MastClient;
+use mast_proto::auth::RequestKind::Download;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, IF_RANGE, RANGE};
 
@@ -13,7 +14,7 @@ use crate::{Downloader, Error, ProgressEvent, Result};
 impl Downloader {
     /// One `HEAD`: the `Content-Length` it announces.
     pub(crate) async fn http_length(&self, job: &Job<'_>) -> Result<Option<u64>, Failure> {
-        match self.inner.client.http().head(&job.url).send().await {
+        match self.inner.client.authorize(self.inner.client.http().head(&job.url), &job.url, Download).send().await {
             Ok(resp) if resp.status().is_success() => Ok(content_length(resp.headers())),
             Ok(resp) => Err(http_failure(&resp)),
             Err(e) => Err(Failure::retry(transport(&job.url, e))),
@@ -41,7 +42,7 @@ impl Downloader {
         loop {
             let start = if resume { have - have.min(RESUME_OVERLAP) } else { 0 };
             let tail = if resume { part.read_at(start, have - start).await? } else { Vec::new() };
-            let mut request = self.inner.client.http().get(&job.url);
+            let mut request = self.inner.client.authorize(self.inner.client.http().get(&job.url), &job.url, Download);
             if resume {
                 request = request.header(RANGE, format!("bytes={start}-"));
                 if let Some(validator) = meta.as_ref().and_then(Meta::if_range) {
