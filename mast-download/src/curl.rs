@@ -42,7 +42,11 @@ impl Downloader {
         let client = self.client();
         let bytes = client
             .fetch(mast_proto::Patience::Quick, &what, || {
-                client.http().post(&url).header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(body.clone())
+                let request = client.http().post(&url);
+                client
+                    .authorize(request, &url, mast_proto::auth::RequestKind::Bundle)
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(body.clone())
             })
             .await
             .map_err(|e| match e {

@@ -742,7 +742,7 @@ impl Downloader {
             tokio::fs::create_dir_all(parent).await.map_err(|e| Error::io("create the directory", parent, e))?;
         }
         let mut part = PartFile::open(target, config.timeout()).await?;
-        let what = format!("the download of {}", job.url);
+        let what = format!("the download of {}", mast_proto::redact_url(&job.url));
         let mut retrier = self.inner.client.retrier(&what, None);
         let outcome = loop {
             let permit = self.host_permit(&job.url).await;
@@ -826,7 +826,7 @@ impl Downloader {
     /// The size the server gives for the file (local-first cache check without an
     /// expected size): one `HEAD`, retried like a download.
     async fn remote_length(&self, job: &Job<'_>) -> Result<Option<u64>> {
-        let what = format!("the size of {}", job.url);
+        let what = format!("the size of {}", mast_proto::redact_url(&job.url));
         self.inner
             .client
             .with_retries(&what, None, |_| async {
@@ -857,12 +857,13 @@ impl Downloader {
     ) -> Result<Streamed, Failure> {
         let mut body = std::pin::pin!(body);
         let mut writer = part.writer(offset + tail.len() as u64);
+        let shown = mast_proto::redact_url(&job.url);
         let mut compared = 0usize;
         let mut unreported = 0u64;
         let outcome = loop {
             // A body that stops flowing for the idle timeout is a stall, retried; one that
             // keeps flowing may take as long as it needs.
-            let next = self.inner.client.await_chunk(&job.url, body.next()).await;
+            let next = self.inner.client.await_chunk(&shown, body.next()).await;
             let mut chunk = match next {
                 Ok(Some(Ok(chunk))) => chunk,
                 Ok(None) => break Ok(()),

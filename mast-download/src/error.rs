@@ -31,7 +31,7 @@ pub enum Error {
     Proto(#[from] mast_proto::Error),
     /// The server answered with an HTTP error status (after the retries, for transient ones).
     /// Displayed as Python `requests` words it (`404 Client Error: Not Found for url: <url>`).
-    #[error("{status} {kind} Error: {reason} for url: {url}", kind = status_kind(*status))]
+    #[error("{status} {kind} Error: {reason} for url: {url}", kind = status_kind(*status), url = mast_proto::redact_url(url))]
     Http {
         /// The status code.
         status: u16,
@@ -74,7 +74,7 @@ pub enum Error {
     },
     /// The data received does not have the expected size (the size MAST listed for the
     /// product, or the server's own `Content-Length`), after the retries.
-    #[error("{url}: received {got} bytes, expected {expected} ({origin}); the file was not saved")]
+    #[error("{url}: received {got} bytes, expected {expected} ({origin}); the file was not saved", url = mast_proto::redact_url(url))]
     SizeMismatch {
         /// The source URL.
         url: String,
@@ -86,7 +86,7 @@ pub enum Error {
         origin: &'static str,
     },
     /// The data received does not have the expected checksum, after the retries.
-    #[error("{url}: checksum mismatch: expected {expected}, got {got}; the file was not saved")]
+    #[error("{url}: checksum mismatch: expected {expected}, got {got}; the file was not saved", url = mast_proto::redact_url(url))]
     ChecksumMismatch {
         /// The source URL.
         url: String,
@@ -97,7 +97,7 @@ pub enum Error {
     },
     /// The server's answer breaks the HTTP rules a download relies on (an unrequested
     /// `206`, an HTML error page served as the file), after the retries.
-    #[error("{url}: {message}")]
+    #[error("{url}: {message}", url = mast_proto::redact_url(url))]
     Protocol {
         /// The source URL.
         url: String,

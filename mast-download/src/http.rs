@@ -3,6 +3,7 @@
 
 use futures::TryStreamExt;
 use mast_proto::Patience;
+use mast_proto::auth::RequestKind::Download;
 use mast_proto::retry::parse_retry_after;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, IF_RANGE, RANGE};
@@ -15,7 +16,8 @@ impl Downloader {
     /// One `HEAD`: the `Content-Length` it announces.
     pub(crate) async fn http_length(&self, job: &Job<'_>) -> Result<Option<u64>, Failure> {
         let client = &self.inner.client;
-        let head = client.await_head(Patience::Quick, &job.url, client.http().head(&job.url).send()).await?;
+        let request = client.authorize(client.http().head(&job.url), &job.url, Download);
+        let head = client.await_head(Patience::Quick, &mast_proto::redact_url(&job.url), request.send()).await?;
         match head {
             Ok(resp) if resp.status().is_success() => Ok(content_length(resp.headers())),
             Ok(resp) => Err(http_error(&resp).into()),
@@ -44,7 +46,7 @@ impl Downloader {
         loop {
             let start = if resume { have - have.min(RESUME_OVERLAP) } else { 0 };
             let tail = if resume { part.read_at(start, have - start).await? } else { Vec::new() };
-            let mut request = self.inner.client.http().get(&job.url);
+            let mut request = self.inner.client.authorize(self.inner.client.http().get(&job.url), &job.url, Download);
             if resume {
                 request = request.header(RANGE, format!("bytes={start}-"));
                 if let Some(validator) = meta.as_ref().and_then(Meta::if_range) {
@@ -53,12 +55,12 @@ impl Downloader {
             }
             let client = &self.inner.client;
             let response = client
-                .await_head(Patience::Quick, &job.url, request.send())
+                .await_head(Patience::Quick, &mast_proto::redact_url(&job.url), request.send())
                 .await?
                 .map_err(|e| transport(&job.url, e))?;
             let status = response.status();
             if resume && status == StatusCode::RANGE_NOT_SATISFIABLE {
-                tracing::info!(url = %job.url, "the server cannot resume this file (416): starting over");
+                tracing::info!(url = %mast_proto::redact_url(&job.url), "the server cannot resume this file (416): starting over");
                 part.reset().await?;
                 resume = false;
                 continue;
@@ -82,7 +84,7 @@ impl Downloader {
                 match checked {
                     Ok(total) => (start, total, have),
                     Err(why) => {
-                        tracing::info!(url = %job.url, reason = why, "the partial answer does not continue the kept bytes: starting over");
+                        tracing::info!(url = %mast_proto::redact_url(&job.url), reason = why, "the partial answer does not continue the kept bytes: starting over");
                         part.reset().await?;
                         resume = false;
                         continue;
@@ -122,7 +124,7 @@ impl Downloader {
             match self.stream(job, part, body, offset, overlap, transfer).await? {
                 Streamed::Complete => {}
                 Streamed::TailMismatch => {
-                    tracing::info!(url = %job.url, "the kept bytes are not a prefix of the file on the server: starting over");
+                    tracing::info!(url = %mast_proto::redact_url(&job.url), "the kept bytes are not a prefix of the file on the server: starting over");
                     part.reset().await?;
                     resume = false;
                     continue;
@@ -205,7 +207,7 @@ pub(crate) fn transport(url: &str, e: reqwest::Error) -> Error {
     };
     let e = e.without_url();
     Error::Proto(mast_proto::Error::Transport {
-        what: format!("the download of {url}"),
+        what: format!("the download of {}", mast_proto::redact_url(url)),
         message: mast_proto::innermost_cause(&e),
         hint: Some(hint.to_owned()),
         source: Some(Box::new(e)),

@@ -104,17 +104,33 @@ impl ManifestRow {
         }
     }
 
-    /// A `SKIPPED` row with a message (astroquery's words for why).
+    /// A `SKIPPED` row with a message (astroquery's words for why). URLs in `message` and
+    /// `url` are shown through [`mast_proto::redact_url`].
     pub fn skipped(local_path: impl Into<PathBuf>, message: Option<String>, url: Option<String>) -> Self {
-        ManifestRow { status: Status::Skipped, message, url, ..ManifestRow::complete(local_path) }
+        ManifestRow {
+            status: Status::Skipped,
+            message: message.map(|m| mast_proto::redact_text(&m).into_owned()),
+            url: url.map(|u| mast_proto::redact_url(&u).into_owned()),
+            ..ManifestRow::complete(local_path)
+        }
     }
 
-    /// An `ERROR` row for `error`, with its message ([`Error::manifest_message`]) and `url`.
+    /// An `ERROR` row for `error`, with its message ([`Error::manifest_message`]) and `url`,
+    /// credentials in either hidden ([`mast_proto::redact_url`]).
+    ///
+    /// ```
+    /// use mast_download::{Error, ManifestRow};
+    /// let url = "http://user:pw@example.org/x.fits?token=t";
+    /// let e = Error::Http { status: 404, reason: "Not Found".into(), url: url.into() };
+    /// let row = ManifestRow::error("x.fits", e, Some(url.into()));
+    /// assert_eq!(row.url.as_deref(), Some("http://example.org/x.fits?token=***"));
+    /// assert!(!row.message.unwrap().contains("pw"));
+    /// ```
     pub fn error(local_path: impl Into<PathBuf>, error: Error, url: Option<String>) -> Self {
         ManifestRow {
             status: Status::Error,
-            message: Some(error.manifest_message()),
-            url,
+            message: Some(mast_proto::redact_text(&error.manifest_message()).into_owned()),
+            url: url.map(|u| mast_proto::redact_url(&u).into_owned()),
             error: Some(error),
             ..ManifestRow::complete(local_path)
         }

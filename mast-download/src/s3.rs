@@ -232,13 +232,13 @@ impl Downloader {
             let result = match store.answer(store.store.get_opts(&path, options)).await {
                 Ok(result) => result,
                 Err(object_store::Error::Precondition { .. }) if resume => {
-                    tracing::info!(url = %job.url, "the object changed since the partial download: starting over");
+                    tracing::info!(url = %mast_proto::redact_url(&job.url), "the object changed since the partial download: starting over");
                     part.reset().await?;
                     resume = false;
                     continue;
                 }
                 Err(e) if resume && is_range_error(&e) => {
-                    tracing::info!(url = %job.url, error = %e, "the server cannot resume this object: starting over");
+                    tracing::info!(url = %mast_proto::redact_url(&job.url), error = %e, "the server cannot resume this object: starting over");
                     part.reset().await?;
                     resume = false;
                     continue;
@@ -265,7 +265,7 @@ impl Downloader {
             let (offset, tail) = if resume {
                 // The object must still be the one whose prefix is on disk.
                 if result.meta.e_tag != kept_etag || result.range.start != start {
-                    tracing::info!(url = %job.url, "the ranged answer does not continue the kept bytes: starting over");
+                    tracing::info!(url = %mast_proto::redact_url(&job.url), "the ranged answer does not continue the kept bytes: starting over");
                     part.reset().await?;
                     resume = false;
                     continue;
@@ -290,7 +290,7 @@ impl Downloader {
             let url = job.url.clone();
             let body = result.into_stream().map_err(move |e| s3_error(url.clone(), e));
             if let Streamed::TailMismatch = self.stream(job, part, body, offset, &tail, transfer).await? {
-                tracing::info!(url = %job.url, "the kept bytes differ from the object's: starting over");
+                tracing::info!(url = %mast_proto::redact_url(&job.url), "the kept bytes differ from the object's: starting over");
                 part.reset().await?;
                 resume = false;
                 continue;

@@ -69,12 +69,24 @@ impl Source {
         }
     }
 
-    /// The URL as astroquery reports it in manifests (for `mast:` URIs: not escaped).
+    /// The URL as astroquery reports it in manifests (for `mast:` URIs: not escaped), with
+    /// credentials hidden ([`mast_proto::redact_url`]: no `user:password@`, secret query
+    /// values as `***`). For manifests and logs; requests use [`Source::request_url`].
+    ///
+    /// ```
+    /// use mast_download::Source;
+    /// let s = Source::from("https://user:pw@example.org/x.fits?X-Amz-Signature=abc");
+    /// assert_eq!(s.display_url(&mast_proto::MastConfig::new()), "https://example.org/x.fits?X-Amz-Signature=***");
+    /// ```
     pub fn display_url(&self, config: &MastConfig) -> String {
-        match self {
+        let url = match self {
             Source::Mast(uri) => format!("{}?uri={uri}", download_endpoint(config)),
             Source::Url(url) => url.clone(),
             Source::S3 { bucket, key } => cloud_uri(bucket, key, CloudUriStyle::S3),
+        };
+        match mast_proto::redact_url(&url) {
+            std::borrow::Cow::Borrowed(_) => url,
+            std::borrow::Cow::Owned(redacted) => redacted,
         }
     }
 

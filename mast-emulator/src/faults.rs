@@ -90,6 +90,13 @@ pub enum Fault {
     /// endpoints, `Download/file` and `/files` (a `HEAD` announces the same length), and S3
     /// object reads and `HeadObject`s.
     HugeContentLength,
+    /// Answer a MastMissions search (`search:<mission>`) normally but with this JSON text as
+    /// its `totalResults` (a lying or malformed total: `"-5"`, `"1e300"`, `"\"many\""`).
+    /// Other endpoints answer normally. Not in [`Fault::every_kind`].
+    TotalResults {
+        /// The JSON text sent as the value of `totalResults`.
+        value: String,
+    },
 }
 
 /// The `Content-Length` announced by [`Fault::HugeContentLength`]: 10^13 bytes.

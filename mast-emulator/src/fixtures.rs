@@ -46,6 +46,7 @@ fixture!(TIC_COLUMNS, "ticcolumns.json");
 fixture!(DD_COLUMNS, "ddcolumns.json");
 fixture!(PANSTARRS, "panstarrs.json");
 fixture!(PANSTARRS_COLUMNS, "panstarrs_columns.json");
+fixture!(MISSION_RESULTS, "mission_results.json");
 
 /// The emulator's own (synthesised) files in `data/synth/` (see its README).
 macro_rules! synth {
@@ -180,6 +181,20 @@ impl<'de: 'static> Deserialize<'de> for Members {
 /// Slices a recorded services-API response (`info` + `data`, e.g. PanSTARRS) to page `page`
 /// of `page_size` rows; other members are kept.
 pub(crate) fn services_page(fixture: &'static Fixture, page: u64, page_size: u64) -> Vec<u8> {
+    let start = (page.max(1) - 1).saturating_mul(page_size);
+    services_slice(fixture, "data", start, page_size, None)
+}
+
+/// Slices the rows under `data_key` of a recorded services-API response to `count` rows from
+/// row `start`; other members are kept, except `totalResults`, replaced by the JSON text
+/// `total` when given.
+pub(crate) fn services_slice(
+    fixture: &'static Fixture,
+    data_key: &str,
+    start: u64,
+    count: u64,
+    total: Option<&str>,
+) -> Vec<u8> {
     let Ok(Members(members)) = serde_json::from_slice::<Members>(fixture.bytes) else {
         return fixture.bytes.to_vec();
     };
@@ -191,13 +206,19 @@ pub(crate) fn services_page(fixture: &'static Fixture, page: u64, page_size: u64
         }
         mast_proto::pyfmt::write_json_string(&mut out, key);
         out.push_str(": ");
-        let rows = (key == "data").then(|| serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok()).flatten();
+        if key == "totalResults"
+            && let Some(total) = total
+        {
+            out.push_str(total);
+            continue;
+        }
+        let rows = (key == data_key).then(|| serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok()).flatten();
         match rows {
             Some(rows) => {
-                let start = usize::try_from((page - 1).saturating_mul(page_size)).unwrap_or(usize::MAX).min(rows.len());
-                let end = usize::try_from(page.saturating_mul(page_size)).unwrap_or(usize::MAX).min(rows.len());
+                let first = usize::try_from(start).unwrap_or(usize::MAX).min(rows.len());
+                let end = usize::try_from(start.saturating_add(count)).unwrap_or(usize::MAX).min(rows.len());
                 out.push('[');
-                for (j, row) in rows[start..end].iter().enumerate() {
+                for (j, row) in rows[first..end].iter().enumerate() {
                     if j > 0 {
                         out.push_str(", ");
                     }

@@ -18,6 +18,8 @@
 //! | `GET`/`HEAD /files/<name>?size=N` | a generated file of `N` bytes, same semantics (for benchmarks) |
 //! | `GET /api/v0.1/path_lookup/?uri=<u1>&uri=<u2>...&use_cloud_path=True` | cloud paths of `mast:` URIs ([`cloud`], spec §9.3): `{"<uri>": {"status_code": 200, "path": "/<key>"}}` or `{"status_code": 404, "path": null}` per URI, in request order; at most 40 URIs (else `400`); writes the cloud copies it names |
 //! | `GET`/`HEAD /stpubdata[/<key>]` | the public S3 bucket, path-style ([`cloud`], spec §9.2–9.4): a real S3 server (s3s with s3s-fs) over a temporary directory, anonymous and read-only: `ListObjects[V2]` (with `delimiter`/`prefix`), `HeadObject`, `GetObject` with `Range`, `If-Match`/`If-None-Match`; the bucket name is [`EmulatorConfig::bucket`] (see [`Emulator::s3_endpoint`]) |
+//! | `POST /search/<mission>/api/v0.1/search` (JSON body) | the MastMissions search: `mission_results.json` (whatever the mission), its `results` sliced by the body's `limit` (default 5000) and `offset` (default 0), `totalResults` as recorded (or as the [`Fault::TotalResults`] fault says) |
+//! | `GET /__emulator/redirect?to=<url>[&hops=N][&status=302]` | a redirect (`status` 301/302/303/307/308) to `<url>`, through `N` − 1 redirects to itself first; counted in the stats as `redirect` (for redirect-policy tests) |
 //! | `/__emulator/...` | control: `GET stats`, `POST stats/reset`, `GET`/`PUT faults`, `GET`/`PUT config`, `GET`/`PUT files`, `GET cloud` (bucket, root, written and removed keys), `POST cloud/remove?key=<key>` (see [`Emulator::remove_cloud_object`]) |
 //!
 //! Every answer can be replaced or damaged by [`FaultRule`]s (status codes with

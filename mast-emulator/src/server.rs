@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HeaderValue, LOCATION, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,11 @@ const ABORT_PAUSE: Duration = Duration::from_millis(50);
 const JSON: &str = "application/json; charset=utf-8";
 const TEXT: &str = "text/plain; charset=utf-8";
 const HTML: &str = "text/html; charset=utf-8";
+
+/// The redirect route: `/__emulator/redirect?to=<url>[&hops=N][&status=302]` answers `status`
+/// with `Location: <url>`, or with `hops` > 1 a chain of redirects to itself before that.
+/// Unlike the other `/__emulator/` paths it is counted in the stats (key `redirect`).
+const REDIRECT_PATH: &str = "/__emulator/redirect";
 
 /// Everything the request handlers share.
 pub(crate) struct State {
@@ -431,12 +436,13 @@ impl Body for EmuBody {
 struct Reply {
     status: StatusCode,
     content_type: &'static str,
+    location: Option<String>,
     body: Bytes,
 }
 
 impl Reply {
     fn new(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Self {
-        Reply { status, content_type, body: body.into() }
+        Reply { status, content_type, location: None, body: body.into() }
     }
 
     fn json(body: impl Into<Bytes>) -> Self {
@@ -454,6 +460,9 @@ impl Reply {
         let mut r = Response::new(body);
         *r.status_mut() = self.status;
         r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+        if let Some(location) = self.location.as_deref().and_then(|l| HeaderValue::from_str(l).ok()) {
+            r.headers_mut().insert(LOCATION, location);
+        }
         r
     }
 }
@@ -478,6 +487,20 @@ enum Endpoint {
     },
     CatalogMetadata {
         catalog: String,
+    },
+    /// A MastMissions search: `limit` rows from `offset`; `total` replaces `totalResults`
+    /// (the `TotalResults` fault).
+    MissionSearch {
+        mission: String,
+        limit: u64,
+        offset: u64,
+        total: Option<String>,
+    },
+    /// `/__emulator/redirect`.
+    Redirect {
+        to: Option<String>,
+        hops: u32,
+        status: u16,
     },
     File(FileRequest),
     /// A request for the S3 bucket (`/<bucket>[/<key>]`).
@@ -511,11 +534,20 @@ pub const SERVED_ENDPOINTS: &[endpoints::Endpoint] = &[
     endpoints::SANTA,
     endpoints::CATALOGS_SEARCH,
     endpoints::CATALOGS_METADATA,
+    endpoints::MISSIONS_SEARCH,
 ];
 
 impl Endpoint {
     fn classify(method: &Method, path: &str, query: &str, body: &[u8]) -> Endpoint {
         let get_or_post = *method == Method::GET || *method == Method::POST;
+        if path == REDIRECT_PATH {
+            let num = |n: &str| form_value(query.as_bytes(), n).and_then(|v| v.parse::<u32>().ok());
+            return Endpoint::Redirect {
+                to: form_value(query.as_bytes(), "to"),
+                hops: num("hops").unwrap_or(1).max(1),
+                status: num("status").and_then(|s| u16::try_from(s).ok()).unwrap_or(302),
+            };
+        }
         let Some((served, params)) = SERVED_ENDPOINTS.iter().find_map(|e| e.match_path(path).map(|p| (e, p))) else {
             return Endpoint::NotFound;
         };
@@ -566,6 +598,16 @@ impl Endpoint {
                 }
                 Endpoint::Resolver { query: query.to_owned() }
             }
+            endpoints::MISSIONS_SEARCH => {
+                let mission = params.first().copied().unwrap_or_default().to_ascii_lowercase();
+                if *method != Method::POST {
+                    return Endpoint::WrongMethod { key: format!("search:{mission}"), allow: "POST" };
+                }
+                let v = serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+                let limit = v.get("limit").and_then(Value::as_u64).unwrap_or(5000);
+                let offset = v.get("offset").and_then(Value::as_u64).unwrap_or(0);
+                Endpoint::MissionSearch { mission, limit, offset, total: None }
+            }
             endpoints::CATALOGS_SEARCH => {
                 let catalog = params.first().copied().unwrap_or_default().to_ascii_lowercase();
                 if !get_or_post {
@@ -594,6 +636,8 @@ impl Endpoint {
             Endpoint::Resolver { .. } => "resolver".into(),
             Endpoint::CatalogSearch { catalog, .. } => format!("services:{catalog}"),
             Endpoint::CatalogMetadata { catalog } => format!("services:{catalog}:metadata"),
+            Endpoint::MissionSearch { mission, .. } => format!("search:{mission}"),
+            Endpoint::Redirect { .. } => "redirect".into(),
             Endpoint::File(f) => f.key(),
             Endpoint::S3(op) => op.fault_key().into(),
             Endpoint::PathLookup { .. } => "path_lookup".into(),
@@ -637,7 +681,7 @@ fn catalog_paging(body: &[u8], query: &str) -> Option<(u64, u64)> {
 
 async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) -> Result<Response<EmuBody>, BoxError> {
     let path = req.uri().path().to_owned();
-    if path == "/__emulator" || path.starts_with("/__emulator/") {
+    if (path == "/__emulator" || path.starts_with("/__emulator/")) && path != REDIRECT_PATH {
         return Ok(control(&state, req).await);
     }
     let in_flight = state.stats.enter();
@@ -647,6 +691,12 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
     let header =
         |name: hyper::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let (range, if_range) = (header(hyper::header::RANGE), header(hyper::header::IF_RANGE));
+    let credentials = parts.headers.contains_key(AUTHORIZATION)
+        || parts
+            .headers
+            .get_all(COOKIE)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|c| c.split(';').any(|kv| kv.trim_start().starts_with("mast_token="))));
     let body = match Limited::new(incoming, MAX_BODY).collect().await {
         Ok(body) => body.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
@@ -662,8 +712,12 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
         Some(Err(Err((key, allow)))) => Endpoint::WrongMethod { key: key.into(), allow },
         None => Endpoint::classify(&method, &path, &query, &body),
     };
+    let mut endpoint = endpoint;
     let key = endpoint.key();
     state.stats.record(&endpoint.keys());
+    if credentials {
+        state.stats.record_authorized(&endpoint.keys());
+    }
     let fault = lock(&state.faults).pick(&key);
     if let Some(f) = &fault {
         state.stats.fault_injected();
@@ -704,6 +758,9 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
             return Ok(Reply::new(StatusCode::OK, HTML, Bytes::new()).response(body));
         }
         _ => {}
+    }
+    if let (Endpoint::MissionSearch { total, .. }, Some(Fault::TotalResults { value })) = (&mut endpoint, &fault) {
+        *total = Some(value.clone());
     }
     if let Endpoint::File(file) = endpoint {
         return Ok(files::respond(&state, file, fault, in_flight, &ctl).await);
@@ -876,6 +933,29 @@ async fn answer(state: &Arc<State>, endpoint: Endpoint) -> Option<Reply> {
                 return Some(unknown_catalog(&catalog));
             }
             Reply::json(fixtures::PANSTARRS_COLUMNS.bytes)
+        }
+        Endpoint::MissionSearch { limit, offset, total, .. } => Reply::json(fixtures::services_slice(
+            &fixtures::MISSION_RESULTS,
+            "results",
+            offset,
+            limit,
+            total.as_deref(),
+        )),
+        Endpoint::Redirect { to: None, .. } => {
+            Reply::new(StatusCode::BAD_REQUEST, TEXT, "400 expected ?to=<url>[&hops=N][&status=302]\n")
+        }
+        Endpoint::Redirect { to: Some(to), hops, status } => {
+            let status =
+                StatusCode::from_u16(status).ok().filter(StatusCode::is_redirection).unwrap_or(StatusCode::FOUND);
+            let location = if hops > 1 {
+                let to = mast_proto::pyfmt::form_encode(&to);
+                format!("{REDIRECT_PATH}?to={to}&hops={}&status={}", hops - 1, status.as_u16())
+            } else {
+                to
+            };
+            let mut reply = Reply::new(status, TEXT, format!("{} redirect\n", status.as_u16()));
+            reply.location = Some(location);
+            reply
         }
         Endpoint::Bundle { uris } => {
             Reply::new(StatusCode::OK, "text/x-sh; charset=utf-8", files::bundle_script(&state.base_url, &uris))

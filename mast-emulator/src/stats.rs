@@ -25,6 +25,8 @@ use serde::{Deserialize, Serialize};
 /// | `s3` | every request for the S3 bucket (`/<bucket>[/<key>]`, see [`crate::cloud`]) |
 /// | `s3:list` / `s3:head` / `s3:get` / `s3:write` | the same, for a `GET` of the bucket (listings) / a `HEAD` / a `GET` of an object / any other method |
 /// | `s3:get:range` | a `GET` of an object with a `Range` header (also counted under `s3:get`) |
+/// | `search:<mission>` | `/search/<mission>/api/v0.1/search` (MastMissions search) |
+/// | `redirect` | `/__emulator/redirect` (see [`crate`]'s table of paths) |
 /// | `not_found` | any other path (answered 404) |
 ///
 /// `total` counts every request once; control requests (`/__emulator/...`) are not counted.
@@ -33,7 +35,9 @@ use serde::{Deserialize, Serialize};
 /// dropped. `faults_injected` counts the requests a [`crate::FaultRule`] fired on.
 /// `bytes_sent` counts the body bytes of the file endpoints handed to the connection, per
 /// base key (`download`, `files`), and the `GetObject` body bytes of the bucket under `s3`: a
-/// body cut by a fault counts what was sent before the cut.
+/// body cut by a fault counts what was sent before the cut. `authorized` counts, under the
+/// same keys, the requests that carried credentials: a `mast_token` cookie or an
+/// `Authorization` header (the credentials themselves are not kept).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Stats {
     /// Requests per endpoint key.
@@ -47,12 +51,21 @@ pub struct Stats {
     /// File body bytes sent, per base endpoint key (`download`, `files`, `s3`).
     #[serde(default)]
     pub bytes_sent: BTreeMap<String, u64>,
+    /// Requests that carried a `mast_token` cookie or an `Authorization` header, per
+    /// endpoint key.
+    #[serde(default)]
+    pub authorized: BTreeMap<String, u64>,
 }
 
 impl Stats {
     /// The count for endpoint key `key` (0 if none was seen).
     pub fn count(&self, key: &str) -> u64 {
         self.requests.get(key).copied().unwrap_or(0)
+    }
+
+    /// The requests under endpoint key `key` that carried credentials (0 if none).
+    pub fn authorized(&self, key: &str) -> u64 {
+        self.authorized.get(key).copied().unwrap_or(0)
     }
 
     /// The file body bytes sent under base key `key` (`download`, `files`, `s3`).
@@ -83,6 +96,13 @@ impl Recorder {
         s.total += 1;
         for k in keys {
             *s.requests.entry(k.clone()).or_default() += 1;
+        }
+    }
+
+    pub(crate) fn record_authorized(&self, keys: &[String]) {
+        let mut s = lock(&self.counts);
+        for k in keys {
+            *s.authorized.entry(k.clone()).or_default() += 1;
         }
     }
 

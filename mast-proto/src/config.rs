@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::{Error, Result};
+use crate::{Error, Result, Secret};
 
 /// The real MAST hosts and astroquery's limits; see [`MastConfig`].
 pub mod defaults {
@@ -80,6 +80,7 @@ pub mod defaults {
 /// | largest body read into memory | `MAST_MAX_RESPONSE_BYTES` | 1 GiB |
 /// | rows per page | `MAST_PAGESIZE` | 50000 |
 /// | pages at once | `MAST_PAGE_CONCURRENCY` | 4 |
+/// | MAST API token | `MAST_API_TOKEN` | none (see [`MastConfig::with_token`]) |
 ///
 /// ```
 /// use mast_proto::MastConfig;
@@ -110,6 +111,7 @@ pub struct MastConfig {
     pagesize: u64,
     page_concurrency: usize,
     user_agent: String,
+    token: Option<Secret>,
 }
 
 impl Default for MastConfig {
@@ -134,6 +136,7 @@ impl Default for MastConfig {
             pagesize: defaults::PAGESIZE,
             page_concurrency: defaults::PAGE_CONCURRENCY,
             user_agent: concat!("mast-rs/", env!("CARGO_PKG_VERSION")).into(),
+            token: None,
         }
     }
 }
@@ -156,6 +159,7 @@ pub const ENV_VARS: &[&str] = &[
     "MAST_MAX_RESPONSE_BYTES",
     "MAST_PAGESIZE",
     "MAST_PAGE_CONCURRENCY",
+    "MAST_API_TOKEN",
 ];
 
 impl MastConfig {
@@ -218,6 +222,7 @@ impl MastConfig {
             "MAST_MAX_RESPONSE_BYTES" => self.with_max_response_bytes(count(u64::MAX)?),
             "MAST_PAGESIZE" => self.with_pagesize(count(MAX_PAGESIZE)?.max(1)),
             "MAST_PAGE_CONCURRENCY" => self.with_page_concurrency(count(MAX_PAGE_CONCURRENCY as u64)? as usize),
+            "MAST_API_TOKEN" => self.with_token(Secret::new(value)),
             _ => return Err(Error::Config { key: key.to_owned(), message: "unknown configuration key".into() }),
         })
     }
@@ -371,6 +376,27 @@ impl MastConfig {
     pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
         self
+    }
+
+    /// Sets the MAST API token (astroquery's `mast_token`; env `MAST_API_TOKEN`). It is sent
+    /// as the cookie `mast_token=<token>` on the requests astroquery sends it on, and only to
+    /// the configured MAST hosts ([`crate::auth::may_send_token`]); it never appears in
+    /// `Debug` output. An empty token is no token.
+    ///
+    /// ```
+    /// use mast_proto::{MastConfig, Secret};
+    /// let config = MastConfig::new().with_token(Secret::new("abc123"));
+    /// assert_eq!(config.token().map(Secret::expose), Some("abc123"));
+    /// assert!(!format!("{config:?}").contains("abc123"));
+    /// ```
+    pub fn with_token(mut self, token: Secret) -> Self {
+        self.token = (!token.is_empty()).then_some(token);
+        self
+    }
+
+    /// The MAST API token, if one is set.
+    pub fn token(&self) -> Option<&Secret> {
+        self.token.as_ref()
     }
 
     /// Main MAST base URL (no trailing slash).

@@ -77,11 +77,11 @@ pub enum Error {
     },
     #[cfg(feature = "client")]
     /// The server answered with an HTTP error status (after any retries).
-    #[error("{status} {reason} from {what} ({url}){hint}", hint = hint_suffix(hint))]
+    #[error("{status} {reason} from {what} ({url}){hint}", what = crate::redact_text(what), url = crate::redact_url(url), hint = hint_suffix(hint))]
     Http {
         /// What was being asked (`MAST service Mast.Caom.Cone`, `the name resolver`, ...).
         what: String,
-        /// The URL requested.
+        /// The URL requested (shown through [`crate::redact_url`]).
         url: String,
         /// HTTP status code.
         status: u16,
@@ -96,7 +96,7 @@ pub enum Error {
     #[cfg(feature = "client")]
     /// The connection failed, was reset or the body arrived incomplete or unreadable (after
     /// any retries).
-    #[error("{what} failed: {message}{hint}", hint = hint_suffix(hint))]
+    #[error("{what} failed: {message}{hint}", what = crate::redact_text(what), message = crate::redact_text(message), hint = hint_suffix(hint))]
     Transport {
         /// What was being asked.
         what: String,
@@ -107,6 +107,19 @@ pub enum Error {
         /// The underlying error.
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
+    #[cfg(feature = "client")]
+    /// A redirect was refused: more than [`crate::auth::MAX_REDIRECTS`] hops, or from https
+    /// to plain http (where a token or the data could be read on the way). Not retried.
+    #[error("{what} failed: a redirect was refused ({message}); check the MAST URL settings")]
+    Redirect {
+        /// What was being asked.
+        what: String,
+        /// Why the redirect was refused.
+        message: String,
+        /// The HTTP client's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
     #[cfg(feature = "client")]
     /// An answer is larger than this client accepts: a body over
@@ -121,7 +134,7 @@ pub enum Error {
     },
     #[cfg(feature = "client")]
     /// The query's wall-clock budget ran out (polling, paging and retries included).
-    #[error("{what} did not complete within {seconds} s (MAST_TIMEOUT); try a smaller query or raise the timeout")]
+    #[error("{what} did not complete within {seconds} s (MAST_TIMEOUT); try a smaller query or raise the timeout", what = crate::redact_text(what))]
     Timeout {
         /// What was being asked.
         what: String,
@@ -167,6 +180,8 @@ impl Error {
             Error::Timeout { .. } => "TimeoutError",
             #[cfg(feature = "client")]
             Error::TooLarge { .. } => "ResponseTooLargeError",
+            #[cfg(feature = "client")]
+            Error::Redirect { .. } => "RedirectError",
             Error::Resolver { .. } => "ResolverError",
             #[cfg(feature = "client")]
             Error::BlockingInsideRuntime => "RuntimeError",

@@ -37,6 +37,7 @@
 //! ## Features
 #![cfg_attr(doc, doc = document_features::document_features!())]
 
+pub mod auth;
 #[cfg(feature = "client")]
 mod client;
 pub mod cloud;
@@ -52,9 +53,11 @@ pub mod pyfmt;
 pub mod pyparse;
 pub mod request;
 pub mod retry;
+pub mod services;
 pub mod table;
 mod warning;
 
+pub use auth::{Secret, redact_text, redact_url};
 #[cfg(feature = "client")]
 pub use client::{Mast, MastClient, NameResolver, Patience, Resolution, ResolveOptions, ResolvedObject, Retrier};
 pub use colconfig::ColumnConfig;
@@ -63,5 +66,6 @@ pub use error::{Error, Result, innermost_cause, is_transient_status};
 pub use position::{Position, Radius};
 pub use request::ServiceRequest;
 pub use retry::{Retry, RetryPolicy, Retryable};
+pub use services::ServicesRequest;
 pub use table::{Column, ColumnMeta, DataType, Table, TextOptions, Value};
 pub use warning::{Warning, WarningCategory};

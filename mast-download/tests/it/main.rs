@@ -1,5 +1,6 @@
 //! Integration tests: mast-download against mast-emulator over real sockets.
 
+mod auth;
 mod cache;
 mod faults;
 mod hostile;

@@ -330,6 +330,15 @@ fn too_large(what: &str, detail: &str, limit: u64) -> Error {
 /// A transport error with its cause kept as the source (without the URL, which may carry
 /// credentials).
 pub(crate) fn transport(what: &str, e: reqwest::Error) -> Error {
+    if e.is_redirect() {
+        // Refused by the redirect policy: the same answer would come again.
+        let e = e.without_url();
+        return Error::Redirect {
+            what: what.to_owned(),
+            message: crate::error::innermost_cause(&e),
+            source: Box::new(e),
+        };
+    }
     let hint = if e.is_connect() {
         "check the MAST URL settings (MAST_URL, ...) and the network"
     } else if e.is_timeout() {

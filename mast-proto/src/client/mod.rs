@@ -7,6 +7,7 @@ mod http;
 mod mast;
 mod portal;
 mod resolver;
+mod services;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,7 @@ pub use http::{Patience, Retrier};
 pub use mast::Mast;
 pub use resolver::{NameResolver, Resolution, ResolveOptions, ResolvedObject};
 
+use crate::auth::RequestKind;
 use crate::{ColumnConfig, Error, MastConfig, Result};
 
 /// A cheap-to-clone handle to MAST: one connection pool, one configuration, one cache of
@@ -72,6 +74,7 @@ impl MastClient {
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent())
             .connect_timeout(config.connect_timeout())
+            .redirect(redirect_policy())
             .build()
             .map_err(|e| Error::Config { key: "http client".into(), message: e.to_string() })?;
         let in_flight = tokio::sync::Semaphore::new(config.page_concurrency());
@@ -122,17 +125,70 @@ impl MastClient {
         self.lock_cache().get(config_id).filter(|(at, _)| at.elapsed() < ttl).map(|(_, cfg)| cfg.clone())
     }
 
-    /// A form POST with the Portal's headers (as astroquery sends them).
+    /// A form POST with the Portal's headers (as astroquery sends them), with the token.
     pub(crate) fn portal_post(&self, url: &str, body: &str) -> reqwest::RequestBuilder {
-        self.http()
+        let builder = self
+            .http()
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(reqwest::header::ACCEPT, "text/plain")
-            .body(body.to_owned())
+            .body(body.to_owned());
+        self.authorize(builder, url, RequestKind::Portal)
+    }
+
+    /// Adds the MAST token to a request, as astroquery's cookie `mast_token=<token>`, when
+    /// the configuration has one and [`crate::auth::may_send_token`] allows it for `url` and
+    /// `kind` (the kinds astroquery sends it on, only to the configured MAST hosts, `https`
+    /// unless a base URL is configured as `http`); otherwise returns `builder` unchanged.
+    /// The header is marked sensitive. Every request that may carry the token goes through
+    /// here (Portal and services requests in this crate, downloads and `bundle.sh` in
+    /// mast-download). Redirects never carry it to another host (reqwest drops `Cookie` and
+    /// `Authorization` when a redirect changes host or port) and are followed at most
+    /// [`crate::auth::MAX_REDIRECTS`] times, never from `https` to `http`
+    /// ([`crate::auth::check_redirect`]).
+    ///
+    /// ```
+    /// use mast_proto::{MastClient, MastConfig, Secret};
+    /// use mast_proto::auth::RequestKind;
+    /// let client = MastClient::new(MastConfig::new().with_token(Secret::new("abc123")))?;
+    /// let url = "https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:HST/product/x.fits";
+    /// let request = client.authorize(client.http().get(url), url, RequestKind::Download).build().unwrap();
+    /// assert_eq!(request.headers()["cookie"], "mast_token=abc123");
+    /// let s3 = "https://s3.us-east-1.amazonaws.com/stpubdata/x.fits";
+    /// let request = client.authorize(client.http().get(s3), s3, RequestKind::Download).build().unwrap();
+    /// assert!(request.headers().get("cookie").is_none());
+    /// # Ok::<(), mast_proto::Error>(())
+    /// ```
+    pub fn authorize(&self, builder: reqwest::RequestBuilder, url: &str, kind: RequestKind) -> reqwest::RequestBuilder {
+        let Some(token) = self.config().token() else { return builder };
+        if !crate::auth::may_send_token(self.config(), url, kind) {
+            return builder;
+        }
+        let cookie = zeroize::Zeroizing::new(format!("mast_token={}", token.expose()));
+        match reqwest::header::HeaderValue::from_str(&cookie) {
+            Ok(mut value) => {
+                value.set_sensitive(true);
+                builder.header(reqwest::header::COOKIE, value)
+            }
+            Err(_) => {
+                tracing::warn!("the MAST token has characters a cookie cannot carry; sending the request without it");
+                builder
+            }
+        }
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<ColumnConfig>)>> {
         // A poisoned cache only means another task panicked mid-insert; the map is still valid.
         self.inner.column_configs.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Redirects: at most [`crate::auth::MAX_REDIRECTS`] hops, never from `https` to `http`
+/// ([`crate::auth::check_redirect`]); reqwest itself drops `Cookie` and `Authorization` on a
+/// redirect to another host or port.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| match crate::auth::check_redirect(attempt.previous(), attempt.url()) {
+        Ok(()) => attempt.follow(),
+        Err(why) => attempt.error(why),
+    })
 }

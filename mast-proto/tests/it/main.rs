@@ -2,11 +2,15 @@
 //! the MAST JSON encoding, and the table operations keep their contracts.
 
 #[cfg(feature = "client")]
+mod auth;
+#[cfg(feature = "client")]
 mod client;
 mod fixtures;
 #[cfg(feature = "client")]
 mod hostile;
 mod roundtrip;
+#[cfg(feature = "client")]
+mod services;
 mod table_ops;
 
 use std::path::PathBuf;
