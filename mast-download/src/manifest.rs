@@ -121,7 +121,7 @@ impl ManifestRow {
     /// ```
     /// use mast_download::{Error, ManifestRow};
     /// let url = "http://user:pw@example.org/x.fits?token=t";
-    /// let e = Error::Http { status: 404, reason: "Not Found".into(), url: url.into() };
+    /// let e = Error::Http { status: 404, reason: "Not Found".into(), url: url.into(), retry_after: None };
     /// let row = ManifestRow::error("x.fits", e, Some(url.into()));
     /// assert_eq!(row.url.as_deref(), Some("http://example.org/x.fits?token=***"));
     /// assert!(!row.message.unwrap().contains("pw"));
