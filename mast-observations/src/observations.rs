@@ -185,7 +185,7 @@ impl Observations {
     /// `coordinates` or `object_name` (see [`Criteria`] for values, ranges and wildcards).
     ///
     /// Criteria are validated before anything is sent: an unknown keyword is an
-    /// [`Error::InvalidQuery`] with a did-you-mean suggestion.
+    /// [`mast_proto::Error::InvalidQuery`] with a did-you-mean suggestion.
     pub async fn query_criteria(&self, criteria: &Criteria, options: &QueryOptions) -> Result<Table> {
         let (request, warnings) = self.criteria_request(criteria, options, "*").await?;
         if request.service_params()["filters"].as_array().is_none_or(Vec::is_empty) {
