@@ -40,14 +40,8 @@ pub const MAX_RESERVED_ROWS: usize = 1_000_000;
 
 const FORMAT: &str = "services JSON";
 
-/// Which configured base URL a services request goes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Host {
-    /// [`MastConfig::mast_url`] (MastMissions, cutout services).
-    Mast,
-    /// [`MastConfig::catalogs_url`] (the catalogs API, PanSTARRS).
-    Catalogs,
-}
+/// Which configured base URL a request goes to (the endpoint table's [`crate::endpoints::Host`]).
+pub use crate::endpoints::Host;
 
 /// How the parameters travel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +79,7 @@ pub enum Paging {
 ///
 /// ```
 /// use mast_proto::ServicesRequest;
-/// let req = ServicesRequest::panstarrs("DR2", "mean")
+/// let req = ServicesRequest::panstarrs("DR2", "mean")?
 ///     .param("ra", 5.97754)
 ///     .param("dec", 32.53617)
 ///     .param("radius", 0.01)
@@ -97,7 +91,7 @@ pub enum Paging {
 ///     req.body_for_page(1)?,
 ///     r#"{"page": 1, "pagesize": 15, "ra": 5.97754, "dec": 32.53617, "radius": 0.01, "nStackDetections.gte": 2}"#
 /// );
-/// let missions = ServicesRequest::mission_search("HST").param("select_cols", serde_json::Value::Null).limit(3).offset(10);
+/// let missions = ServicesRequest::mission_search("HST")?.param("select_cols", serde_json::Value::Null).limit(3).offset(10);
 /// assert_eq!(missions.url(&config), "https://mast.stsci.edu/search/hst/api/v0.1/search");
 /// assert_eq!(missions.body_for_page(2)?, r#"{"limit": 3, "offset": 13, "select_cols": null}"#);
 /// # Ok::<(), mast_proto::Error>(())
@@ -132,23 +126,29 @@ impl ServicesRequest {
 
     /// A PanSTARRS search (spec §6.1): `POST <catalogs>/api/v0.1/panstarrs/<release>/<table>.json`
     /// (both lower-cased), JSON body, rows under `data`, paged with `page`/`pagesize`.
-    pub fn panstarrs(release: &str, table: &str) -> Self {
-        let path = format!("/api/v0.1/panstarrs/{}/{}.json", release.to_lowercase(), table.to_lowercase());
-        ServicesRequest {
+    /// The path comes from the endpoint table ([`crate::endpoints::CATALOGS_SEARCH`]); an
+    /// empty, `.` or `..` release or table is an [`crate::Error::InvalidQuery`].
+    pub fn panstarrs(release: &str, table: &str) -> Result<Self> {
+        let endpoint = crate::endpoints::CATALOGS_SEARCH;
+        let path = endpoint.path_with(&["panstarrs", &release.to_lowercase(), &table.to_lowercase()])?;
+        Ok(ServicesRequest {
             paging: Paging::Page { pagesize: None },
-            ..ServicesRequest::new(Host::Catalogs, path, "data")
-        }
+            ..ServicesRequest::new(endpoint.host, path, "data")
+        })
     }
 
     /// A MastMissions search (spec §11.2): `POST <mast>/search/<mission>/api/v0.1/search`
     /// (lower-cased), JSON body, rows under `results`, paged with `limit`/`offset` (default
     /// 5000 from 0).
-    pub fn mission_search(mission: &str) -> Self {
-        let path = format!("/search/{}/api/v0.1/search", mission.to_lowercase());
-        ServicesRequest {
+    /// The path comes from the endpoint table ([`crate::endpoints::MISSIONS_SEARCH`]); an
+    /// empty, `.` or `..` mission is an [`crate::Error::InvalidQuery`].
+    pub fn mission_search(mission: &str) -> Result<Self> {
+        let endpoint = crate::endpoints::MISSIONS_SEARCH;
+        let path = endpoint.path_with(&[&mission.to_lowercase()])?;
+        Ok(ServicesRequest {
             paging: Paging::LimitOffset { limit: DEFAULT_MISSIONS_LIMIT, offset: 0 },
-            ..ServicesRequest::new(Host::Mast, path, "results")
-        }
+            ..ServicesRequest::new(endpoint.host, path, "results")
+        })
     }
 
     /// Adds one parameter, or replaces the value of one already there (in its place).
@@ -247,11 +247,7 @@ impl ServicesRequest {
 
     /// The full URL under `config`'s base URL for this request's host.
     pub fn url(&self, config: &MastConfig) -> String {
-        let base = match self.host {
-            Host::Mast => config.mast_url(),
-            Host::Catalogs => config.catalogs_url(),
-        };
-        format!("{base}{}", self.path)
+        format!("{}{}", config.host_url(self.host), self.path)
     }
 
     /// Rows per page, if the request pages.
@@ -338,11 +334,11 @@ impl ServicesRequest {
     /// ```
     /// use mast_proto::ServicesRequest;
     /// use mast_proto::services::Remaining;
-    /// let m = ServicesRequest::mission_search("hst").limit(100);
+    /// let m = ServicesRequest::mission_search("hst")?.limit(100);
     /// assert_eq!(m.remaining(100, Some(&serde_json::json!(250)))?, Remaining::Known { last_page: 3 });
     /// assert_eq!(m.remaining(40, Some(&serde_json::json!(40)))?, Remaining::None);
     /// assert!(m.remaining(100, Some(&serde_json::json!(-1))).is_err());
-    /// let p = ServicesRequest::panstarrs("dr2", "mean").pagesize(100);
+    /// let p = ServicesRequest::panstarrs("dr2", "mean")?.pagesize(100);
     /// assert!(matches!(p.remaining(100, None)?, Remaining::Open { .. }));
     /// assert_eq!(p.remaining(99, None)?, Remaining::None);
     /// # Ok::<(), mast_proto::Error>(())
@@ -505,6 +501,7 @@ mod tests {
     #[test]
     fn panstarrs_body_matches_the_spec_capture() {
         let req = ServicesRequest::panstarrs("dr2", "MEAN")
+            .unwrap()
             .param("ra", 5.97754)
             .param("dec", 32.53617)
             .param("radius", 0.01)
@@ -526,6 +523,7 @@ mod tests {
     #[test]
     fn mission_body_and_offsets() {
         let req = ServicesRequest::mission_search("hst")
+            .unwrap()
             .limit(3)
             .offset(10)
             .param("select_cols", json!(["sci_pep_id", "sci_data_set_name"]))
@@ -535,7 +533,7 @@ mod tests {
             r#"{"limit": 3, "offset": 10, "select_cols": ["sci_pep_id", "sci_data_set_name"], "conditions": [{"sci_pep_id": 12556}]}"#
         );
         assert!(req.body_for_page(3).unwrap().starts_with(r#"{"limit": 3, "offset": 16,"#));
-        let huge = ServicesRequest::mission_search("hst").limit(u64::MAX).offset(1);
+        let huge = ServicesRequest::mission_search("hst").unwrap().limit(u64::MAX).offset(1);
         assert!(matches!(huge.body_for_page(2), Err(Error::InvalidQuery { .. })));
         assert!(matches!(huge.body_for_page(u64::MAX), Err(Error::InvalidQuery { .. })));
     }
@@ -556,7 +554,7 @@ mod tests {
 
     #[test]
     fn page_counts_from_totals() {
-        let m = ServicesRequest::mission_search("hst").limit(10);
+        let m = ServicesRequest::mission_search("hst").unwrap().limit(10);
         assert_eq!(m.remaining(10, Some(&json!(10))).unwrap(), Remaining::None);
         assert_eq!(m.remaining(10, Some(&json!(11))).unwrap(), Remaining::Known { last_page: 2 });
         assert_eq!(m.remaining(10, Some(&json!(30.0))).unwrap(), Remaining::Known { last_page: 3 });
@@ -564,7 +562,7 @@ mod tests {
         // A short first page ends the result whatever the total says.
         assert_eq!(m.remaining(4, Some(&json!(100))).unwrap(), Remaining::None);
         // Offsets count: 25 rows from row 5 are 20 rows, two pages.
-        let o = ServicesRequest::mission_search("hst").limit(10).offset(5);
+        let o = ServicesRequest::mission_search("hst").unwrap().limit(10).offset(5);
         assert_eq!(o.remaining(10, Some(&json!(25))).unwrap(), Remaining::Known { last_page: 2 });
         assert_eq!(o.remaining(0, Some(&json!(3))).unwrap(), Remaining::None);
         for bad in [json!(-1), json!(2.5), json!("3"), json!(null), json!(1e300), json!([3]), json!(-0.5)] {
@@ -583,21 +581,21 @@ mod tests {
 
     #[test]
     fn open_paging_is_bounded() {
-        let p = ServicesRequest::panstarrs("dr2", "mean").pagesize(10).max_rows(25);
+        let p = ServicesRequest::panstarrs("dr2", "mean").unwrap().pagesize(10).max_rows(25);
         assert_eq!(p.remaining(10, None).unwrap(), Remaining::Open { max_page: 4 });
         assert_eq!(p.check_page(2, 10).unwrap(), PageEnd::Full);
         assert_eq!(p.check_page(3, 5).unwrap(), PageEnd::Last);
         assert_eq!(p.check_page(4, 0).unwrap(), PageEnd::Last);
         assert!(matches!(p.check_page(4, 1), Err(Error::InvalidQuery { .. })));
         assert!(matches!(p.check_page(2, 11), Err(Error::Decode { .. })));
-        let default = ServicesRequest::panstarrs("dr2", "mean").with_default_pagesize(1);
+        let default = ServicesRequest::panstarrs("dr2", "mean").unwrap().with_default_pagesize(1);
         assert_eq!(default.remaining(1, None).unwrap(), Remaining::Open { max_page: MAX_ROWS + 1 });
         assert_eq!(
-            ServicesRequest::panstarrs("dr2", "mean").pagesize(7).with_default_pagesize(1).rows_per_page(),
+            ServicesRequest::panstarrs("dr2", "mean").unwrap().pagesize(7).with_default_pagesize(1).rows_per_page(),
             Some(7)
         );
         // A named page is one request.
-        let one = ServicesRequest::panstarrs("dr2", "mean").pagesize(10).page(3);
+        let one = ServicesRequest::panstarrs("dr2", "mean").unwrap().pagesize(10).page(3);
         assert_eq!(one.remaining(10, None).unwrap(), Remaining::None);
         assert!(one.remaining(11, None).is_err());
         assert_eq!(one.first_page(), 3);

@@ -30,7 +30,7 @@ impl MastClient {
     /// use mast_proto::{MastClient, ServicesRequest};
     /// # async fn run() -> mast_proto::Result<()> {
     /// let client = MastClient::from_env()?;
-    /// let request = ServicesRequest::panstarrs("dr2", "mean")
+    /// let request = ServicesRequest::panstarrs("dr2", "mean")?
     ///     .param("ra", 5.97754)
     ///     .param("dec", 32.53617)
     ///     .param("radius", 0.01)

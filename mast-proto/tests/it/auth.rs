@@ -41,7 +41,7 @@ async fn the_token_goes_on_portal_and_services_requests_only() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let client = with_token(&emulator);
     client.portal_table(cone()).await.unwrap();
-    client.services_table(ServicesRequest::panstarrs("dr2", "mean").pagesize(10)).await.unwrap();
+    client.services_table(ServicesRequest::panstarrs("dr2", "mean").unwrap().pagesize(10)).await.unwrap();
     Mast::new(client.clone()).resolve_object("M101").await.unwrap();
     client.path_lookup(&["mast:HST/product/u9o40504m_c3m.fits"]).await.unwrap();
     let stats = emulator.stats();

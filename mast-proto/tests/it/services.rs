@@ -20,6 +20,7 @@ fn client(emulator: &Emulator, concurrency: usize) -> MastClient {
 
 fn panstarrs(pagesize: u64) -> ServicesRequest {
     ServicesRequest::panstarrs("dr2", "mean")
+        .unwrap()
         .param("ra", 5.97754)
         .param("dec", 32.53617)
         .param("radius", 0.01)
@@ -80,7 +81,7 @@ async fn panstarrs_row_cap_is_a_typed_error() {
 #[tokio::test]
 async fn mission_search_pages_by_offset_from_the_reported_total() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let search = || ServicesRequest::mission_search("hst").param("select_cols", serde_json::Value::Null);
+    let search = || ServicesRequest::mission_search("hst").unwrap().param("select_cols", serde_json::Value::Null);
     let whole = client(&emulator, 4).services_table(search()).await.unwrap();
     assert_eq!(whole.num_rows(), 3);
     assert_eq!(whole, decode::services_table(&crate::fixture("mission_results.json"), "results").unwrap());
@@ -108,8 +109,10 @@ async fn bad_totals_are_typed_errors_not_panics() {
     ] {
         emulator.set_faults(vec![FaultRule::new("search:hst", Fault::TotalResults { value: value.into() })]);
         emulator.reset_stats();
-        let err =
-            client(&emulator, 4).services_table(ServicesRequest::mission_search("hst").limit(1)).await.unwrap_err();
+        let err = client(&emulator, 4)
+            .services_table(ServicesRequest::mission_search("hst").unwrap().limit(1))
+            .await
+            .unwrap_err();
         if want_decode {
             assert!(matches!(err, Error::Decode { .. }), "{value}: {err}");
         } else {
@@ -119,11 +122,13 @@ async fn bad_totals_are_typed_errors_not_panics() {
     }
     // `null` is no total: pages are fetched until one is short.
     emulator.set_faults(vec![FaultRule::new("search:hst", Fault::TotalResults { value: "null".into() })]);
-    let t = client(&emulator, 1).services_table(ServicesRequest::mission_search("hst").limit(1)).await.unwrap();
+    let t =
+        client(&emulator, 1).services_table(ServicesRequest::mission_search("hst").unwrap().limit(1)).await.unwrap();
     assert_eq!(t.num_rows(), 3);
     // A total that lies upwards within the cap: the pages past the data come back empty.
     emulator.set_faults(vec![FaultRule::new("search:hst", Fault::TotalResults { value: "6".into() })]);
-    let t = client(&emulator, 4).services_table(ServicesRequest::mission_search("hst").limit(1)).await.unwrap();
+    let t =
+        client(&emulator, 4).services_table(ServicesRequest::mission_search("hst").unwrap().limit(1)).await.unwrap();
     assert_eq!(t.num_rows(), 3);
 }
 
