@@ -149,13 +149,8 @@ pub fn may_send_token(config: &MastConfig, url: &str, kind: RequestKind) -> bool
     if !matches!(target.scheme(), "https" | "http") || target.host_str().is_none() {
         return false;
     }
-    [config.mast_url(), config.catalogs_url(), config.hla_url()].iter().any(|base| {
-        url::Url::parse(base).is_ok_and(|b| {
-            b.scheme() == target.scheme()
-                && b.host_str() == target.host_str()
-                && b.port_or_known_default() == target.port_or_known_default()
-        })
-    })
+    use crate::endpoints::Host;
+    config.is_origin_of(url, &[Host::Mast, Host::Catalogs, Host::Hla])
 }
 
 /// The most redirects followed for one request; one more is an error.

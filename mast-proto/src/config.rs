@@ -536,9 +536,15 @@ impl MastConfig {
     /// Whether `url` points at one of the configured MAST hosts (scheme, host and port
     /// equal). Credentials are only ever sent to these.
     pub fn is_mast_host(&self, url: &str) -> bool {
+        use crate::endpoints::Host;
+        self.is_origin_of(url, &[Host::Mast, Host::Catalogs, Host::Resolver, Host::Hla])
+    }
+
+    /// Whether `url` has the scheme, host and port of one of `hosts`' configured base URLs.
+    pub fn is_origin_of(&self, url: &str, hosts: &[crate::endpoints::Host]) -> bool {
         let Ok(target) = url::Url::parse(url) else { return false };
-        [&self.mast_url, &self.catalogs_url, &self.resolver_url, &self.hla_url].iter().any(|base| {
-            url::Url::parse(base).is_ok_and(|b| {
+        hosts.iter().any(|host| {
+            url::Url::parse(self.host_url(*host)).is_ok_and(|b| {
                 b.scheme() == target.scheme()
                     && b.host_str() == target.host_str()
                     && b.port_or_known_default() == target.port_or_known_default()
