@@ -191,12 +191,6 @@ impl Error {
         }
     }
 
-    /// Whether another attempt can help: connection failures, cut or unreadable bodies and
-    /// 5xx/429/408 answers are transient; everything else is final.
-    pub fn is_transient(&self) -> bool {
-        matches!(crate::retry::Retryable::retry(self), crate::retry::Retry::Again { .. })
-    }
-
     pub(crate) fn decode(format: &'static str, detail: impl std::fmt::Display) -> Self {
         Error::Decode { format, detail: detail.to_string(), source: None }
     }
