@@ -203,3 +203,23 @@ async fn unreachable_host_is_a_transport_error_naming_what_failed() {
     assert!(matches!(err, Error::Transport { .. }), "{err}");
     assert!(err.to_string().contains("MAST_URL"), "{err}");
 }
+
+/// Error chains are kept (issue 10, point 4): a transport error carries the HTTP client's
+/// error as its source, without the URL; a decode error carries the parser's.
+#[tokio::test]
+async fn errors_keep_their_cause_as_the_source() {
+    let config = MastConfig::new()
+        .with_mast_url("http://user:secret@127.0.0.1:9")
+        .unwrap()
+        .with_retries(0)
+        .with_backoff(Duration::from_millis(1), Duration::from_millis(2));
+    let err = MastClient::new(config).unwrap().portal_table(cone(1)).await.unwrap_err();
+    let source = std::error::Error::source(&err).expect("the transport error keeps its cause");
+    let chain: Vec<String> = std::iter::successors(Some(source), |e| e.source()).map(|e| e.to_string()).collect();
+    assert!(chain.len() >= 2, "the cause's own causes are kept: {chain:?}");
+    assert!(chain.iter().all(|c| !c.contains("secret")), "no credentials in the chain: {chain:?}");
+
+    let err = mast_proto::decode::parse_portal(b"{\"status\": \"COMPLETE\", \"data\": [1,").unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err}");
+    assert!(std::error::Error::source(&err).is_some(), "the parser's error is kept: {err:?}");
+}
