@@ -121,7 +121,6 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
-    #[cfg(feature = "client")]
     /// An answer is larger than this client accepts: a body over
     /// [`crate::MastConfig::max_response_bytes`], or paging that announces more rows or pages
     /// than can be real. Not retried.
@@ -178,7 +177,6 @@ impl Error {
             Error::Transport { .. } => "ConnectionError",
             #[cfg(feature = "client")]
             Error::Timeout { .. } => "TimeoutError",
-            #[cfg(feature = "client")]
             Error::TooLarge { .. } => "ResponseTooLargeError",
             #[cfg(feature = "client")]
             Error::Redirect { .. } => "RedirectError",

@@ -17,7 +17,8 @@
 //! API is for.
 //!
 //! A result is capped at [`MAX_ROWS`] rows by default ([`ServicesRequest::max_rows`]):
-//! beyond it the query is refused with [`Error::InvalidQuery`] instead of filling memory, and
+//! beyond it the query is refused with [`Error::TooLarge`], as the Portal refuses an
+//! answer announcing too many rows, instead of filling memory, and
 //! a total that is not a row count ([`Error::Decode`]) is refused as well.
 
 use serde_json::{Map, Value};
@@ -207,7 +208,7 @@ impl ServicesRequest {
     }
 
     /// The most rows this query may collect (default [`MAX_ROWS`]); a larger result is
-    /// refused with [`Error::InvalidQuery`].
+    /// refused with [`Error::TooLarge`].
     pub fn max_rows(mut self, rows: u64) -> Self {
         self.max_rows = rows.max(1);
         self
@@ -329,7 +330,7 @@ impl ServicesRequest {
     ///
     /// Errors: a page with more rows than asked, or a total that is not a row count, is
     /// [`Error::Decode`]; a total above [`ServicesRequest::max_rows`] is
-    /// [`Error::InvalidQuery`].
+    /// [`Error::TooLarge`].
     ///
     /// ```
     /// use mast_proto::ServicesRequest;
@@ -396,8 +397,9 @@ impl ServicesRequest {
     }
 
     fn too_many(&self, why: String) -> Error {
-        Error::InvalidQuery {
-            message: format!(
+        Error::TooLarge {
+            what: format!("the services API {}", self.path),
+            detail: format!(
                 "{why}: more than the {} rows one query may collect; narrow the query, ask for one page, or raise the limit (max_rows)",
                 self.max_rows
             ),
@@ -461,7 +463,8 @@ pub fn reported_total(body: &[u8]) -> Result<Option<Value>> {
         #[serde(rename = "totalResults")]
         total: Option<Value>,
     }
-    let head: Head = serde_json::from_slice(body).map_err(|e| Error::decode(FORMAT, e))?;
+    let head: Head =
+        serde_json::from_slice(body).map_err(|e| Error::decode_caused(FORMAT, "not a services answer", e))?;
     Ok(head.total)
 }
 
@@ -567,10 +570,10 @@ mod tests {
         assert_eq!(o.remaining(0, Some(&json!(3))).unwrap(), Remaining::None);
         for bad in [json!(-1), json!(2.5), json!("3"), json!(null), json!(1e300), json!([3]), json!(-0.5)] {
             let err = m.remaining(10, Some(&bad)).unwrap_err();
-            assert!(matches!(err, Error::Decode { .. } | Error::InvalidQuery { .. }), "{bad}: {err}");
+            assert!(matches!(err, Error::Decode { .. } | Error::TooLarge { .. }), "{bad}: {err}");
         }
         let err = m.remaining(10, Some(&json!(u64::MAX))).unwrap_err();
-        assert!(matches!(err, Error::InvalidQuery { .. }), "{err}");
+        assert!(matches!(err, Error::TooLarge { .. }), "{err}");
         assert!(err.to_string().contains("5000000"), "{err}");
         let capped = m.clone().max_rows(25);
         assert_eq!(capped.remaining(10, Some(&json!(25))).unwrap(), Remaining::Known { last_page: 3 });
@@ -586,7 +589,7 @@ mod tests {
         assert_eq!(p.check_page(2, 10).unwrap(), PageEnd::Full);
         assert_eq!(p.check_page(3, 5).unwrap(), PageEnd::Last);
         assert_eq!(p.check_page(4, 0).unwrap(), PageEnd::Last);
-        assert!(matches!(p.check_page(4, 1), Err(Error::InvalidQuery { .. })));
+        assert!(matches!(p.check_page(4, 1), Err(Error::TooLarge { .. })));
         assert!(matches!(p.check_page(2, 11), Err(Error::Decode { .. })));
         let default = ServicesRequest::panstarrs("dr2", "mean").unwrap().with_default_pagesize(1);
         assert_eq!(default.remaining(1, None).unwrap(), Remaining::Open { max_page: MAX_ROWS + 1 });

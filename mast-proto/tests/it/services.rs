@@ -71,7 +71,7 @@ async fn panstarrs_page_concurrency_is_bounded() {
 async fn panstarrs_row_cap_is_a_typed_error() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let err = client(&emulator, 2).services_table(panstarrs(5).max_rows(12)).await.unwrap_err();
-    assert!(matches!(err, Error::InvalidQuery { .. }), "{err}");
+    assert!(matches!(err, Error::TooLarge { .. }), "{err}");
     assert!(err.to_string().contains("12 rows"), "{err}");
     // Exactly the cap is fine.
     let t = client(&emulator, 2).services_table(panstarrs(5).max_rows(35)).await.unwrap();
@@ -116,7 +116,7 @@ async fn bad_totals_are_typed_errors_not_panics() {
         if want_decode {
             assert!(matches!(err, Error::Decode { .. }), "{value}: {err}");
         } else {
-            assert!(matches!(err, Error::InvalidQuery { .. }), "{value}: {err}");
+            assert!(matches!(err, Error::TooLarge { .. }), "{value}: {err}");
         }
         assert_eq!(emulator.stats().count("search:hst"), 1, "{value}: refused after the first page, not retried");
     }
