@@ -159,8 +159,10 @@ fn check_partial(
     if first != start || last < first {
         return Err("Content-Range does not start where asked");
     }
+    // The span's length, checked: the numbers are the server's.
+    let span = (last - first).checked_add(1).ok_or("Content-Range spans more than any file")?;
     if let Some(t) = total {
-        if last + 1 != t {
+        if last.checked_add(1) != Some(t) {
             return Err("Content-Range does not reach the end of the file");
         }
         if meta.size.is_some_and(|s| s != t) || expected.is_some_and(|e| e != t) {
@@ -168,7 +170,7 @@ fn check_partial(
         }
     }
     if let Some(n) = content_length(headers)
-        && n != last - first + 1
+        && n != span
     {
         return Err("Content-Length disagrees with Content-Range");
     }
@@ -242,5 +244,15 @@ mod tests {
         assert_eq!(check_partial(&unknown, 40, &meta, None), Ok(Some(100)));
         assert!(check_partial(&HeaderMap::new(), 40, &meta, None).is_err());
         assert!(check_partial(&headers(&[(CONTENT_RANGE, "items 1-2/3")]), 1, &meta, None).is_err());
+        // A hostile server's numbers at the edge of u64: an error, never an overflow.
+        let max = u64::MAX;
+        for (range, start) in [
+            (format!("bytes 0-{max}/{max}"), 0),
+            (format!("bytes 40-{max}/*"), 40),
+            (format!("bytes 40-{max}/{max}"), 40),
+        ] {
+            let h = headers(&[(CONTENT_RANGE, &range), (CONTENT_LENGTH, "60")]);
+            assert!(check_partial(&h, start, &meta, None).is_err(), "{range}");
+        }
     }
 }
