@@ -96,12 +96,24 @@ impl DownloadOptions {
 }
 
 /// A product to fetch (with its `mast:` URI when it was routed to its cloud copy), or a
-/// row decided without fetching.
+/// row decided without fetching: `SKIPPED` (`cloud_only`) or `ERROR` (a refused path).
 enum Planned {
     Fetch(DownloadItem, Option<String>),
-    #[cfg_attr(not(feature = "cloud"), allow(dead_code))]
-    Skip(ManifestRow),
+    Decided(ManifestRow),
 }
+
+/// The planning step shared by every mode (download, URL-only, local curl script, MAST's
+/// bundle.sh): one entry per product after filters and de-duplication, in order, with the
+/// path shown for it (`Local Path`) and the warnings.
+struct Plan {
+    planned: Vec<Planned>,
+    shown: Vec<PathBuf>,
+    warnings: Vec<Warning>,
+}
+
+/// `Status` of a URL-only or curl-script row that would be fetched (see
+/// [`Observations::product_urls`]).
+pub const PLANNED: &str = "PLANNED";
 
 /// Where downloaded products go below the download directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -131,7 +143,13 @@ impl Observations {
     /// `<dir>/mastDownload/<obs_collection>/<obs_id>/<file>` (see [`Layout`]),
     /// each through a temp file, verified against its listed `size`, then renamed.
     ///
-    /// Failures are per file (an `ERROR` row); the rest go on. With cloud access
+    /// Failures are per file (an `ERROR` row); the rest go on. Before anything is fetched,
+    /// every product's path is checked as the download itself checks it
+    /// ([`mast_download::safe_join`]: no `..`, no absolute path, no link on the way, ...), and
+    /// a product whose path lands on the same file as an earlier product's (two different
+    /// `dataURI`s with one `productFilename` in the flat layout, say) is refused too: both
+    /// are `ERROR` rows (`ValueError: unsafe file name ...`, naming the earlier product's
+    /// `dataURI`), never fetched, never overwriting each other. With cloud access
     /// ([`Observations::enable_cloud_dataset`]), products with a copy in MAST's public S3
     /// bucket come from there (one path lookup per 40 products first), falling back to MAST
     /// over HTTPS when the copy cannot be read (an `InputWarning`), or `SKIPPED` with
@@ -141,11 +159,11 @@ impl Observations {
         products: impl Into<ObsIds<'_>>,
         options: &DownloadOptions,
     ) -> Result<Downloaded> {
-        let (items, shown, mut warnings) = self.plan(products.into(), options).await?;
-        if items.is_empty() {
+        let Plan { planned, shown, mut warnings } = self.plan(products.into(), options, options.layout).await?;
+        if planned.is_empty() {
             return Ok(Downloaded { manifest: Manifest::new(), warnings });
         }
-        let planned = self.route(items, &shown, options.cloud_only, &mut warnings).await?;
+        let planned = self.route(planned, &shown, options.cloud_only, &mut warnings).await?;
         let mut batch = BatchOptions::new().cache(options.cache);
         if let Some(ProgressCallback(f)) = &options.progress {
             let f = Arc::clone(f);
@@ -157,7 +175,7 @@ impl Observations {
         let mut manifest = Manifest::new();
         for (plan, path) in planned.into_iter().zip(shown) {
             let mut row = match plan {
-                Planned::Skip(row) => row,
+                Planned::Decided(row) => row,
                 Planned::Fetch(item, data_uri) => {
                     let row = fetched.next().expect("one row per fetched item");
                     self.cloud_outcome(row, item.source(), data_uri.as_deref(), options.cloud_only, &mut warnings)
@@ -173,38 +191,48 @@ impl Observations {
     /// curl script for them (`POST Download/bundle.sh` with one `uri` per product, after
     /// filters and de-duplication, in order), saved as
     /// `<download_dir>/mastDownload_<YYYYmmddHHMMSS>.sh` (local time). Returns astroquery's
-    /// one-row manifest: `Local Path` (the directory and name joined as text, so `./...`
-    /// with the default directory), `Status` (`COMPLETE`, or `ERROR` with the message
-    /// `Curl could not be downloaded`) and `Message`; no `URL` column. With nothing to
-    /// download: no rows and a `NoResultsWarning`. [`Layout::Flat`] has no effect
+    /// manifest: first the script's row, `Local Path` (the directory and name joined as
+    /// text, so `./...` with the default directory), `Status` (`COMPLETE`, or `ERROR` with
+    /// the message `Curl could not be downloaded`) and `Message`; no `URL` column. With
+    /// nothing to download: no rows and a `NoResultsWarning`. [`Layout::Flat`] has no effect
     /// (`InputWarning`, as astroquery).
+    ///
+    /// MAST's script writes each file to `<folder>/<obs_collection>/<obs_id>/<file>` (the
+    /// portal bundle layout), so the products are planned as [`Layout::NestedNoPrefix`] and
+    /// checked as [`Observations::download_products`] checks them: a refused product is not
+    /// sent to MAST and gets an `ERROR` row of its own after the script's row (its `Local
+    /// Path` as the nested layout would give it, the reason in `Message`).
     pub async fn download_curl_script(
         &self,
         products: impl Into<ObsIds<'_>>,
         options: &DownloadOptions,
     ) -> Result<Table> {
-        let (items, _, mut warnings) = self.plan(products.into(), options).await?;
+        let Plan { planned, shown, mut warnings } = self.plan(products.into(), options, Layout::NestedNoPrefix).await?;
         if options.layout == Layout::Flat {
             let w = Warning::new(WarningCategory::Input, "flat=True has no effect on curl downloads.");
             tracing::warn!("{w}");
             warnings.push(w);
         }
         let mut rows: Vec<(String, &str, Option<String>)> = Vec::new();
-        if !items.is_empty() {
+        let uris: Vec<String> = planned
+            .iter()
+            .filter_map(|p| if let Planned::Fetch(i, _) = p { Some(i.source().to_uri()) } else { None })
+            .collect();
+        if !uris.is_empty() {
             let name = format!("mastDownload_{}.sh", chrono::Local::now().format("%Y%m%d%H%M%S"));
-            let dir = options.download_dir.to_string_lossy();
-            // astroquery: os.path.join(download_dir, name), a plain string join.
-            let shown =
-                if dir.is_empty() || dir.ends_with('/') { format!("{dir}{name}") } else { format!("{dir}/{name}") };
+            let shown = text_join(&options.download_dir, &name).to_string_lossy().into_owned();
             let path = options.download_dir.join(&name);
-            let uris: Vec<String> = items.iter().map(|i| i.source().to_uri()).collect();
-            let uris = uris.iter().map(String::as_str);
-            match self.downloader.bundle_script(uris, &path).await {
+            match self.downloader.bundle_script(uris.iter().map(String::as_str), &path).await {
                 Ok(_) => rows.push((shown, "COMPLETE", None)),
                 Err(e) => {
                     tracing::warn!(path = %path.display(), error = %e, "the curl script could not be downloaded");
                     rows.push((shown, "ERROR", Some("Curl could not be downloaded".into())));
                 }
+            }
+        }
+        for (plan, path) in planned.into_iter().zip(shown) {
+            if let Planned::Decided(row) = plan {
+                rows.push((path.to_string_lossy().into_owned(), row.status.as_str(), row.message));
             }
         }
         let mut table = Table::new(vec![
@@ -220,39 +248,65 @@ impl Observations {
         Ok(table)
     }
 
-    /// What [`Observations::download_products`] would fetch, without fetching it: a table of
-    /// `Local Path` and `URL` (the exact request URL: `s3://` for cloud copies when cloud
-    /// access is on), one row per product after filters and de-duplication, with the
-    /// warnings. A product `cloud_only` would skip has a masked `URL`.
+    /// What [`Observations::download_products`] would fetch, without fetching it: one row
+    /// per product after filters and de-duplication, with the warnings. The columns are the
+    /// manifest's: `Local Path`; `Status`, `PLANNED` for a product that would be fetched,
+    /// `SKIPPED` for one `cloud_only` would skip, `ERROR` for one whose path is refused
+    /// (outside the download directory, through a link, or the same file as an earlier
+    /// product's: see [`Observations::download_products`]); `Message` (why, for `SKIPPED`
+    /// and `ERROR`); `URL` (the exact request URL: `s3://` for cloud copies when cloud
+    /// access is on; masked for a skipped product).
+    ///
+    /// ```
+    /// use mast_emulator::{Emulator, EmulatorConfig};
+    /// use mast_observations::{DownloadOptions, Observations};
+    /// use mast_proto::{MastClient, MastConfig};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let emulator = Emulator::start(EmulatorConfig::default()).await?;
+    /// let obs = Observations::new(MastClient::new(MastConfig::new().with_all_urls(emulator.base_url())?)?);
+    /// let urls = obs.product_urls("2003738726", &DownloadOptions::new()).await?;
+    /// assert_eq!(urls.column_names().collect::<Vec<_>>(), ["Local Path", "Status", "Message", "URL"]);
+    /// let status = urls.column("Status").unwrap();
+    /// assert!((0..urls.num_rows()).all(|i| status.get_str(i) == Some("PLANNED")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub async fn product_urls(&self, products: impl Into<ObsIds<'_>>, options: &DownloadOptions) -> Result<Table> {
         self.urls_table(products.into(), options, true).await
     }
 
     /// [`Observations::product_urls`], through the cloud (`cloud`) or always from MAST.
     async fn urls_table(&self, products: ObsIds<'_>, options: &DownloadOptions, cloud: bool) -> Result<Table> {
-        let (items, shown, mut warnings) = self.plan(products, options).await?;
-        let planned = if cloud {
-            self.route(items, &shown, options.cloud_only, &mut warnings).await?
-        } else {
-            items.into_iter().map(|i| Planned::Fetch(i, None)).collect()
-        };
+        let Plan { planned, shown, mut warnings } = self.plan(products, options, options.layout).await?;
+        let planned =
+            if cloud { self.route(planned, &shown, options.cloud_only, &mut warnings).await? } else { planned };
         let config = self.client.config();
-        let urls = planned
-            .iter()
-            .map(|p| match p {
-                Planned::Fetch(item, _) => item.source().request_url(config).map(Some),
-                Planned::Skip(_) => Ok(None),
+        // (local path, status, message, URL)
+        let rows: Vec<(String, &str, Option<String>, Option<String>)> = planned
+            .into_iter()
+            .zip(&shown)
+            .map(|(p, path)| {
+                let path = path.to_string_lossy().into_owned();
+                match p {
+                    Planned::Fetch(item, _) => match item.source().request_url(config) {
+                        Ok(url) => (path, PLANNED, None, Some(url)),
+                        Err(e) => {
+                            let row = ManifestRow::error(&path, e, None);
+                            (path, row.status.as_str(), row.message, None)
+                        }
+                    },
+                    Planned::Decided(row) => (path, row.status.as_str(), row.message, row.url),
+                }
             })
-            .collect::<mast_download::Result<Vec<_>>>();
-        let urls = urls?;
-        let paths: Vec<String> = shown.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+            .collect();
+        fn text(v: &Option<String>) -> Value<'_> {
+            v.as_deref().map_or(Value::Masked, Value::Str)
+        }
         let mut table = Table::new(vec![
-            Column::from_values("Local Path", DataType::String, paths.iter().map(|p| Value::Str(p))),
-            Column::from_values(
-                "URL",
-                DataType::String,
-                urls.iter().map(|u| u.as_deref().map_or(Value::Masked, Value::Str)),
-            ),
+            Column::from_values("Local Path", DataType::String, rows.iter().map(|r| Value::Str(&r.0))),
+            Column::from_values("Status", DataType::String, rows.iter().map(|r| Value::Str(r.1))),
+            Column::from_values("Message", DataType::String, rows.iter().map(|r| text(&r.2))),
+            Column::from_values("URL", DataType::String, rows.iter().map(|r| text(&r.3))),
         ])?;
         warnings.into_iter().for_each(|w| table.push_warning(w));
         Ok(table)
@@ -260,8 +314,10 @@ impl Observations {
 
     /// Writes a bash script that downloads the products with curl to `script` (no request
     /// to MAST besides the product lists; see [`mast_download::local_curl_script`]), with
-    /// the same layout as [`Observations::download_products`]. Returns the table of
-    /// `Local Path` and `URL` it covers, with the warnings.
+    /// the same layout and the same path checks as [`Observations::download_products`].
+    /// Returns the table of [`Observations::product_urls`] for it (always MAST's HTTPS
+    /// URLs): the script fetches exactly the `PLANNED` rows, in order; a product whose path
+    /// is refused is an `ERROR` row and is not in the script.
     pub async fn write_curl_script(
         &self,
         products: impl Into<ObsIds<'_>>,
@@ -270,26 +326,26 @@ impl Observations {
     ) -> Result<Table> {
         // curl fetches over HTTPS: MAST's URLs even when cloud access is on.
         let table = self.urls_table(products.into(), options, false).await?;
-        let (paths, urls) = (table.column("Local Path"), table.column("URL"));
-        let files: Vec<(String, String)> = match (paths, urls) {
-            (Some(p), Some(u)) => (0..table.num_rows())
-                .map(|i| (p.get_str(i).unwrap_or("").to_owned(), u.get_str(i).unwrap_or("").to_owned()))
-                .collect(),
-            _ => Vec::new(),
-        };
+        let files: Vec<(String, String)> =
+            match (table.column("Local Path"), table.column("Status"), table.column("URL")) {
+                (Some(p), Some(s), Some(u)) => (0..table.num_rows())
+                    .filter(|&i| s.get_str(i) == Some(PLANNED))
+                    .filter_map(|i| Some((p.get_str(i)?.to_owned(), u.get_str(i)?.to_owned())))
+                    .collect(),
+                _ => Vec::new(),
+            };
         std::fs::write(script, mast_download::local_curl_script(&files)).map_err(|source| {
             mast_download::Error::Io { action: "write the curl script".into(), path: script.to_path_buf(), source }
         })?;
         Ok(table)
     }
 
-    /// The products to fetch (filtered, de-duplicated) as download items, the paths
-    /// astroquery would report for them, and the warnings.
-    async fn plan(
-        &self,
-        input: ObsIds<'_>,
-        options: &DownloadOptions,
-    ) -> Result<(Vec<DownloadItem>, Vec<PathBuf>, Vec<Warning>)> {
+    /// The planning step of every mode: the products to fetch (filtered, de-duplicated) as
+    /// download items under `layout`, each one's path checked with
+    /// [`mast_download::safe_join`] and against the paths of the products before it (a
+    /// refused one is a [`Planned::Decided`] `ERROR` row), the paths astroquery would report
+    /// for them, and the warnings.
+    async fn plan(&self, input: ObsIds<'_>, options: &DownloadOptions, layout: Layout) -> Result<Plan> {
         let products = self.products_of(input).await?;
         let kept = filter_products(&products, &options.filter)?;
         let (unique, note) = unique_products(&kept, "dataURI")?;
@@ -301,78 +357,107 @@ impl Observations {
             let w = Warning::new(WarningCategory::NoResults, "No products to download.");
             tracing::warn!("{w}");
             warnings.push(w);
-            return Ok((Vec::new(), Vec::new(), warnings));
+            return Ok(Plan { planned: Vec::new(), shown: Vec::new(), warnings });
         }
         let text = |name: &str, row: usize| -> String {
             unique.column(name).and_then(|c| c.get_str(row)).unwrap_or("").to_owned()
         };
-        let mut items = Vec::with_capacity(unique.num_rows());
-        let mut shown = Vec::with_capacity(unique.num_rows());
-        for row in 0..unique.num_rows() {
-            let file_name = text("productFilename", row);
-            let file = file_name.rsplit('/').next().unwrap_or("").to_owned();
-            let nested = || PathBuf::from(text("obs_collection", row)).join(text("obs_id", row)).join(&file);
-            let relative = match options.layout {
-                Layout::Flat => PathBuf::from(&file),
-                Layout::NestedNoPrefix => nested(),
-                Layout::Nested => Path::new("mastDownload").join(nested()),
-            };
-            let relative = relative.to_string_lossy().into_owned();
-            let size = match unique.value(row, "size") {
-                Some(Value::Int(n)) if n >= 0 => Some(n as u64),
-                _ => None,
-            };
+        // (relative path, dataURI, size)
+        let products: Vec<(String, String, Option<u64>)> = (0..unique.num_rows())
+            .map(|row| {
+                let relative = relative_path(
+                    layout,
+                    &text("obs_collection", row),
+                    &text("obs_id", row),
+                    &text("productFilename", row),
+                );
+                let size = match unique.value(row, "size") {
+                    Some(Value::Int(n)) if n >= 0 => Some(n as u64),
+                    _ => None,
+                };
+                (relative, text("dataURI", row), size)
+            })
+            .collect();
+        let checks = check_paths(&options.download_dir, &products).await;
+        let config = self.client.config();
+        let mut planned = Vec::with_capacity(products.len());
+        let mut shown = Vec::with_capacity(products.len());
+        for ((relative, data_uri, size), check) in products.into_iter().zip(checks) {
             // astroquery reports `os.path.join(download_dir, ...)`: "./mastDownload/...".
-            shown.push(options.download_dir.join(&relative));
-            let item = DownloadItem::new(source_for(&text("dataURI", row)), options.download_dir.clone(), relative);
-            items.push(item.size_opt(size));
+            let path = text_join(&options.download_dir, &relative);
+            let source = source_for(&data_uri);
+            planned.push(match check {
+                Ok(()) => {
+                    let item = DownloadItem::new(source, options.download_dir.clone(), relative);
+                    Planned::Fetch(item.size_opt(size), None)
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "refused before the download");
+                    Planned::Decided(ManifestRow::error(&path, e, source.request_url(config).ok()))
+                }
+            });
+            shown.push(path);
         }
-        Ok((items, shown, warnings))
+        Ok(Plan { planned, shown, warnings })
     }
 
     /// With cloud access on: products with a cloud copy come from S3 (falling back to MAST
-    /// unless `cloud_only`), the others from MAST or, with `cloud_only`, are skipped.
+    /// unless `cloud_only`), the others from MAST or, with `cloud_only`, are skipped. Rows
+    /// already decided stay as they are.
     #[cfg_attr(not(feature = "cloud"), allow(unused_variables))]
     async fn route(
         &self,
-        items: Vec<DownloadItem>,
+        planned: Vec<Planned>,
         shown: &[PathBuf],
         cloud_only: bool,
         warnings: &mut Vec<Warning>,
     ) -> Result<Vec<Planned>> {
         #[cfg(feature = "cloud")]
         if self.cloud_enabled {
-            return self.route_to_cloud(items, shown, cloud_only, warnings).await;
+            return self.route_to_cloud(planned, shown, cloud_only, warnings).await;
         }
         // (s3:// sources are read from the bucket whatever the setting.)
-        if cloud_only && items.iter().any(|i| !matches!(i.source(), Source::S3 { .. })) {
+        if cloud_only
+            && planned.iter().any(|p| matches!(p, Planned::Fetch(i, _) if !matches!(i.source(), Source::S3 { .. })))
+        {
             warn(
                 warnings,
                 WarningCategory::Input,
                 "`cloud_only` is True but cloud data access is not enabled. Falling back to MAST download.",
             );
         }
-        Ok(items.into_iter().map(|i| Planned::Fetch(i, None)).collect())
+        Ok(planned)
     }
 
     #[cfg(feature = "cloud")]
     async fn route_to_cloud(
         &self,
-        items: Vec<DownloadItem>,
+        planned: Vec<Planned>,
         shown: &[PathBuf],
         cloud_only: bool,
         warnings: &mut Vec<Warning>,
     ) -> Result<Vec<Planned>> {
         let bucket = self.client.config().s3_bucket().to_owned();
-        let uris: Vec<String> = items.iter().filter_map(|i| mast_uri(i.source())).map(str::to_owned).collect();
-        let keys = self.client.path_lookup(&uris).await?;
+        let uris: Vec<String> = planned
+            .iter()
+            .filter_map(|p| if let Planned::Fetch(i, _) = p { mast_uri(i.source()) } else { None })
+            .map(str::to_owned)
+            .collect();
+        let keys = if uris.is_empty() { Vec::new() } else { self.client.path_lookup(&uris).await? };
         let key_of: std::collections::HashMap<&str, Option<String>> =
             uris.iter().map(String::as_str).zip(keys).collect();
-        let mut planned = Vec::with_capacity(items.len());
-        for (item, path) in items.into_iter().zip(shown) {
+        let mut routed = Vec::with_capacity(planned.len());
+        for (plan, path) in planned.into_iter().zip(shown) {
+            let item = match plan {
+                Planned::Fetch(item, _) => item,
+                decided => {
+                    routed.push(decided);
+                    continue;
+                }
+            };
             if matches!(item.source(), Source::S3 { .. }) {
                 // Already a cloud URI (e.g. `download_file("s3://stpubdata/...")`).
-                planned.push(Planned::Fetch(item, None));
+                routed.push(Planned::Fetch(item, None));
                 continue;
             }
             let uri = mast_uri(item.source()).map(str::to_owned);
@@ -381,19 +466,19 @@ impl Observations {
                     let https = item.source().clone();
                     let cloud = item.with_source(Source::S3 { bucket: bucket.clone(), key });
                     let item = if cloud_only { cloud } else { cloud.fallback(https) };
-                    planned.push(Planned::Fetch(item, uri));
+                    routed.push(Planned::Fetch(item, uri));
                 }
                 None => {
                     warn_not_in_cloud(warnings, &uri.unwrap_or_else(|| item.source().to_uri()), cloud_only);
-                    planned.push(if cloud_only {
-                        Planned::Skip(ManifestRow::skipped(path, Some(NOT_IN_CLOUD.into()), None))
+                    routed.push(if cloud_only {
+                        Planned::Decided(ManifestRow::skipped(path, Some(NOT_IN_CLOUD.into()), None))
                     } else {
                         Planned::Fetch(item, None)
                     });
                 }
             }
         }
-        Ok(planned)
+        Ok(routed)
     }
 
     /// The warnings (and `SKIPPED` rows, with `cloud_only`) of products whose cloud copy
@@ -488,14 +573,14 @@ impl Observations {
         let planned = if options.force_on_prem {
             vec![Planned::Fetch(item, None)]
         } else {
-            self.route(vec![item], &shown, options.cloud_only, &mut warnings).await?
+            self.route(vec![Planned::Fetch(item, None)], &shown, options.cloud_only, &mut warnings).await?
         };
         let row = match planned.into_iter().next() {
             Some(Planned::Fetch(item, data_uri)) => {
                 let row = self.downloader.download_with(item.clone(), &BatchOptions::new().cache(options.cache)).await;
                 self.cloud_outcome(row, item.source(), data_uri.as_deref(), options.cloud_only, &mut warnings)
             }
-            Some(Planned::Skip(row)) => row,
+            Some(Planned::Decided(row)) => row,
             None => unreachable!("route plans every item"),
         };
         // astroquery's download_file says only ('SKIPPED', None, None); the reason is in the
@@ -588,4 +673,89 @@ fn source_for(uri: &str) -> Source {
         Source::Url(text) if !(text.starts_with("http://") || text.starts_with("https://")) => Source::Mast(text),
         source => source,
     }
+}
+
+/// A product's path below the download directory for `layout`, as `/`-separated text built
+/// from the product's fields (`productFilename`'s last segment as the file name). Not
+/// checked here: see [`check_paths`].
+fn relative_path(layout: Layout, collection: &str, obs_id: &str, product_filename: &str) -> String {
+    let file = product_filename.rsplit('/').next().unwrap_or("");
+    match layout {
+        Layout::Flat => file.to_owned(),
+        Layout::NestedNoPrefix => format!("{collection}/{obs_id}/{file}"),
+        Layout::Nested => format!("mastDownload/{collection}/{obs_id}/{file}"),
+    }
+}
+
+/// `dir` and `relative` joined as text with `/`, as astroquery's `os.path.join` shows them
+/// (`./mastDownload/...` with the default directory). Unlike `Path::join`, an absolute
+/// `relative` does not replace `dir`: a refused path is shown as it was asked for.
+fn text_join(dir: &Path, relative: &str) -> PathBuf {
+    let mut text = dir.as_os_str().to_owned();
+    let separated = match dir.as_os_str().as_encoded_bytes().last() {
+        None => true,
+        Some(b'/') => true,
+        Some(b'\\') => cfg!(windows),
+        Some(_) => false,
+    };
+    if !separated {
+        text.push("/");
+    }
+    text.push(relative);
+    PathBuf::from(text)
+}
+
+/// Checks every product's path (`(relative path, dataURI, size)`, in order) as the download
+/// will: [`mast_download::safe_join`] under `dir` (this reads the file system, so it runs
+/// on the blocking pool), then against the paths of the products accepted before it: the
+/// same file, a file where an earlier product needs a directory, or a directory where an
+/// earlier product has its file is refused, naming that product's `dataURI`. Names are
+/// compared as given, and without case on Windows and macOS, whose usual file systems
+/// ignore it.
+async fn check_paths(dir: &Path, products: &[(String, String, Option<u64>)]) -> Vec<mast_download::Result<()>> {
+    let names: Arc<Vec<(String, String)>> = Arc::new(products.iter().map(|(r, u, _)| (r.clone(), u.clone())).collect());
+    let (task_dir, task_names) = (dir.to_path_buf(), Arc::clone(&names));
+    match tokio::task::spawn_blocking(move || check_paths_blocking(&task_dir, &task_names)).await {
+        Ok(checks) => checks,
+        // The blocking pool is gone (the runtime is shutting down): check here instead.
+        Err(_) => check_paths_blocking(dir, &names),
+    }
+}
+
+fn check_paths_blocking(dir: &Path, names: &[(String, String)]) -> Vec<mast_download::Result<()>> {
+    use std::collections::HashMap;
+    let fold = |name: &str| if cfg!(any(windows, target_os = "macos")) { name.to_lowercase() } else { name.to_owned() };
+    // Accepted files and the directories on their way, each to the first product needing it.
+    let mut files: HashMap<String, usize> = HashMap::with_capacity(names.len());
+    let mut dirs: HashMap<String, usize> = HashMap::new();
+    let mut checks = Vec::with_capacity(names.len());
+    for (i, (relative, _)) in names.iter().enumerate() {
+        if let Err(e) = mast_download::safe_join(dir, relative) {
+            checks.push(Err(e));
+            continue;
+        }
+        let key = fold(relative);
+        let parents: Vec<&str> = key.match_indices('/').map(|(at, _)| &key[..at]).collect();
+        let clash = if let Some(&first) = files.get(&key) {
+            Some((first, "is saved to the same file"))
+        } else if let Some(&first) = dirs.get(&key) {
+            Some((first, "needs this path as a directory"))
+        } else {
+            parents
+                .iter()
+                .find_map(|p| files.get(*p))
+                .map(|&first| (first, "has its file where this one needs a directory"))
+        };
+        if let Some((first, how)) = clash {
+            let reason = format!("the product {} (listed before it) {how}", names[first].1);
+            checks.push(Err(mast_download::Error::UnsafePath { name: relative.clone(), reason }));
+            continue;
+        }
+        for p in parents {
+            dirs.entry(p.to_owned()).or_insert(i);
+        }
+        files.insert(key, i);
+        checks.push(Ok(()));
+    }
+    checks
 }

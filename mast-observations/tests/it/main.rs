@@ -6,6 +6,7 @@ mod checklist;
 mod cloud;
 mod curl;
 mod limits;
+mod plan;
 mod products;
 
 use std::time::Duration;
