@@ -86,7 +86,40 @@ fn obsids(input: ObsIds<'_>) -> Result<(Vec<String>, Vec<Warning>)> {
     if ids.is_empty() {
         return Err(invalid("Observation list is empty, no associated products."));
     }
+    let (ids, note) = unique_obsids(ids);
+    if let Some(note) = note {
+        warnings.push(Warning::new(WarningCategory::Input, note));
+    }
     Ok((ids, warnings))
+}
+
+/// `ids` without repeats (the first of each kept, order kept; ids inside a comma-joined
+/// entry count one by one), and a note saying how many were dropped, if any. astroquery
+/// sends repeats as they are, so MAST lists the same products once per repeat.
+fn unique_obsids(ids: Vec<String>) -> (Vec<String>, Option<String>) {
+    let total: usize = ids.iter().map(|id| id.split(',').count()).sum();
+    let mut seen = std::collections::HashSet::with_capacity(total);
+    let mut unique = Vec::with_capacity(ids.len());
+    for entry in &ids {
+        if !entry.contains(',') {
+            if seen.insert(entry.as_str()) {
+                unique.push(entry.clone());
+            }
+            continue;
+        }
+        let kept: Vec<&str> = entry.split(',').filter(|id| seen.insert(id.trim())).collect();
+        if !kept.is_empty() {
+            unique.push(kept.join(","));
+        }
+    }
+    let kept: usize = unique.iter().map(|id| id.split(',').count()).sum();
+    let note = (kept < total).then(|| {
+        format!(
+            "{} of {total} observation ids were repeats and are sent once: fetching products for {kept} unique observations.",
+            total - kept
+        )
+    });
+    (unique, note)
 }
 
 impl Observations {

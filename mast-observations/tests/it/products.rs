@@ -85,3 +85,71 @@ async fn ffi_observations_are_dropped_with_a_warning() {
         }
     }
 }
+
+/// Issue 11, point 19: an observations table with repeated obsids sends each obsid once
+/// (order kept), says so, and lists each product once, in every entry point that takes
+/// observations.
+#[tokio::test]
+async fn repeated_obsids_are_sent_once_with_a_note() {
+    let emulator = sky().await;
+    let client = MastClient::new(config(&emulator)).unwrap();
+    let cone = ServiceRequest::new("Mast.Caom.Cone")
+        .param("ra", 150.1)
+        .param("dec", 2.2)
+        .param("radius", 0.5)
+        .param("emulator_rows", 3);
+    let cone = client.portal_table(cone).await.unwrap();
+    assert_eq!(cone.num_rows(), 3);
+    let repeated = cone.take([2, 0, 2, 1, 0, 2]);
+    let unique_order = cone.take([2, 0, 1]);
+    // One obsid per batch: the number of product-list requests is the number of obsids sent.
+    let obs = observations(&emulator).with_batch_size(1);
+    let expected = obs.get_product_list(&unique_order).await.unwrap();
+    assert!(expected.warnings().is_empty(), "{:?}", expected.warnings());
+
+    emulator.reset_stats();
+    let products = obs.get_product_list(&repeated).await.unwrap();
+    assert_eq!(emulator.stats().count("invoke:Mast.Caom.Products"), 3, "{:?}", emulator.stats());
+    assert_eq!(products.to_csv(), expected.to_csv(), "same rows, in the first-seen order of the obsids");
+    let uris = products.column("dataURI").unwrap();
+    let distinct: std::collections::HashSet<&str> = (0..products.num_rows()).filter_map(|i| uris.get_str(i)).collect();
+    assert_eq!(distinct.len(), products.num_rows(), "each product once");
+    let notes: Vec<_> = products.warnings().iter().filter(|w| w.category == WarningCategory::Input).collect();
+    assert_eq!(notes.len(), 1, "{:?}", products.warnings());
+    assert_eq!(
+        notes[0].message,
+        "3 of 6 observation ids were repeats and are sent once: fetching products for 3 unique observations."
+    );
+
+    // Obsid lists and comma-joined ids too.
+    let ids: Vec<String> = (0..6).map(|i| repeated.column("obsid").unwrap().get(i).to_string()).collect();
+    emulator.reset_stats();
+    let from_ids = obs.get_product_list(&ids).await.unwrap();
+    assert_eq!(emulator.stats().count("invoke:Mast.Caom.Products"), 3);
+    assert_eq!(from_ids.to_csv(), expected.to_csv());
+    let joined = format!("{},{}, {}", ids[0], ids[1], ids[0]);
+    emulator.reset_stats();
+    let from_joined = obs.get_product_list(&joined).await.unwrap();
+    assert_eq!(emulator.stats().count("invoke:Mast.Caom.Products"), 1);
+    assert_eq!(from_joined.warnings().len(), 1, "{:?}", from_joined.warnings());
+    let two = obs.get_product_list(&ids[..2].to_vec()).await.unwrap();
+    assert_eq!(from_joined.to_csv(), two.to_csv());
+
+    // download_products given observations (URL-only: the same planning step).
+    emulator.reset_stats();
+    let urls = obs.product_urls(&repeated, &mast_observations::DownloadOptions::new()).await.unwrap();
+    assert_eq!(emulator.stats().count("invoke:Mast.Caom.Products"), 3);
+    assert_eq!(urls.num_rows(), products.num_rows());
+    assert!(urls.warnings().iter().any(|w| w.message.contains("observation ids were repeats")));
+
+    // get_cloud_uris given observations.
+    #[cfg(feature = "cloud")]
+    {
+        emulator.reset_stats();
+        let cloud =
+            obs.get_cloud_uris(&repeated, &mast_observations::CloudUriOptions::new().verify(false)).await.unwrap();
+        assert_eq!(emulator.stats().count("invoke:Mast.Caom.Products"), 3);
+        assert_eq!(cloud.entries().len(), products.num_rows());
+        assert!(cloud.warnings().iter().any(|w| w.message.contains("observation ids were repeats")));
+    }
+}
