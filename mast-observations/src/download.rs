@@ -759,3 +759,55 @@ fn check_paths_blocking(dir: &Path, names: &[(String, String)]) -> Vec<mast_down
     }
     checks
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_are_slash_joined_text_on_every_platform() {
+        assert_eq!(relative_path(Layout::Nested, "HST", "U9", "a/b/x.fits"), "mastDownload/HST/U9/x.fits");
+        assert_eq!(relative_path(Layout::NestedNoPrefix, "HST", "U9", "x.fits"), "HST/U9/x.fits");
+        assert_eq!(relative_path(Layout::Flat, "..", "..", "../../evil.fits"), "evil.fits");
+        assert_eq!(relative_path(Layout::Flat, "HST", "U9", "/etc/evil.fits"), "evil.fits");
+        // The checks see the hostile parts as they are.
+        assert_eq!(relative_path(Layout::Nested, "/tmp", "o", "x"), "mastDownload//tmp/o/x");
+        assert_eq!(relative_path(Layout::NestedNoPrefix, "..", "o", "x"), "../o/x");
+    }
+
+    #[test]
+    fn shown_paths_join_as_text() {
+        assert_eq!(text_join(Path::new("."), "mastDownload/x"), Path::new("./mastDownload/x"));
+        assert_eq!(text_join(Path::new(""), "x"), Path::new("x"));
+        assert_eq!(text_join(Path::new("d/"), "x"), Path::new("d/x"));
+        // An absolute part does not replace the directory (Path::join would give "/etc/x").
+        assert_eq!(text_join(Path::new("d"), "/etc/x").to_string_lossy(), "d//etc/x");
+    }
+
+    #[test]
+    fn clashes_name_the_first_product() {
+        let names: Vec<(String, String)> =
+            [("a/x", "u1"), ("a/x", "u2"), ("a/x/y", "u3"), ("b/c/d", "u4"), ("b/c", "u5")]
+                .iter()
+                .map(|(r, u)| (r.to_string(), u.to_string()))
+                .collect();
+        let dir = std::env::temp_dir().join(format!("mast-obs-clash-{}", std::process::id()));
+        let checks = check_paths_blocking(&dir, &names);
+        let reasons: Vec<Option<String>> = checks
+            .iter()
+            .map(|c| match c {
+                Ok(()) => None,
+                Err(mast_download::Error::UnsafePath { reason, .. }) => Some(reason.clone()),
+                Err(e) => Some(format!("unexpected {e}")),
+            })
+            .collect();
+        assert_eq!(reasons[0], None);
+        assert_eq!(reasons[1].as_deref(), Some("the product u1 (listed before it) is saved to the same file"));
+        assert_eq!(
+            reasons[2].as_deref(),
+            Some("the product u1 (listed before it) has its file where this one needs a directory")
+        );
+        assert_eq!(reasons[3], None);
+        assert_eq!(reasons[4].as_deref(), Some("the product u4 (listed before it) needs this path as a directory"));
+    }
+}

@@ -210,3 +210,24 @@ impl Observations {
         Ok(products)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_obsids_are_dropped_in_order() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(unique_obsids(ids(&["3", "1", "2"])), (ids(&["3", "1", "2"]), None));
+        let (unique, note) = unique_obsids(ids(&["3", "1", "3", "2", "1"]));
+        assert_eq!(unique, ids(&["3", "1", "2"]));
+        assert_eq!(
+            note.as_deref(),
+            Some("2 of 5 observation ids were repeats and are sent once: fetching products for 3 unique observations.")
+        );
+        // Inside comma-joined entries too; an entry left empty is dropped.
+        let (unique, note) = unique_obsids(ids(&["1,2", "2, 3,1", "3"]));
+        assert_eq!(unique, ids(&["1,2", " 3"]));
+        assert!(note.unwrap().starts_with("3 of 6 "));
+    }
+}

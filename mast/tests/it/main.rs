@@ -253,7 +253,9 @@ async fn download_products_layouts_cache_and_urls_only() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let csv = String::from_utf8(output.stdout).unwrap();
     assert!(
-        csv.starts_with("\"Local Path\",\"URL\"\nstr,str\n\"./mastDownload/HST/U9O40504M/u9o40504m_c3m.fits\","),
+        csv.starts_with(
+            "\"Local Path\",\"Status\",\"Message\",\"URL\"\nstr,str,str,str\n\"./mastDownload/HST/U9O40504M/u9o40504m_c3m.fits\",\"PLANNED\",,"
+        ),
         "{csv}"
     );
     assert!(csv.contains("/api/v0.1/Download/file?uri=mast:HST/product/u9o40504m_c3m.fits"));
