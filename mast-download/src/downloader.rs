@@ -176,8 +176,9 @@ impl DownloadItem {
 /// 2. **Local first** (with [`DownloaderBuilder::cache`], the default): a file already at the
 ///    destination with the expected size (and checksum, when given) is kept without any
 ///    request (`COMPLETE`, [`ManifestRow::cached`], as astroquery reports cached files). With
-///    no expected size the server is asked with one `HEAD` and a file of its
-///    `Content-Length` is kept; otherwise the file is downloaded again.
+///    no expected size, or a file of another size, the server is asked with one `HEAD` and a
+///    file of its `Content-Length` is kept (a listed size it contradicts is reported as in
+///    step 5); otherwise the file is downloaded again.
 /// 3. **One GET** (no `HEAD` first, unlike astroquery's `download_file`: the `GET`'s status
 ///    gives the same errors and saves a round trip per file). Body bytes are streamed to
 ///    `<name>.part`; the response's `ETag`, `Last-Modified` and size are first saved in
@@ -189,10 +190,21 @@ impl DownloadItem {
 ///    tail is appended to; a `200` (the file changed, or ranges are not supported) starts
 ///    over with its own body; a `416` or any mismatch starts over with a plain `GET`. So a
 ///    prefix of another file version is never kept, and a file is never fetched in a loop.
-/// 5. **Verify**: the size against `Content-Length` / `Content-Range` and the expected size,
-///    the checksum when given. A server that sends no `Content-Length` is read to the end of
-///    its (chunked) body. A response that is an HTML page while the file is not `.html` is
-///    taken as an error page.
+/// 5. **Verify** (the size policy): the size against the transport's length
+///    (`Content-Length`, a `206`'s `Content-Range` total, an S3 object's size), then the
+///    checksum when given. The expected size (a product list's `size`) is a hint: when the
+///    transport's length disagrees with it and the server's `HEAD` does not contradict the
+///    transport, the file is saved (`COMPLETE`) and the disagreement reported in the row's
+///    `Message` and [`ManifestRow::warnings`] ("listed size N bytes, server sent M bytes: the
+///    product list may be stale"); a `HEAD` that contradicts the body is a transient error.
+///    A chunked body (or an HTTP/2 stream) has a marked end: it is read to it. A body with
+///    neither a length nor a marked end (HTTP/1.0-style, ended by closing the connection)
+///    is unverifiable by itself: it is checked against the expected size, else the size a
+///    `HEAD` gives (shorter: a transient error, resumed); with no size from anywhere the
+///    file is kept, `COMPLETE`, with "size unknown: not verified ..." in `Message` and a
+///    warning. An unclean end (a reset, a missing TLS `close_notify`, a chunked or announced
+///    body cut short) is a transient error, never a complete file. A response that is an
+///    HTML page while the file is not `.html` is taken as an error page.
 /// 6. **Commit**: fsync, atomic rename to the final name, fsync of the directory.
 ///
 /// Transient failures (connection errors, cut or stalled bodies, 5xx/429/408, size or
@@ -530,6 +542,53 @@ pub(crate) struct Transfer {
     pub(crate) received: u64,
     pub(crate) resumed_from: u64,
     pub(crate) cached: bool,
+    /// What the size checks of the file kept could not settle (the size policy).
+    pub(crate) note: Option<SizeNote>,
+}
+
+/// What the transport said about the length of a body (the size policy, see
+/// [`Downloader`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Served {
+    /// A length: `Content-Length`, a `206`'s `Content-Range` total, an S3 object's size.
+    Length(u64),
+    /// No length, but an end the transport marks and checks (chunked encoding, HTTP/2).
+    Framed,
+    /// No length and no marked end: an HTTP/1.x body ended by closing the connection. A
+    /// cut there looks like the end.
+    Unframed,
+}
+
+/// Why a kept file's size was not verified the usual way: told in its `COMPLETE` row's
+/// `Message` and as a warning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SizeNote {
+    /// The listed size disagrees with the size the server gave (and confirmed).
+    Stale { listed: u64, served: u64 },
+    /// No size from the transport, the caller or a `HEAD`.
+    Unknown { received: u64 },
+    /// No size from the transport or a `HEAD`, and more bytes than listed.
+    Unverified { listed: u64, received: u64 },
+}
+
+impl std::fmt::Display for SizeNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            SizeNote::Stale { listed, served } => {
+                write!(f, "listed size {listed} bytes, server sent {served} bytes: the product list may be stale")
+            }
+            SizeNote::Unknown { received } => write!(
+                f,
+                "size unknown: not verified (the server gave no length and ended the body by closing the \
+                 connection, which a cut connection also does; {received} bytes received)"
+            ),
+            SizeNote::Unverified { listed, received } => write!(
+                f,
+                "listed size {listed} bytes, received {received} bytes with no length from the server: size not \
+                 verified; the product list may be stale"
+            ),
+        }
+    }
 }
 
 /// How a streamed body ended.
@@ -694,7 +753,13 @@ impl Downloader {
             Err(e) => (item.display_path(), Err(e)),
         };
         let mut row = match outcome {
-            Ok(()) => ManifestRow::complete(path),
+            Ok(()) => match transfer.note {
+                Some(note) => {
+                    tracing::warn!(path = %path.display(), url = %display_url, "{note}");
+                    ManifestRow::complete(path).with_note(note.to_string())
+                }
+                None => ManifestRow::complete(path),
+            },
             Err(e) => {
                 tracing::warn!(path = %path.display(), url = %display_url, error = %e, "download failed");
                 ManifestRow::error(path, e, Some(display_url))
@@ -734,7 +799,7 @@ impl Downloader {
         let job =
             Job { url: source.request_url(config)?, source, target, size: item.size, checksum: item.checksum.as_ref() };
         let _exclusive = self.lock_target(target).await;
-        if self.cache() && self.is_cached(&job).await? {
+        if self.cache() && self.is_cached(&job, transfer).await? {
             transfer.cached = true;
             return Ok(());
         }
@@ -771,27 +836,30 @@ impl Downloader {
     }
 
     /// Whether the target is already complete on disk (module docs, step 2).
-    async fn is_cached(&self, job: &Job<'_>) -> Result<bool> {
+    async fn is_cached(&self, job: &Job<'_>, transfer: &mut Transfer) -> Result<bool> {
         let Ok(meta) = tokio::fs::symlink_metadata(job.target).await else { return Ok(false) };
         if !meta.is_file() {
             return Ok(false);
         }
         let len = meta.len();
         let path = job.target.display();
-        // The size it must have: the caller's (no request), else the server's (one HEAD).
-        let expected = match job.size {
-            Some(size) => size,
-            None => match self.remote_length(job).await? {
-                Some(n) => n,
-                None => {
-                    tracing::warn!("Could not verify length of cached file {path}. Re-downloading the file.");
-                    return Ok(false);
-                }
-            },
-        };
-        if expected != len {
-            tracing::warn!("Found cached file {path} with size {len} that is different from expected size {expected}");
-            return Ok(false);
+        // The size it must have: the listed one when the file has it (no request), else the
+        // server's (one HEAD): the listed size is a hint, so a file of another size is
+        // kept when the server says that size now (and the disagreement is reported).
+        let mut note = None;
+        if job.size != Some(len) {
+            let Some(served) = self.remote_length(job).await? else {
+                tracing::warn!("Could not verify length of cached file {path}. Re-downloading the file.");
+                return Ok(false);
+            };
+            if served != len {
+                let expected = job.size.unwrap_or(served);
+                tracing::warn!(
+                    "Found cached file {path} with size {len} that is different from expected size {expected}"
+                );
+                return Ok(false);
+            }
+            note = job.size.map(|listed| SizeNote::Stale { listed, served });
         }
         if let Some(checksum) = job.checksum {
             let got = compute_checksum(checksum, job.target).await?;
@@ -803,6 +871,7 @@ impl Downloader {
             }
         }
         tracing::info!("Found cached file {path} with expected size {len}.");
+        transfer.note = note;
         Ok(true)
     }
 
@@ -842,6 +911,27 @@ impl Downloader {
             })
             .await
             .map_err(|failure: Failure| failure.error)
+    }
+
+    /// The size the server gives for the file now, asked once within an attempt (which
+    /// holds the host's slot): `None` when it gives none or refuses the `HEAD` with an HTTP
+    /// error; a transport failure fails the attempt.
+    async fn server_length(&self, job: &Job<'_>) -> Result<Option<u64>, Failure> {
+        let asked = match job.source {
+            #[cfg(feature = "https")]
+            Source::Url(_) | Source::Mast(_) => self.http_length(job).await,
+            #[cfg(feature = "s3")]
+            Source::S3 { bucket, key } => self.s3_length(job, bucket, key).await,
+            #[allow(unreachable_patterns)]
+            _ => Ok(None),
+        };
+        match asked {
+            Err(Failure { error: Error::Http { status, .. }, .. }) => {
+                tracing::debug!(url = %mast_proto::redact_url(&job.url), status, "no size from a HEAD");
+                Ok(None)
+            }
+            other => other,
+        }
     }
 
     /// Writes the body from `offset`, first comparing its leading bytes with `tail` (the
@@ -906,31 +996,76 @@ impl Downloader {
         Ok(Streamed::Complete)
     }
 
-    /// Size and checksum checks on the complete temporary file.
-    pub(crate) async fn verify(&self, job: &Job<'_>, part: &mut PartFile, total: Option<u64>) -> Result<(), Failure> {
+    /// Size and checksum checks on the complete temporary file (the size policy, see
+    /// [`Downloader`]); on success `transfer.note` says what the size checks could not settle.
+    pub(crate) async fn verify(
+        &self,
+        job: &Job<'_>,
+        part: &mut PartFile,
+        served: Served,
+        transfer: &mut Transfer,
+    ) -> Result<(), Failure> {
+        transfer.note = None;
         let len = part.len().await?;
-        if let Some(total) = total
-            && len != total
-        {
-            let error = Error::SizeMismatch {
-                url: job.url.clone(),
-                got: len,
-                expected: total,
-                origin: "the server's Content-Length / Content-Range",
-            };
-            // Short: resume the rest; long: the bytes cannot be trusted.
-            return Err(if len < total { Failure::from(error) } else { Failure::discard(error) });
-        }
-        if let Some(expected) = job.size
-            && len != expected
-        {
-            return Err(Failure::discard(Error::SizeMismatch {
-                url: job.url.clone(),
-                got: len,
-                expected,
-                origin: "the expected size given by the caller",
-            }));
-        }
+        let note = match served {
+            Served::Length(total) if len != total => {
+                let error = Error::SizeMismatch {
+                    url: job.url.clone(),
+                    got: len,
+                    expected: total,
+                    origin: "the server's Content-Length / Content-Range",
+                };
+                // Short: resume the rest; long: the bytes cannot be trusted.
+                return Err(if len < total { Failure::from(error) } else { Failure::discard(error) });
+            }
+            // The transport's length (or marked end) holds; the listed size is a hint: a
+            // disagreement is confirmed by the server's HEAD, then reported.
+            Served::Length(_) | Served::Framed => match job.size {
+                Some(listed) if listed != len => {
+                    if let Some(head) = self.server_length(job).await?
+                        && head != len
+                    {
+                        return Err(Failure::discard(Error::SizeMismatch {
+                            url: job.url.clone(),
+                            got: len,
+                            expected: head,
+                            origin: "the server's HEAD; the body and the listed size disagree with it",
+                        }));
+                    }
+                    Some(SizeNote::Stale { listed, served: len })
+                }
+                _ => None,
+            },
+            // A body ended by a close: the listed size, else the server's HEAD, else nothing.
+            Served::Unframed => match job.size {
+                Some(listed) if len == listed => None,
+                Some(listed) if len < listed => {
+                    return Err(Failure::from(Error::SizeMismatch {
+                        url: job.url.clone(),
+                        got: len,
+                        expected: listed,
+                        origin: "the listed size; the body had no length and ended early",
+                    }));
+                }
+                listed => match self.server_length(job).await? {
+                    Some(head) if head == len => listed.map(|listed| SizeNote::Stale { listed, served: head }),
+                    Some(head) => {
+                        let error = Error::SizeMismatch {
+                            url: job.url.clone(),
+                            got: len,
+                            expected: head,
+                            origin: "the server's HEAD; the body had no length",
+                        };
+                        return Err(if len < head { Failure::from(error) } else { Failure::discard(error) });
+                    }
+                    None => Some(match listed {
+                        Some(listed) => SizeNote::Unverified { listed, received: len },
+                        None => SizeNote::Unknown { received: len },
+                    }),
+                },
+            },
+        };
+        let mut note = note;
         if let Some(checksum) = job.checksum {
             let got = compute_checksum(checksum, &part.path).await?;
             if got != *checksum {
@@ -940,7 +1075,10 @@ impl Downloader {
                     got: got.to_string(),
                 }));
             }
+            // The checksum verified the bytes whatever their length.
+            note = note.filter(|n| matches!(n, SizeNote::Stale { .. }));
         }
+        transfer.note = note;
         Ok(())
     }
 

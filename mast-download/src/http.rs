@@ -6,9 +6,11 @@ use mast_proto::Patience;
 use mast_proto::auth::RequestKind::Download;
 use mast_proto::retry::parse_retry_after;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, IF_RANGE, RANGE};
+use reqwest::header::{
+    CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, HeaderMap, IF_RANGE, RANGE, TRANSFER_ENCODING,
+};
 
-use crate::downloader::{Failure, Job, RESUME_OVERLAP, Streamed, Transfer, check_not_an_html_page};
+use crate::downloader::{Failure, Job, RESUME_OVERLAP, Served, Streamed, Transfer, check_not_an_html_page};
 use crate::part::{Meta, PartFile};
 use crate::{Downloader, Error, ProgressEvent, Result};
 
@@ -34,11 +36,8 @@ impl Downloader {
     ) -> Result<(), Failure> {
         let have = part.len().await?;
         let meta = if have > 0 { part.read_meta().await } else { None };
-        let mut resume = meta.as_ref().is_some_and(|m| {
-            m.url == job.url
-                && m.size.is_none_or(|s| have <= s)
-                && job.size.is_none_or(|e| m.size.is_none_or(|s| s == e))
-        });
+        // The sidecar's size is the server's (the listed size is only a hint).
+        let mut resume = meta.as_ref().is_some_and(|m| m.url == job.url && m.size.is_none_or(|s| have <= s));
         if have > 0 && !resume {
             tracing::info!(path = %part.path.display(), bytes = have, "discarding a partial file that cannot be resumed");
             part.reset().await?;
@@ -78,7 +77,7 @@ impl Downloader {
                     }));
                 }
                 let checked = match meta.as_ref() {
-                    Some(meta) => check_partial(response.headers(), start, meta, job.size),
+                    Some(meta) => check_partial(response.headers(), start, meta),
                     None => Err("no sidecar"),
                 };
                 match checked {
@@ -92,23 +91,19 @@ impl Downloader {
                 }
             } else {
                 // The whole file: the first answer, or the server ignored Range / If-Range
-                // did not match (the file changed): start over with this body.
+                // did not match (the file changed): start over with this body. A
+                // `Content-Length` other than the listed size is trusted (checked in verify).
                 let announced = content_length(response.headers());
-                if let (Some(n), Some(expected)) = (announced, job.size)
-                    && n != expected
-                {
-                    return Err(Failure::from(Error::SizeMismatch {
-                        url: job.url.clone(),
-                        got: n,
-                        expected,
-                        origin: "Content-Length announced; the expected size was given by the caller",
-                    }));
-                }
                 if resume || have > 0 {
                     part.reset().await?;
                 }
-                part.write_meta(&Meta::from_headers(&job.url, response.headers(), announced.or(job.size))).await?;
+                part.write_meta(&Meta::from_headers(&job.url, response.headers(), announced)).await?;
                 (0, announced, 0)
+            };
+            let served = match total {
+                Some(n) => Served::Length(n),
+                None if ends_by_close(&response) => Served::Unframed,
+                None => Served::Framed,
             };
             if kept > 0 {
                 transfer.resumed_from = transfer.resumed_from.max(kept);
@@ -130,7 +125,7 @@ impl Downloader {
                     continue;
                 }
             }
-            return self.verify(job, part, total).await;
+            return self.verify(job, part, served, transfer).await;
         }
     }
 }
@@ -139,13 +134,21 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
 
-/// Checks a `206` against the request and the sidecar; the file's total size if known.
-fn check_partial(
-    headers: &HeaderMap,
-    start: u64,
-    meta: &Meta,
-    expected: Option<u64>,
-) -> Result<Option<u64>, &'static str> {
+/// Whether the body of an answer without a length ends when the connection closes (HTTP/1.x
+/// without chunked encoding): then nothing tells a cut body from a complete one. A chunked
+/// body's end is marked (hyper reports a cut one as an error), as is an HTTP/2 stream's.
+fn ends_by_close(response: &reqwest::Response) -> bool {
+    let chunked = response
+        .headers()
+        .get_all(TRANSFER_ENCODING)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.to_ascii_lowercase().contains("chunked")));
+    response.version() <= reqwest::Version::HTTP_11 && !chunked
+}
+
+/// Checks a `206` against the request and the sidecar; the file's total size if known. The
+/// listed size plays no part (it is a hint, checked in verify).
+fn check_partial(headers: &HeaderMap, start: u64, meta: &Meta) -> Result<Option<u64>, &'static str> {
     let range = headers.get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).ok_or("no Content-Range")?;
     let spec = range.trim().strip_prefix("bytes ").ok_or("Content-Range not in bytes")?;
     let (span, total) = spec.split_once('/').ok_or("malformed Content-Range")?;
@@ -165,7 +168,7 @@ fn check_partial(
         if last.checked_add(1) != Some(t) {
             return Err("Content-Range does not reach the end of the file");
         }
-        if meta.size.is_some_and(|s| s != t) || expected.is_some_and(|e| e != t) {
+        if meta.size.is_some_and(|s| s != t) {
             return Err("the file's size changed");
         }
     }
@@ -233,17 +236,18 @@ mod tests {
     fn partial_answers_are_checked() {
         let meta = Meta { url: "u".into(), etag: Some("\"a\"".into()), last_modified: None, size: Some(100) };
         let ok = headers(&[(CONTENT_RANGE, "bytes 40-99/100"), (CONTENT_LENGTH, "60"), (ETAG, "\"a\"")]);
-        assert_eq!(check_partial(&ok, 40, &meta, Some(100)), Ok(Some(100)));
-        assert!(check_partial(&ok, 41, &meta, None).is_err());
-        assert!(check_partial(&ok, 40, &meta, Some(99)).is_err());
+        assert_eq!(check_partial(&ok, 40, &meta), Ok(Some(100)));
+        assert!(check_partial(&ok, 41, &meta).is_err());
+        let other = Meta { size: Some(99), ..meta.clone() };
+        assert!(check_partial(&ok, 40, &other).is_err());
         let etag = headers(&[(CONTENT_RANGE, "bytes 40-99/100"), (ETAG, "\"b\"")]);
-        assert!(check_partial(&etag, 40, &meta, None).is_err());
+        assert!(check_partial(&etag, 40, &meta).is_err());
         let short = headers(&[(CONTENT_RANGE, "bytes 40-89/100")]);
-        assert!(check_partial(&short, 40, &meta, None).is_err());
+        assert!(check_partial(&short, 40, &meta).is_err());
         let unknown = headers(&[(CONTENT_RANGE, "bytes 40-99/*")]);
-        assert_eq!(check_partial(&unknown, 40, &meta, None), Ok(Some(100)));
-        assert!(check_partial(&HeaderMap::new(), 40, &meta, None).is_err());
-        assert!(check_partial(&headers(&[(CONTENT_RANGE, "items 1-2/3")]), 1, &meta, None).is_err());
+        assert_eq!(check_partial(&unknown, 40, &meta), Ok(Some(100)));
+        assert!(check_partial(&HeaderMap::new(), 40, &meta).is_err());
+        assert!(check_partial(&headers(&[(CONTENT_RANGE, "items 1-2/3")]), 1, &meta).is_err());
         // A hostile server's numbers at the edge of u64: an error, never an overflow.
         let max = u64::MAX;
         for (range, start) in [
@@ -252,7 +256,7 @@ mod tests {
             (format!("bytes 40-{max}/{max}"), 40),
         ] {
             let h = headers(&[(CONTENT_RANGE, &range), (CONTENT_LENGTH, "60")]);
-            assert!(check_partial(&h, start, &meta, None).is_err(), "{range}");
+            assert!(check_partial(&h, start, &meta).is_err(), "{range}");
         }
     }
 }

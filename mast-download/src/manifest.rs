@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use mast_proto::{Column, DataType, Table, Value};
+use mast_proto::{Column, DataType, Table, Value, Warning, WarningCategory};
 
 use crate::Error;
 
@@ -46,7 +46,10 @@ impl std::fmt::Display for Status {
 /// One file of a [`Manifest`].
 ///
 /// `local_path`, `status`, `message` and `url` are astroquery's `Local Path`, `Status`,
-/// `Message` and `URL`: on success `message` and `url` are `None`; on an error `message` is
+/// `Message` and `URL`: on success `url` is `None` and so is `message`, unless the file's size
+/// could not be checked as usual (a note, also in [`ManifestRow::warnings`]: "listed size N
+/// bytes, server sent M bytes: the product list may be stale", "size unknown: not verified
+/// ..."); on an error `message` is
 /// `"<class>: <text>"` (for HTTP errors astroquery's exact
 /// `HTTPError: 404 Client Error: Not Found for url: <escaped url>`) and `url` the URL as
 /// astroquery shows it (a `mast:` URI unescaped). The other fields are mast-rs's additions.
@@ -85,6 +88,10 @@ pub struct ManifestRow {
     /// When the file came from (or failed at) its fallback source
     /// ([`crate::DownloadItem::fallback`]): why the first source failed.
     pub fallback_from: Option<Error>,
+    /// What the caller should know about a `COMPLETE` file whose size could not be checked
+    /// as usual (the size policy: a listed size the server contradicts, a body with no
+    /// length), each also in `message`. [`Manifest::warnings`] gathers them.
+    pub warnings: Vec<Warning>,
 }
 
 impl ManifestRow {
@@ -101,7 +108,29 @@ impl ManifestRow {
             resumed_from: 0,
             error: None,
             fallback_from: None,
+            warnings: Vec::new(),
         }
+    }
+
+    /// This row with a note about its file in `message` and as an `InputWarning` naming the
+    /// file (for a `COMPLETE` row: its size could not be checked as usual, see the size
+    /// policy of [`crate::Downloader`]).
+    ///
+    /// ```
+    /// use mast_download::ManifestRow;
+    /// let row = ManifestRow::complete("x.fits").with_note("size unknown: not verified");
+    /// assert_eq!(row.message.as_deref(), Some("size unknown: not verified"));
+    /// assert_eq!(row.warnings[0].to_string(), "InputWarning: x.fits: size unknown: not verified");
+    /// ```
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        let note = mast_proto::redact_text(&note.into()).into_owned();
+        let text = format!("{}: {note}", self.local_path.display());
+        self.warnings.push(Warning::new(WarningCategory::Input, text));
+        self.message = Some(match self.message.take() {
+            Some(m) => format!("{m}; {note}"),
+            None => note,
+        });
+        self
     }
 
     /// A `SKIPPED` row with a message (astroquery's words for why). URLs in `message` and
@@ -197,6 +226,11 @@ impl Manifest {
     /// How many rows have `status`.
     pub fn count(&self, status: Status) -> usize {
         self.rows.iter().filter(|r| r.status == status).count()
+    }
+
+    /// The warnings of all rows, in row order (see [`ManifestRow::warnings`]).
+    pub fn warnings(&self) -> impl Iterator<Item = &Warning> {
+        self.rows.iter().flat_map(|r| r.warnings.iter())
     }
 
     /// Body bytes received over all rows.

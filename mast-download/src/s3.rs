@@ -12,7 +12,7 @@ use object_store::{
     Attribute, ClientOptions, GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt, RetryConfig,
 };
 
-use crate::downloader::{Failure, Job, RESUME_OVERLAP, Streamed, Transfer, check_not_an_html_page};
+use crate::downloader::{Failure, Job, RESUME_OVERLAP, Served, Streamed, Transfer, check_not_an_html_page};
 use crate::part::{Meta, PartFile};
 use crate::{Downloader, Error, ProgressEvent, Result};
 
@@ -251,17 +251,8 @@ impl Downloader {
                 let content_type = result.attributes.get(&Attribute::ContentType).map(|v| v.as_ref());
                 check_not_an_html_page(job, content_type)?;
             }
+            // The object's size is trusted over the listed one (checked in verify).
             let total = result.meta.size;
-            if let Some(expected) = job.size
-                && total != expected
-            {
-                return Err(Failure::from(Error::SizeMismatch {
-                    url: job.url.clone(),
-                    got: total,
-                    expected,
-                    origin: "the object's size in the bucket; the expected size was given by the caller",
-                }));
-            }
             let (offset, tail) = if resume {
                 // The object must still be the one whose prefix is on disk.
                 if result.meta.e_tag != kept_etag || result.range.start != start {
@@ -298,7 +289,7 @@ impl Downloader {
             if kept > 0 {
                 transfer.resumed_from = transfer.resumed_from.max(kept);
             }
-            return self.verify(job, part, Some(total)).await;
+            return self.verify(job, part, Served::Length(total), transfer).await;
         }
     }
 }

@@ -450,7 +450,7 @@ pub(crate) async fn path_lookup(state: &Arc<State>, uris: &[String]) -> (StatusC
         }
         let entry = match cloud_key(uri) {
             Some(key) => {
-                let file = FileContent::new(uri, state.sizes.size_of(uri), state.seed, version);
+                let file = FileContent::new(uri, crate::products::file_size(uri), state.seed, version);
                 if let Err(e) = state.cloud.materialise(&key, uri, file, version).await {
                     tracing::warn!(%uri, %key, error = %e, "cannot write the cloud copy");
                     let body = json!({"error": format!("cannot write the cloud copy of {uri}: {e}")});

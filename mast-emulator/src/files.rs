@@ -10,12 +10,12 @@
 //!
 //! # Sizes
 //!
-//! A `mast:` URI that is a known product gets that product's `size`: the recorded products
-//! (`products.json`) always, and the generated products of [`crate::products`] once a
-//! product list containing them has been served by this emulator (the emulator cannot map a
-//! generated file name back to its observation, so it remembers the sizes it listed). Any
-//! other `mast:` URI gets a size between 1,000,000 and 3,000,000 bytes derived from a hash of
-//! the URI. `/files/<name>` gets `size` bytes (default 1 MiB).
+//! The size of a `mast:` URI is one function of the URI ([`crate::products::file_size`]), the
+//! same whether or not a product list naming it was served first: a recorded product
+//! (`products.json`) has its recorded `size`; a generated product's name
+//! (`<obs_id>_<suffix>.<ext>`) a realistic size for its kind, the one its product list
+//! shows; any other `mast:` URI a size between 1,000,000 and 3,000,000 bytes derived from a
+//! hash of the URI ([`hashed_size`]). `/files/<name>` gets `size` bytes (default 1 MiB).
 //!
 //! # Answers
 //!
@@ -35,8 +35,13 @@
 //! or `PUT /__emulator/files`) change this: a new `version` changes the bytes, `ETag` and
 //! `Last-Modified` of every file (same sizes), `content_length: false` sends bodies with
 //! chunked transfer encoding and no `Content-Length`, `ranges: false` ignores `Range`
-//! (while still advertising `Accept-Ranges: bytes`, the worst case for a client), and
-//! `validators: false` sends neither `ETag` nor `Last-Modified`.
+//! (while still advertising `Accept-Ranges: bytes`, the worst case for a client),
+//! `validators: false` sends neither `ETag` nor `Last-Modified`, and `close_delimited: true`
+//! answers `GET`s as HTTP/1.0 does: no `Content-Length`, no chunked encoding, the end of the
+//! body is the close of the connection (`HEAD`s still announce the length unless
+//! `content_length` is off). With `close_delimited`, `truncated_body` is a body that ends
+//! early with an orderly close, indistinguishable on the wire from a complete one, and
+//! `drop_mid_body` one cut by a TCP reset.
 //!
 //! # Faults
 //!
@@ -52,7 +57,6 @@
 //! `huge_content_length` (`Content-Length: 10000000000000` on `GET` and `HEAD`; a `GET`
 //! sends the real body, then closes the connection); `paging` leaves file answers unchanged.
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -66,8 +70,6 @@ use crate::faults::{Fault, HUGE_CONTENT_LENGTH};
 use crate::server::{ConnCtl, EmuBody, State};
 use crate::stats::{InFlight, lock};
 
-/// The generated-product sizes remembered at most (then forgotten wholesale).
-const MAX_REMEMBERED_SIZES: usize = 500_000;
 /// Bytes per generated body chunk.
 const CHUNK: u64 = 64 * 1024;
 /// Default size of `/files/<name>`.
@@ -77,7 +79,8 @@ const DEFAULT_FILES_SIZE: u64 = 1 << 20;
 /// ranges and validators on.
 ///
 /// In JSON (`GET`/`PUT /__emulator/files`): `{"version": 0, "content_length": true,
-/// "ranges": true, "validators": true}`; a `PUT` may give any subset.
+/// "ranges": true, "validators": true, "close_delimited": false}`; a `PUT` may give any
+/// subset.
 ///
 /// ```
 /// use mast_emulator::FileOptions;
@@ -95,11 +98,14 @@ pub struct FileOptions {
     pub ranges: bool,
     /// Send `ETag` and `Last-Modified`.
     pub validators: bool,
+    /// Answer `GET`s HTTP/1.0-style: no `Content-Length`, no chunked encoding, the body ended
+    /// by closing the connection (module docs).
+    pub close_delimited: bool,
 }
 
 impl Default for FileOptions {
     fn default() -> Self {
-        FileOptions { version: 0, content_length: true, ranges: true, validators: true }
+        FileOptions { version: 0, content_length: true, ranges: true, validators: true, close_delimited: false }
     }
 }
 
@@ -199,35 +205,6 @@ pub(crate) fn fnv(bytes: &[u8]) -> u64 {
 /// ```
 pub fn hashed_size(uri: &str) -> u64 {
     1_000_000 + mix(fnv(uri.as_bytes()) ^ 0x4649_4c45) % 2_000_001
-}
-
-/// Product sizes the emulator knows: the recorded products, and generated products it listed.
-#[derive(Default)]
-pub(crate) struct SizeBook {
-    listed: std::sync::Mutex<HashMap<String, u64>>,
-}
-
-impl SizeBook {
-    /// Remembers the sizes of products served in a product list.
-    pub(crate) fn remember<'a>(&self, products: impl IntoIterator<Item = (&'a str, Option<i64>)>) {
-        let mut m = lock(&self.listed);
-        for (uri, size) in products {
-            if let Some(size) = size.and_then(|s| u64::try_from(s).ok()) {
-                if m.len() >= MAX_REMEMBERED_SIZES && !m.contains_key(uri) {
-                    m.clear();
-                }
-                m.insert(uri.to_owned(), size);
-            }
-        }
-    }
-
-    /// The size of `uri` (module docs).
-    pub(crate) fn size_of(&self, uri: &str) -> u64 {
-        if let Some(size) = crate::products::recorded_size(uri) {
-            return size;
-        }
-        lock(&self.listed).get(uri).copied().unwrap_or_else(|| hashed_size(uri))
-    }
 }
 
 /// A parsed file request.
@@ -348,7 +325,7 @@ pub(crate) async fn respond(
                     in_flight,
                 );
             }
-            (uri.clone(), state.sizes.size_of(uri))
+            (uri.clone(), crate::products::file_size(uri))
         }
         FileKind::Files { name, size } => (format!("files/{name}"), size.unwrap_or(DEFAULT_FILES_SIZE)),
     };
@@ -379,11 +356,18 @@ pub(crate) async fn respond(
         if status == StatusCode::PARTIAL_CONTENT {
             h.insert(CONTENT_RANGE, header(&format!("bytes {}-{}/{size}", range.start, range.end - 1)));
         }
-        if let Some(n) = announced.filter(|_| options.content_length) {
+        let close_delimited = options.close_delimited && !req.head;
+        if let Some(n) = announced.filter(|_| options.content_length && !close_delimited) {
             h.insert(CONTENT_LENGTH, HeaderValue::from(n));
+        }
+        if close_delimited {
+            // hyper frames a body of unknown length in an HTTP/1.0 answer by closing the
+            // connection after it.
+            *r.version_mut() = hyper::Version::HTTP_10;
         }
         r
     };
+    let exact = options.content_length && !options.close_delimited;
     let huge = matches!(fault, Some(Fault::HugeContentLength));
     if req.head {
         let mut r = build(EmuBody::empty().holding(in_flight), Some(len));
@@ -421,11 +405,11 @@ pub(crate) async fn respond(
         }
         Some(Fault::MalformedJson) => {
             let half = range.start..range.start + len / 2;
-            return build(generated(half, CHUNK).exact(options.content_length).holding(in_flight), Some(len / 2));
+            return build(generated(half, CHUNK).exact(exact).holding(in_flight), Some(len / 2));
         }
         _ => generated(range.clone(), CHUNK),
     };
-    build(body.exact(options.content_length).holding(in_flight), Some(len))
+    build(body.exact(exact).holding(in_flight), Some(len))
 }
 
 /// The curl script of `Download/bundle.sh` for `uris` (spec 8.6): deterministic, one curl

@@ -298,7 +298,6 @@ impl Emulator {
             products: portal::ProductCache::default(),
             pages: portal::PageCache::default(),
             file_options: Mutex::new(config.files),
-            sizes: files::SizeBook::default(),
             cloud,
         });
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&state)));
@@ -371,10 +370,10 @@ impl Emulator {
         *lock(&self.state.file_options)
     }
 
-    /// The size `Download/file` gives `uri` (see [`files`]: a known product's `size`, else
-    /// one derived from the URI).
+    /// The size `Download/file` gives `uri` ([`products::file_size`]: a function of the URI
+    /// alone, the size its product list shows).
     pub fn file_size(&self, uri: &str) -> u64 {
-        self.state.sizes.size_of(uri)
+        products::file_size(uri)
     }
 
     /// The bytes `Download/file` serves for `uri` now.

@@ -171,12 +171,7 @@ fn try_answer(state: &Arc<State>, request: Result<Map<String, Value>, String>) -
             let key = format!("products|{seed}|{}", ids.join(","));
             let list = state
                 .products
-                .get(key.clone(), || {
-                    let list: Vec<Product> = obsids.iter().flat_map(|&id| products::products_of(id, seed)).collect();
-                    // Download/file gives these files their listed sizes.
-                    state.sizes.remember(list.iter().map(|p| (p.data_uri.as_str(), p.size)));
-                    Ok(list)
-                })
+                .get(key.clone(), || Ok(obsids.iter().flat_map(|&id| products::products_of(id, seed)).collect()))
                 .map_err(|e| format!("{service}: {e}"))?;
             paged(state, &service, key, list.len(), page, page_size, |range, paging| {
                 sky::portal_json_with_string_ids(&products::products_table(&list[range]), Some(paging), &["obsID"])

@@ -32,7 +32,8 @@
 //!   `<obs_id in lower case>_<suffix>.<ext>`; `productType` is `SCIENCE`, `AUXILIARY`,
 //!   `PREVIEW` or `INFO`; `productGroupDescription` is `"Minimum Recommended Products"` for
 //!   the main product and the preview, null otherwise; `productDocumentationURL` is null;
-//!   `size` is a realistic byte count (FITS files a multiple of 2880); `dataRights` is
+//!   `size` is a realistic byte count (FITS files a multiple of 2880), a function of the
+//!   `dataURI` alone ([`file_size`]: what `Download/file` serves for it, listed or not); `dataRights` is
 //!   `"PUBLIC"`; `prvversion` is the pipeline version for calibrated science files, null
 //!   otherwise. On average an obsid has 7.5 products, so a batch of 500 obsids has about
 //!   3,750 (4 pages of 1000).
@@ -461,14 +462,12 @@ fn generate(o: &Observation, seed: u64) -> Vec<Product> {
     };
     let obs_file = o.obs_id.to_ascii_lowercase();
     let prefix = if o.obs_collection == "HST" { "DADS" } else { o.obs_collection };
-    let make = |i: u64, suffix: &str, ext: &str, ptype: &str, what: &str, calib: i64, size: (u64, u64), mrp: bool| {
+    let make = |suffix: &str, ext: &str, ptype: &str, what: &str, calib: i64, mrp: bool| {
         let filename = format!("{obs_file}_{suffix}.{ext}");
         let sub = if ptype == "PREVIEW" { ext.to_ascii_uppercase() } else { suffix.to_ascii_uppercase() };
-        let r = hash(seed, o.obsid, 1000 + i);
-        let mut bytes = size.0 + r % (size.1 - size.0 + 1);
-        if ext == "fits" {
-            bytes = bytes.div_ceil(2880) * 2880;
-        }
+        let data_uri = format!("mast:{}/product/{filename}", o.obs_collection);
+        // The size Download/file serves for this URI, listed or not.
+        let bytes = file_size(&data_uri);
         Product {
             obsid: o.obsid,
             obs_collection: o.obs_collection.to_owned(),
@@ -476,7 +475,7 @@ fn generate(o: &Observation, seed: u64) -> Vec<Product> {
             obs_id: o.obs_id.clone(),
             description: format!("{prefix} {sub} file - {what}"),
             kind: if calib >= 3 && ptype == "SCIENCE" { "C" } else { "S" }.to_owned(),
-            data_uri: format!("mast:{}/product/{filename}", o.obs_collection),
+            data_uri,
             product_type: ptype.to_owned(),
             product_group_description: mrp.then(|| MRP.to_owned()),
             product_sub_group_description: Some(sub),
@@ -489,21 +488,78 @@ fn generate(o: &Observation, seed: u64) -> Vec<Product> {
             calib_level: Some(calib),
         }
     };
-    let main_size = match o.dataproduct_type {
-        _ if ffi => (34 * M, 36 * M),
-        "image" => (20 * M, 220 * M),
-        "cube" => (50 * M, 600 * M),
-        "timeseries" => (M, 20 * M),
-        _ => (100 * K, 3 * M),
-    };
     let mut out = Vec::with_capacity(n);
-    out.push(make(0, main_suffix, "fits", "SCIENCE", main_what, o.calib_level, main_size, true));
+    out.push(make(main_suffix, "fits", "SCIENCE", main_what, o.calib_level, true));
     for i in chosen {
         let t = &others[i];
-        out.push(make(1 + i as u64, t.suffix, t.ext, t.product_type, t.what, t.calib, t.size, false));
+        out.push(make(t.suffix, t.ext, t.product_type, t.what, t.calib, false));
     }
-    out.push(make(99, "preview", "jpg", "PREVIEW", "Preview image", o.calib_level, (50 * K, 900 * K), true));
+    out.push(make("preview", "jpg", "PREVIEW", "Preview image", o.calib_level, true));
     out
+}
+
+/// The size of the file `uri` in bytes, one function of the URI alone, so that a product
+/// list and `Download/file` agree whether or not the list was asked for first: a recorded
+/// product's recorded `size`; a generated product's name (`mast:<collection>/product/
+/// <obs_id>_<suffix>.<ext>`, [`generated_size`]) a realistic size for its kind; any other
+/// `mast:` URI [`crate::files::hashed_size`] (1,000,000 to 3,000,000 bytes).
+///
+/// ```
+/// use mast_emulator::products::file_size;
+/// assert_eq!(file_size("mast:HST/product/u9o40504m_c3m.fits"), 207360);
+/// let lc = file_size("mast:TESS/product/tess2019123456789-s0012-0000000012345678-0150-s_lc.fits");
+/// assert!((1_000_000..=20_002_880).contains(&lc) && lc % 2880 == 0);
+/// assert_eq!(file_size("mast:JWST/product/any_thing.fits"), mast_emulator::files::hashed_size("mast:JWST/product/any_thing.fits"));
+/// ```
+pub fn file_size(uri: &str) -> u64 {
+    recorded_size(uri).or_else(|| generated_size(uri)).unwrap_or_else(|| crate::files::hashed_size(uri))
+}
+
+/// The size of a file named as the generated products are named, if `uri` is one: drawn
+/// from a hash of the URI within the range of its kind (by collection, the suffix after the
+/// file name's last `_`, and the extension: e.g. 1 MB to 20 MB for a light curve `_lc.fits`,
+/// 50 kB to 900 kB for a `_preview.jpg`), FITS files rounded up to a multiple of 2880.
+///
+/// ```
+/// use mast_emulator::products::generated_size;
+/// let n = generated_size("mast:IUE/product/swp12345_x1d.fits").unwrap();
+/// assert!((100_000..=3_002_880).contains(&n) && n % 2880 == 0);
+/// assert_eq!(generated_size("mast:IUE/product/swp12345_x1d.fits"), Some(n));
+/// assert_eq!(generated_size("mast:HST/product/no_such_kind.fits"), None);
+/// ```
+pub fn generated_size(uri: &str) -> Option<u64> {
+    let (collection, file) = uri.strip_prefix("mast:")?.split_once("/product/")?;
+    if file.contains('/') {
+        return None;
+    }
+    let (stem, ext) = file.rsplit_once('.')?;
+    let (_, suffix) = stem.rsplit_once('_')?;
+    let (lo, hi) = size_range(collection, suffix, ext)?;
+    let r = crate::files::mix(crate::files::fnv(uri.as_bytes()) ^ 0x7369_7a65_6f66_7572);
+    let bytes = lo + r % (hi - lo + 1);
+    Some(if ext == "fits" { bytes.div_ceil(2880) * 2880 } else { bytes })
+}
+
+/// The size range of a generated product kind: the main products by their suffix, the
+/// preview, then the first template of the collection's tables with this suffix and extension
+/// (a suffix two tables share, such as HST's `flt`, takes the first table's range).
+fn size_range(collection: &str, suffix: &str, ext: &str) -> Option<(u64, u64)> {
+    match (suffix, ext) {
+        (s, "fits") if s == sky::FFI_SUFFIX => return Some((34 * M, 36 * M)),
+        ("drz", "fits") => return Some((20 * M, 220 * M)),
+        ("s3d", "fits") => return Some((50 * M, 600 * M)),
+        ("lc", "fits") => return Some((M, 20 * M)),
+        ("x1d", "fits") => return Some((100 * K, 3 * M)),
+        ("preview", "jpg") => return Some((50 * K, 900 * K)),
+        _ => {}
+    }
+    let tables: &[&[Tpl; 10]] = match collection {
+        "HST" => &[&HST_IMAGE, &HST_SPECTRUM],
+        "JWST" => &[&JWST],
+        "TESS" => &[&TESS_TIMESERIES, &TESS_FFI],
+        _ => &[&OTHER_IMAGE, &OTHER_TIMESERIES, &OTHER_SPECTRUM],
+    };
+    tables.iter().flat_map(|t| t.iter()).find(|t| t.suffix == suffix && t.ext == ext).map(|t| t.size)
 }
 
 #[cfg(test)]

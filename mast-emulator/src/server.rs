@@ -25,7 +25,7 @@ use tokio::time::Sleep;
 
 use crate::cloud::{self, CloudStore, S3Op};
 use crate::faults::{Fault, FaultBook, FaultRule, HUGE_CONTENT_LENGTH};
-use crate::files::{self, FileContent, FileOptions, FileRequest, SizeBook};
+use crate::files::{self, FileContent, FileOptions, FileRequest};
 use crate::portal::{self, ConeCache, FilteredCache, Outcome, PageCache, ProductCache};
 use crate::stats::{InFlight, Recorder, lock};
 use crate::{DataMode, fixtures, resolver};
@@ -64,7 +64,6 @@ pub(crate) struct State {
     pub(crate) products: ProductCache,
     pub(crate) pages: PageCache,
     pub(crate) file_options: Mutex<FileOptions>,
-    pub(crate) sizes: SizeBook,
     pub(crate) cloud: CloudStore,
 }
 

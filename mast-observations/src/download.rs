@@ -495,6 +495,8 @@ impl Observations {
         cloud_only: bool,
         warnings: &mut Vec<Warning>,
     ) -> ManifestRow {
+        // The downloader's notes on a kept file (the size policy) reach the caller's warnings.
+        warnings.extend(row.warnings.iter().cloned());
         let uri = data_uri.map_or_else(|| source.to_uri(), str::to_owned);
         let not_in_cloud = |e: &mast_download::Error| matches!(e, mast_download::Error::NotInCloud { .. });
         if let Some(e) = &row.fallback_from {

@@ -11,6 +11,7 @@ mod plain;
 mod resume;
 #[cfg(feature = "s3")]
 mod s3;
+mod sizes;
 #[cfg(feature = "zip")]
 mod unzip;
 mod util;

@@ -84,7 +84,7 @@ async fn sizes_errors_and_files() {
     let r = c.get(&url).query(&[("uri", "mast:HST/product/does_not_exist.fits")]).send().await.unwrap();
     assert_eq!(r.status(), 404);
 
-    // Generated products get their listed size once listed.
+    // Generated products have their listed size.
     let cone = walk(&c, base, "Mast.Caom.Cone", cone(Some(3)), 1000).await;
     let obsid = cone.rows[0]["obsid"].as_i64().unwrap();
     let products = walk(&c, base, "Mast.Caom.Products", json!({"obsid": obsid.to_string()}), 1000).await;
@@ -123,7 +123,13 @@ async fn options_change_versions_lengths_ranges_and_validators() {
     let r = c.put(format!("{base}/__emulator/files")).json(&json!({"nope": 1})).send().await.unwrap();
     assert_eq!(r.status(), 400);
 
-    emu.set_files(FileOptions { content_length: false, ranges: false, validators: false, version: 4 });
+    emu.set_files(FileOptions {
+        content_length: false,
+        ranges: false,
+        validators: false,
+        version: 4,
+        close_delimited: false,
+    });
     let view: FileOptions = c.get(format!("{base}/__emulator/files")).send().await.unwrap().json().await.unwrap();
     assert_eq!(view, emu.files());
     let r = c.get(&url).header("Range", "bytes=5-").send().await.unwrap();
@@ -164,4 +170,71 @@ async fn faults_apply_to_file_bodies() {
     assert_eq!(s.faults_injected, 5);
     // 3/4 of the truncated body, half of the cut range, half of the short one, all of the slow one.
     assert_eq!(s.bytes("files"), 75_000 + 25_000 + 50_000 + 100_000);
+}
+
+/// One observation of each generated collection (HST, JWST, TESS, GALEX, SWIFT, K2, IUE,
+/// FUSE), from cones walked along the equator.
+fn one_obsid_per_collection() -> Vec<(&'static str, i64)> {
+    const COLLECTIONS: [&str; 8] = ["HST", "JWST", "TESS", "GALEX", "SWIFT", "K2", "IUE", "FUSE"];
+    let mut found: Vec<(&'static str, i64)> = Vec::new();
+    for step in 0..200 {
+        let cone = mast_emulator::sky::search(1.7 * f64::from(step), 0.5, 0.3, None, 42).unwrap();
+        for obsid in cone.obsids() {
+            let o = mast_emulator::sky::observation(obsid, 42).unwrap();
+            if !found.iter().any(|(c, _)| *c == o.obs_collection) {
+                found.push((o.obs_collection, obsid));
+            }
+        }
+        if found.len() == COLLECTIONS.len() {
+            break;
+        }
+    }
+    let mut names: Vec<&str> = found.iter().map(|(c, _)| *c).collect();
+    names.sort_unstable();
+    let mut want = COLLECTIONS.to_vec();
+    want.sort_unstable();
+    assert_eq!(names, want, "every generated collection found");
+    found
+}
+
+/// Issue 11, point 20: a fresh emulator asked for `Download/file` of a generated product,
+/// without any product list, serves exactly the size (and bytes) the product list of another
+/// emulator shows, for every generated collection.
+#[tokio::test]
+async fn generated_products_have_one_size_listed_or_not() {
+    let picks = one_obsid_per_collection();
+    let lister = start(EmulatorConfig::default()).await;
+    let c = client();
+    let ids: Vec<String> = picks.iter().map(|(_, id)| id.to_string()).collect();
+    let listed = walk(&c, lister.base_url(), "Mast.Caom.Products", json!({"obsid": ids.join(",")}), 1000).await;
+    let mut collections: Vec<&str> = listed.rows.iter().map(|p| p["obs_collection"].as_str().unwrap()).collect();
+    collections.dedup();
+    assert_eq!(collections.len(), picks.len(), "products of every collection listed: {collections:?}");
+
+    let fresh = start(EmulatorConfig::default()).await;
+    let fresh_url = download(fresh.base_url());
+    let lister_url = download(lister.base_url());
+    let mut compared_bytes = 0;
+    for p in &listed.rows {
+        let uri = p["dataURI"].as_str().unwrap();
+        let size = p["size"].as_u64().unwrap();
+        let head = c.head(&fresh_url).query(&[("uri", uri)]).send().await.unwrap();
+        assert_eq!(head.status(), 200, "{uri}");
+        assert_eq!(head.headers()["content-length"].to_str().unwrap(), size.to_string(), "{uri}");
+        let listed_head = c.head(&lister_url).query(&[("uri", uri)]).send().await.unwrap();
+        assert_eq!(head.headers()["etag"], listed_head.headers()["etag"], "{uri}: the same file");
+        // The small ones whole: the same bytes from both emulators.
+        if size <= 400_000 {
+            let a = c.get(&fresh_url).query(&[("uri", uri)]).send().await.unwrap().bytes().await.unwrap();
+            let b = c.get(&lister_url).query(&[("uri", uri)]).send().await.unwrap().bytes().await.unwrap();
+            assert_eq!(a.len() as u64, size, "{uri}");
+            assert!(a == b, "{uri}: the same bytes");
+            compared_bytes += 1;
+        }
+    }
+    assert!(compared_bytes >= 3, "{compared_bytes} small products compared byte for byte");
+    // The fresh emulator never listed anything.
+    let stats = fresh.stats();
+    assert_eq!(stats.count("invoke"), 0);
+    assert_eq!(stats.count("download:head"), listed.rows.len() as u64);
 }

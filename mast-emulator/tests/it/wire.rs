@@ -87,3 +87,46 @@ async fn close_kinds_and_body_lengths() {
     assert_eq!(body.len(), full * 3 / 4);
     assert_eq!(body, &normal[normal.len() - full..][..body.len()]);
 }
+
+fn file_get(path: &str, method: &str) -> String {
+    format!("{method} {path} HTTP/1.1\r\nHost: mast\r\n\r\n")
+}
+
+#[tokio::test]
+async fn close_delimited_bodies_end_with_the_connection() {
+    let emu = start(EmulatorConfig::default()).await;
+    let base = emu.base_url();
+    emu.set_files(mast_emulator::FileOptions { close_delimited: true, ..Default::default() });
+    let path = "/files/cd.bin?size=10000";
+    let expected = mast_emulator::files::FileContent::new("files/cd.bin", 10_000, 42, 0).bytes(0..10_000);
+
+    // HTTP/1.0-style: no length, no chunks; the close (without `Connection: close` asked)
+    // ends the body.
+    let (got, ending) = exchange(base, file_get(path, "GET")).await;
+    assert_eq!(ending, Ending::Eof);
+    let (head, body) = split(&got);
+    assert!(head.starts_with("http/1.0 200"), "{head}");
+    assert!(!head.contains("content-length:") && !head.contains("transfer-encoding:"), "{head}");
+    assert_eq!(body, &expected[..]);
+
+    // A HEAD still says the length.
+    let (got, _) = exchange(base, file_get(path, "HEAD")).await;
+    let (head, body) = split(&got);
+    assert_eq!((content_length(&head), body.len()), (10_000, 0));
+
+    // Cut with an orderly close: three quarters, and nothing on the wire says so.
+    emu.set_faults(vec![FaultRule::new("files", Fault::TruncatedBody).times(1)]);
+    let (got, ending) = exchange(base, file_get(path, "GET")).await;
+    assert_eq!(ending, Ending::Eof);
+    let (head, body) = split(&got);
+    assert!(!head.contains("content-length:") && !head.contains("transfer-encoding:"), "{head}");
+    assert_eq!(body, &expected[..7_500]);
+
+    // Cut by a reset after half.
+    emu.set_faults(vec![FaultRule::new("files", Fault::DropMidBody).times(1)]);
+    let (got, ending) = exchange(base, file_get(path, "GET")).await;
+    assert_eq!(ending, Ending::Reset);
+    let (_, body) = split(&got);
+    assert_eq!(body, &expected[..5_000]);
+    assert_eq!(emu.stats().faults_injected, 2);
+}

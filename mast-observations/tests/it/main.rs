@@ -8,6 +8,7 @@ mod curl;
 mod limits;
 mod plan;
 mod products;
+mod sizes;
 
 use std::time::Duration;
 

@@ -1,0 +1,51 @@
+//! The size policy's notes reach `Downloaded::warnings` (issue 11, points 3 and 4).
+
+use mast_download::Status;
+use mast_emulator::FileOptions;
+use mast_observations::{DownloadFileOptions, DownloadOptions, Layout};
+use mast_proto::{Column, DataType, Table, Value, WarningCategory};
+
+use crate::{observations, sky};
+
+#[tokio::test]
+async fn a_stale_listed_size_is_saved_and_warned_about() {
+    let emulator = sky().await;
+    let obs = observations(&emulator);
+    let uri = "mast:TEST/product/stale.fits";
+    let served = emulator.file_size(uri);
+    let text = |name: &str, value: &str| Column::from_values(name, DataType::String, [Value::Str(value)]);
+    let products = Table::new(vec![
+        text("dataURI", uri),
+        text("productFilename", "stale.fits"),
+        text("obs_collection", "TEST"),
+        text("obs_id", "stale"),
+        Column::from_values("size", DataType::Int64, [Value::Int(207_360)]),
+    ])
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let options = DownloadOptions::new().download_dir(dir.path()).layout(Layout::Flat);
+    let done = obs.download_products(&products, &options).await.unwrap();
+    let row = &done.manifest.rows()[0];
+    let note = format!("listed size 207360 bytes, server sent {served} bytes: the product list may be stale");
+    assert_eq!((row.status, row.message.as_deref()), (Status::Complete, Some(note.as_str())));
+    assert_eq!(std::fs::metadata(dir.path().join("stale.fits")).unwrap().len(), served);
+    let warnings: Vec<_> = done.warnings.iter().filter(|w| w.message.ends_with(&note)).collect();
+    assert_eq!(warnings.len(), 1, "{:?}", done.warnings);
+    assert_eq!(warnings[0].category, WarningCategory::Input);
+    assert_eq!(emulator.stats().count("download:head"), 1, "the HEAD that confirmed the server's size");
+}
+
+#[tokio::test]
+async fn a_body_with_no_size_anywhere_is_kept_and_warned_about() {
+    let emulator = sky().await;
+    emulator.set_files(FileOptions { close_delimited: true, content_length: false, ..FileOptions::default() });
+    let obs = observations(&emulator);
+    let dir = tempfile::tempdir().unwrap();
+    let options = DownloadFileOptions::new().local_path(dir.path());
+    let done = obs.download_file("mast:TEST/product/nolength.fits", &options).await.unwrap();
+    let row = &done.manifest.rows()[0];
+    assert_eq!(row.status, Status::Complete);
+    assert!(row.message.as_deref().unwrap().starts_with("size unknown: not verified"), "{:?}", row.message);
+    assert_eq!(done.warnings.len(), 1, "{:?}", done.warnings);
+    assert!(done.warnings[0].message.contains("nolength.fits: size unknown: not verified"));
+}
