@@ -72,6 +72,7 @@ impl MastClient {
     /// service's own (MAST's filtered services describe their rows with the config of the
     /// cone service, e.g. `Mast.Caom.Cone` for `Mast.Caom.Filtered`).
     pub async fn portal_table_with_config(&self, request: ServiceRequest, config_id: &str) -> Result<Table> {
+        request.validate()?;
         let deadline = Instant::now() + self.config().timeout();
         let request = request.with_default_pagesize(self.config().pagesize());
         let service = request.service().to_owned();
@@ -119,6 +120,7 @@ impl MastClient {
     /// EXECUTING, following `paging` unless the request names a page). For services whose
     /// answer is not a table (`Mast.Name.Lookup`, `Mast.Bundle.Request`, ...).
     pub async fn portal_raw(&self, request: ServiceRequest) -> Result<Vec<Bytes>> {
+        request.validate()?;
         let deadline = Instant::now() + self.config().timeout();
         let request = request.with_default_pagesize(self.config().pagesize());
         let first = request.clone().page(request.page_number().unwrap_or(1));
