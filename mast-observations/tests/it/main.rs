@@ -7,6 +7,7 @@ mod cloud;
 mod curl;
 mod limits;
 mod products;
+mod validation;
 
 use std::time::Duration;
 
