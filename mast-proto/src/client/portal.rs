@@ -63,6 +63,10 @@ impl MastClient {
     /// [`crate::MastConfig::page_concurrency`] at once, and the pages are joined in page
     /// order. The service's columns config is fetched alongside page 1 (once per client and
     /// service) so that its `ignoreValue`s mask cells and its units describe columns.
+    ///
+    /// The request is checked first ([`ServiceRequest::validate`]: an empty service name,
+    /// `pagesize` or `page` 0 are [`crate::Error::InvalidQuery`]), so an invalid request sends
+    /// nothing; [`MastClient::portal_raw`] does the same.
     pub async fn portal_table(&self, request: ServiceRequest) -> Result<Table> {
         let config_id = request.service().to_owned();
         self.portal_table_with_config(request, &config_id).await
