@@ -52,6 +52,50 @@ pub enum Source {
 }
 
 impl Source {
+    /// Parses a URI a user gave (the CLI's `download file`, [`Source`]s built from input that
+    /// was not a product list): a `mast:` URI with a path (`mast:HST/product/x.fits`), an
+    /// `http://` or `https://` URL with a host, or an `s3://<bucket>/<key>` URI. Anything
+    /// else (`ftp://...`, a bare `mast:`, a path without a scheme) is
+    /// [`Error::InvalidSource`], so nothing is sent for it. Surrounding whitespace is removed.
+    ///
+    /// Unlike `From<&str>`, which classifies any text and leaves the check to the download,
+    /// this refuses at once.
+    ///
+    /// ```
+    /// use mast_download::Source;
+    /// assert_eq!(Source::parse(" mast:HST/product/x.fits ")?, Source::Mast("mast:HST/product/x.fits".into()));
+    /// assert_eq!(Source::parse("https://example.org/x.fits")?, Source::Url("https://example.org/x.fits".into()));
+    /// assert!(matches!(Source::parse("s3://stpubdata/hst/x.fits")?, Source::S3 { .. }));
+    /// for bad in ["ftp://example.org/x.fits", "mast:", "mast: ", "https://", "s3://stpubdata", "HST/x.fits", ""] {
+    ///     assert_eq!(Source::parse(bad).unwrap_err().class_name(), "InvalidQueryError", "{bad}");
+    /// }
+    /// # Ok::<(), mast_download::Error>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<Source> {
+        let text = text.trim();
+        let invalid = |reason: &str| Err(Error::InvalidSource { input: shortened(text), reason: reason.to_owned() });
+        if let Some(path) = text.strip_prefix("mast:") {
+            if path.trim_matches('/').trim().is_empty() {
+                return invalid("a mast: URI needs a path after 'mast:', e.g. mast:HST/product/u9o40504m_c3m.fits");
+            }
+            return Ok(Source::Mast(text.to_owned()));
+        }
+        let scheme = text.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("s3") => match parse_s3_uri(text) {
+                Some((bucket, key)) => Ok(Source::S3 { bucket: bucket.to_owned(), key: key.to_owned() }),
+                None => invalid("an S3 URI is written s3://<bucket>/<key>"),
+            },
+            Some("http" | "https") => match url::Url::parse(text) {
+                Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(Source::Url(text.to_owned())),
+                _ => invalid("not an http(s):// URL with a host"),
+            },
+            _ => invalid(
+                "expected a mast: URI (mast:HST/product/u9o40504m_c3m.fits), an http(s):// URL or an s3://<bucket>/<key> URI",
+            ),
+        }
+    }
+
     /// The URL requested (escaped); `s3://<bucket>/<key>` for S3 objects.
     pub fn request_url(&self, config: &MastConfig) -> Result<String> {
         self.check_feature()?;
@@ -141,4 +185,15 @@ impl From<&str> for Source {
 /// `<MAST_URL>/api/v0.1/Download/file` ([`endpoints::DOWNLOAD_FILE`]).
 fn download_endpoint(config: &MastConfig) -> String {
     config.url(&endpoints::DOWNLOAD_FILE)
+}
+
+/// The input as an error shows it: whole up to 200 characters, else its start, an ellipsis
+/// and its length (an error line never echoes a pasted file).
+fn shortened(text: &str) -> String {
+    let chars = text.chars().count();
+    if chars <= 200 {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(80).collect();
+    format!("{head}… ({chars} characters)")
 }

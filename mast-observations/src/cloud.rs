@@ -220,6 +220,10 @@ impl Observations {
     /// de-duplicated keeping order, looked up through MAST's path lookup (batches of 40,
     /// concurrently) and, with [`CloudUriOptions::verify`], checked in the bucket.
     ///
+    /// Before anything is sent: a given URI that is not a `mast:` URI with a path (`notmast`,
+    /// `s3://...`, a bare `mast:`) is an [`mast_download::Error::InvalidSource`], and the
+    /// filter is checked ([`ProductFilter::check`]).
+    ///
     /// ```
     /// use mast_emulator::{Emulator, EmulatorConfig};
     /// use mast_observations::{CloudUriOptions, Observations};
@@ -240,9 +244,15 @@ impl Observations {
         input: impl Into<CloudUriInput<'_>>,
         options: &CloudUriOptions,
     ) -> Result<CloudUris> {
+        let input = input.into();
+        // Checked before anything is sent: the filter, and each given URI is a mast: URI.
+        options.filter.check()?;
+        if let CloudUriInput::Uris(uris) = input {
+            uris.iter().try_for_each(|u| check_data_uri(u))?;
+        }
         let store = self.cloud_store()?;
         let mut warnings = Vec::new();
-        let uris: Vec<String> = match input.into() {
+        let uris: Vec<String> = match input {
             CloudUriInput::Uris(uris) => {
                 if !options.filter.is_empty() {
                     warn(
@@ -351,5 +361,18 @@ impl Observations {
         warnings.extend(products.warnings().iter().cloned());
         let column = kept.column("dataURI").ok_or_else(|| invalid("The products table has no \"dataURI\" column."))?;
         Ok((0..kept.num_rows()).filter_map(|i| column.get_str(i)).map(str::to_owned).collect())
+    }
+}
+
+/// A data URI given to [`Observations::get_cloud_uris`] must be a `mast:` URI with a path
+/// (parsed by [`mast_download::Source::parse`], the one URI parser).
+fn check_data_uri(uri: &str) -> Result<()> {
+    match mast_download::Source::parse(uri)? {
+        mast_download::Source::Mast(_) => Ok(()),
+        _ => Err(mast_download::Error::InvalidSource {
+            input: uri.to_owned(),
+            reason: "cloud URIs are looked up for mast: data URIs, e.g. mast:HST/product/u9o40504m_c3m.fits".into(),
+        }
+        .into()),
     }
 }

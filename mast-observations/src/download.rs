@@ -559,7 +559,8 @@ impl Observations {
             return Err(invalid("Invalid argument combination: `cloud_only` and `force_on_prem` cannot both be True."));
         }
         let file = uri.rsplit('/').next().unwrap_or(uri).to_owned();
-        let source = source_for(uri);
+        // A URI that is not mast:, http(s): or s3: is refused here, before any request.
+        let source = Source::parse(uri)?;
         if options.force_on_prem && matches!(source, Source::S3 { .. }) {
             return Err(invalid(format!(
                 "{uri} is a cloud URI: it cannot be downloaded from MAST (`force_on_prem`); give the product's mast: URI instead."

@@ -34,7 +34,7 @@ mod products;
 pub use cloud::{CloudUriInput, CloudUriOptions, CloudUris};
 pub use download::{DownloadFileOptions, DownloadOptions, Downloaded, Layout};
 pub use error::{Error, Result};
-pub use observations::{Observations, QueryOptions};
+pub use observations::{Count, Observations, QueryOptions};
 pub use products::ObsIds;
 
 /// Logs a warning and keeps it for the caller's result.

@@ -93,6 +93,31 @@ impl QueryOptions {
         self
     }
 
+    /// Checks the options before anything is sent: the page size and the page, when given,
+    /// are at least 1 ([`mast_proto::request::check_paging`]); an object name is not empty,
+    /// blank or longer than [`mast_proto::MAX_OBJECT_NAME_CHARS`]
+    /// ([`mast_proto::check_object_name`]); not both `coordinates` and `object_name`. Every
+    /// query and count of [`Observations`] runs it first; the error is
+    /// [`mast_proto::Error::InvalidQuery`].
+    ///
+    /// ```
+    /// use mast_observations::QueryOptions;
+    /// assert!(QueryOptions::new().pagesize(10).page(2).object_name("M8").check().is_ok());
+    /// assert!(QueryOptions::new().pagesize(0).check().is_err());
+    /// assert!(QueryOptions::new().page(0).check().is_err());
+    /// assert!(QueryOptions::new().object_name(" ").check().is_err());
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        mast_proto::request::check_paging(self.pagesize, self.page)?;
+        if let Some(name) = &self.object_name {
+            mast_proto::check_object_name(name)?;
+        }
+        if self.coordinates.is_some() && self.object_name.is_some() {
+            return Err(invalid("Only one of object_name and coordinates may be specified."));
+        }
+        Ok(())
+    }
+
     fn radius_or_default(&self) -> Radius {
         self.radius.unwrap_or_default()
     }
@@ -105,6 +130,57 @@ impl QueryOptions {
             request = request.page(page);
         }
         request
+    }
+}
+
+/// The number of observations a count found, with the warnings issued on the way (criteria
+/// dropped or trimmed, names that resolved with a caveat): what the query with the same
+/// arguments would have warned, since counts and queries share one validation path.
+///
+/// ```
+/// use mast_observations::Count;
+/// let count = Count::new(599, Vec::new());
+/// assert_eq!((count.value(), count.warnings().len()), (599, 0));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Count {
+    value: u64,
+    warnings: Vec<Warning>,
+}
+
+impl Count {
+    /// A count and its warnings.
+    pub fn new(value: u64, warnings: Vec<Warning>) -> Count {
+        Count { value, warnings }
+    }
+    /// The number of observations.
+    pub fn value(&self) -> u64 {
+        self.value
+    }
+    /// The warnings, in the order they were issued.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+    /// The number and the warnings.
+    pub fn into_parts(self) -> (u64, Vec<Warning>) {
+        (self.value, self.warnings)
+    }
+}
+
+/// What the criteria are for: rows need at least one criterion; a count with no criteria at
+/// all counts every observation (astroquery's `query_criteria_count()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Rows,
+    Count,
+}
+
+impl Purpose {
+    fn columns(self) -> &'static str {
+        match self {
+            Purpose::Rows => "*",
+            Purpose::Count => "COUNT_BIG(*)",
+        }
     }
 }
 
@@ -168,13 +244,17 @@ impl Observations {
 
     /// Observations within a radius of a position (`Mast.Caom.Cone`).
     pub async fn query_region(&self, position: Position, options: &QueryOptions) -> Result<Table> {
+        options.check()?;
         let request = cone(position, options.radius_or_default());
-        finish(self.client.portal_table(options.apply_paging(request)).await?)
+        let table = self.client.portal_table(options.apply_paging(request)).await?;
+        finish(&table);
+        Ok(table)
     }
 
     /// Observations around a named object: the name is resolved first (SANTA), then as
     /// [`Observations::query_region`].
     pub async fn query_object(&self, name: &str, options: &QueryOptions) -> Result<Table> {
+        options.check()?;
         let (position, warnings) = self.resolve(name, options).await?;
         let mut table = self.query_region(position, options).await?;
         warnings.into_iter().for_each(|w| table.push_warning(w));
@@ -184,38 +264,48 @@ impl Observations {
     /// Observations matching criteria on any CAOM column, optionally within a radius of
     /// `coordinates` or `object_name` (see [`Criteria`] for values, ranges and wildcards).
     ///
-    /// Criteria are validated before anything is sent: an unknown keyword is an
-    /// [`mast_proto::Error::InvalidQuery`] with a did-you-mean suggestion.
+    /// Criteria are validated before anything is sent, by the one path that
+    /// [`Observations::query_criteria_count`] takes too (same warnings, same errors): an
+    /// unknown keyword is an [`mast_proto::Error::InvalidQuery`] with a did-you-mean
+    /// suggestion, a value a continuous column cannot read as a number is an error naming
+    /// both, and when no criterion is left (none given, or every one dropped with a warning)
+    /// the error is astroquery's "At least one non-positional criterion must be supplied.".
     pub async fn query_criteria(&self, criteria: &Criteria, options: &QueryOptions) -> Result<Table> {
-        let (request, warnings) = self.criteria_request(criteria, options, "*").await?;
-        if request.service_params()["filters"].as_array().is_none_or(Vec::is_empty) {
-            return Err(invalid("At least one non-positional criterion must be supplied."));
-        }
+        let (request, warnings) = self.criteria_request(criteria, options, Purpose::Rows).await?;
         let mut table = self.client.portal_table(options.apply_paging(request)).await?;
+        finish(&table);
         warnings.into_iter().for_each(|w| table.push_warning(w));
-        finish(table)
+        Ok(table)
     }
 
     /// The number of observations within a radius of a position.
-    pub async fn query_region_count(&self, position: Position, options: &QueryOptions) -> Result<u64> {
+    pub async fn query_region_count(&self, position: Position, options: &QueryOptions) -> Result<Count> {
+        options.check()?;
         let request = ServiceRequest::new("Mast.Caom.Filtered.Position")
             .param("columns", "COUNT_BIG(*)")
             .param("filters", json!([]))
             .param("position", position_param(position, options.radius_or_default()));
-        self.count(options.apply_paging(request)).await
+        Ok(Count::new(self.count(options.apply_paging(request)).await?, Vec::new()))
     }
 
-    /// The number of observations around a named object.
-    pub async fn query_object_count(&self, name: &str, options: &QueryOptions) -> Result<u64> {
-        let (position, _) = self.resolve(name, options).await?;
-        self.query_region_count(position, options).await
+    /// The number of observations around a named object, with the resolver's warnings.
+    pub async fn query_object_count(&self, name: &str, options: &QueryOptions) -> Result<Count> {
+        options.check()?;
+        let (position, warnings) = self.resolve(name, options).await?;
+        let count = self.query_region_count(position, options).await?;
+        Ok(Count::new(count.value, warnings))
     }
 
-    /// The number of observations matching criteria (no criteria: every observation, or
-    /// every one around the position).
-    pub async fn query_criteria_count(&self, criteria: &Criteria, options: &QueryOptions) -> Result<u64> {
-        let (request, _) = self.criteria_request(criteria, options, "COUNT_BIG(*)").await?;
-        self.count(request).await
+    /// The number of observations matching criteria, with the warnings
+    /// [`Observations::query_criteria`] would give for the same criteria: both take one
+    /// validation path, and every error of the query is an error of the count, before
+    /// anything is sent. The one difference: no criteria at all counts every observation
+    /// (or every one around the position), as astroquery does; criteria that were given and
+    /// all dropped (`t_min=5`: a continuous column needs a minimum and a maximum) are the
+    /// query's error, not a count of the whole archive.
+    pub async fn query_criteria_count(&self, criteria: &Criteria, options: &QueryOptions) -> Result<Count> {
+        let (request, warnings) = self.criteria_request(criteria, options, Purpose::Count).await?;
+        Ok(Count::new(self.count(request).await?, warnings))
     }
 
     /// The missions (`obs_collection` values) MAST holds, sorted by code point as astroquery
@@ -257,30 +347,44 @@ impl Observations {
         Ok((resolution.objects[0].position, resolution.warnings))
     }
 
-    /// The criteria request: filters first (validated with no request), then the position.
-    async fn criteria_request(
+    /// The one validation path of criteria queries and counts, run before anything is sent
+    /// (no name resolved, no request): the options ([`QueryOptions::check`]), the retired
+    /// `obstype` keyword, the filters against the CAOM columns config ([`build_filters`]),
+    /// and at least one criterion left unless a count was given none at all. The filters
+    /// and their warnings (logged here, once).
+    fn check_criteria(
         &self,
         criteria: &Criteria,
         options: &QueryOptions,
-        columns: &str,
-    ) -> Result<(ServiceRequest, Vec<Warning>)> {
-        if options.coordinates.is_some() && options.object_name.is_some() {
-            return Err(invalid("Only one of object_name and coordinates may be specified."));
-        }
+        purpose: Purpose,
+    ) -> Result<(serde_json::Value, Vec<Warning>)> {
+        options.check()?;
         if let Some((kw, _)) = criteria.iter().find(|(kw, _)| kw.eq_ignore_ascii_case("obstype")) {
             return Err(invalid(format!(
                 "Filter '{kw}' does not exist. The obstype keyword has been replaced by intentType, with valid values \"calibration\" and \"science\"."
             )));
         }
         let config = self.validation_config();
-        let (filters, mut warnings) = build_filters(criteria, &config)?.into_parts();
-        // Queries (not counts) need a criterion; checked before any name is resolved.
-        if columns == "*" && filters.as_array().is_none_or(Vec::is_empty) {
-            return Err(invalid("At least one non-positional criterion must be supplied."));
-        }
-        for w in &warnings {
+        let filters = build_filters(criteria, &config)?;
+        for w in filters.warnings() {
             tracing::warn!("{w}");
         }
+        if filters.is_empty() && (purpose == Purpose::Rows || !criteria.is_empty()) {
+            return Err(invalid("At least one non-positional criterion must be supplied."));
+        }
+        Ok(filters.into_parts())
+    }
+
+    /// The criteria request: checked first ([`Observations::check_criteria`]), then the
+    /// object name resolved, if any.
+    async fn criteria_request(
+        &self,
+        criteria: &Criteria,
+        options: &QueryOptions,
+        purpose: Purpose,
+    ) -> Result<(ServiceRequest, Vec<Warning>)> {
+        let (filters, mut warnings) = self.check_criteria(criteria, options, purpose)?;
+        let columns = purpose.columns();
         let position = match (&options.coordinates, &options.object_name) {
             (Some(p), None) => Some(*p),
             (None, Some(name)) => {
@@ -342,11 +446,10 @@ fn position_param(position: Position, radius: Radius) -> String {
 }
 
 /// Logs a result's warnings (they also stay on the table).
-fn finish(table: Table) -> Result<Table> {
+fn finish(table: &Table) {
     for w in table.warnings() {
         tracing::warn!("{w}");
     }
-    Ok(table)
 }
 
 /// The `get_metadata` table of a columns config (spec §3.3).

@@ -59,7 +59,10 @@ mod warning;
 
 pub use auth::{Secret, redact_text, redact_url};
 #[cfg(feature = "client")]
-pub use client::{Mast, MastClient, NameResolver, Patience, Resolution, ResolveOptions, ResolvedObject, Retrier};
+pub use client::{
+    MAX_OBJECT_NAME_CHARS, Mast, MastClient, NameResolver, Patience, Resolution, ResolveOptions, ResolvedObject,
+    Retrier, check_object_name,
+};
 pub use colconfig::ColumnConfig;
 pub use config::MastConfig;
 pub use error::{Error, Result, innermost_cause, is_transient_status};

@@ -213,8 +213,9 @@ impl fmt::Display for Position {
 /// radians, one ulp away from `2.0 / 3_600_000.0`).
 ///
 /// Rejected: empty text, unknown units (`"1 hourangle"`, `"3 px"`), `"abc"`, `NaN`/`inf`,
-/// exponent notation (`"1e-5 deg"`, as in astropy), and **negative radii**: astropy sends a
-/// negative radius to MAST unchecked, mast-rs refuses it.
+/// exponent notation (`"1e-5 deg"`, as in astropy), **negative radii** and radii over
+/// [`MAX_RADIUS_DEGREES`] (180 degrees, the whole sky): astropy sends both to MAST unchecked,
+/// mast-rs refuses them before any request.
 ///
 /// The [`Default`] is 0.2 degrees, MAST's default cone radius for observations and catalogs.
 /// [`Display`](fmt::Display) prints the degrees with a `deg` unit, e.g. `"0.2 deg"`.
@@ -232,13 +233,16 @@ impl fmt::Display for Position {
 pub struct Radius(f64);
 
 impl Radius {
-    /// A radius of `degrees` degrees; it must be finite and not negative.
+    /// A radius of `degrees` degrees; it must be finite, not negative and at most
+    /// [`MAX_RADIUS_DEGREES`].
     ///
     /// ```
     /// use mast_proto::position::{Position, Radius};
     ///
     /// assert_eq!(Radius::from_degrees(0.5)?.degrees(), 0.5);
     /// assert!(Radius::from_degrees(-1.0).is_err());
+    /// assert_eq!(Radius::from_degrees(180.0)?.degrees(), 180.0);
+    /// assert!(Radius::from_degrees(180.5).is_err());
     /// assert!(Radius::from_degrees(f64::INFINITY).is_err());
     /// # let _ = Position::new(0.0, 0.0);
     /// # Ok::<(), mast_proto::Error>(())
@@ -403,6 +407,9 @@ fn checked_position(ra: f64, dec: f64) -> std::result::Result<Position, String> 
     Ok(Position { ra: ra + 0.0, dec: dec + 0.0 })
 }
 
+/// The largest radius: a cone of 180 degrees already covers the whole sky.
+pub const MAX_RADIUS_DEGREES: f64 = 180.0;
+
 fn checked_radius(degrees: f64, input: impl FnOnce() -> String) -> Result<Radius> {
     let reason = if degrees.is_nan() {
         "not a number"
@@ -410,6 +417,8 @@ fn checked_radius(degrees: f64, input: impl FnOnce() -> String) -> Result<Radius
         "not a finite number"
     } else if degrees < 0.0 {
         "a radius cannot be negative"
+    } else if degrees > MAX_RADIUS_DEGREES {
+        "a radius cannot exceed 180 degrees (a cone of 180 degrees is the whole sky)"
     } else {
         return Ok(Radius(degrees + 0.0));
     };
@@ -914,6 +923,9 @@ mod tests {
             ("0h1m", 0.25),
             ("1h", 15.0),
             ("90'", 1.5),
+            ("180", 180.0),
+            ("12h", 180.0),
+            ("10800 arcmin", 180.0),
         ];
         for &(input, degrees) in table {
             let radius = Radius::parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
@@ -955,6 +967,11 @@ mod tests {
             "5 arcmin,",
             "+-1",
             "1+",
+            "180.001",
+            "181 deg",
+            "13h",
+            "10801 arcmin",
+            "648001\"",
         ];
         for &input in table {
             let err = Radius::parse(input).expect_err(input);

@@ -279,8 +279,42 @@ impl ProductFilter {
             "product filter",
             "column=value[,value...] (e.g. productType=SCIENCE,!PREVIEW or size=<50000)",
         )?;
-        let values = pyparse::split_list(value).into_iter().map(|v| FilterValue::Text(v.into_string())).collect();
+        let in_arg = |e: Error| match e {
+            Error::InvalidQuery { message } => invalid(format!("product filter '{key}': {message}")),
+            other => other,
+        };
+        let items = pyparse::split_values(value).map_err(in_arg)?;
+        let values: Vec<FilterValue> = items.into_iter().map(|v| FilterValue::Text(v.into_string())).collect();
+        values.iter().try_for_each(check_value_range).map_err(in_arg)?;
         Ok((key.to_owned(), values))
+    }
+
+    /// Checks the conditions that can be checked without a table, as [`filter_products`]
+    /// does first: no empty extension (it would keep every file), no reversed numeric range
+    /// (`10..5`, `!10..5`: it would match nothing). Call it before fetching the products a
+    /// filter will be applied to, so that a mistake costs no request. The error is
+    /// [`Error::InvalidQuery`].
+    ///
+    /// ```
+    /// use mast_proto::products::ProductFilter;
+    /// assert!(ProductFilter::new().extension(["fits"]).column("size", ["5..10"]).check().is_ok());
+    /// assert_eq!(
+    ///     ProductFilter::new().extension([""]).check().unwrap_err().to_string(),
+    ///     "An empty extension would keep every file: give extensions such as fits or .fits."
+    /// );
+    /// assert!(ProductFilter::new().column("size", ["10..5"]).check().unwrap_err().to_string().contains("reversed"));
+    /// ```
+    pub fn check(&self) -> Result<()> {
+        if self.extensions.iter().any(|e| e.trim().is_empty()) {
+            return Err(invalid("An empty extension would keep every file: give extensions such as fits or .fits."));
+        }
+        for (name, values) in &self.columns {
+            values
+                .iter()
+                .try_for_each(check_value_range)
+                .map_err(|e| invalid(format!("product filter '{name}': {}", error_message(&e))))?;
+        }
+        Ok(())
     }
 
     /// Whether the MRP filter is on.
@@ -356,7 +390,7 @@ impl ProductFilter {
 ///     as its text (`3.0` → `"3"`, `1.5` → `"1.5"`); astroquery fails on non-text values.
 ///
 /// Errors ([`Error::InvalidQuery`], checked before any row is looked at, whatever the table
-/// holds): a column the table does not have, `Column '<name>' not found in product table.`
+/// holds): what [`ProductFilter::check`] refuses (an empty extension, a reversed range); a column the table does not have, `Column '<name>' not found in product table.`
 /// (also for `productGroupDescription` under `mrp_only` and for the file-name column under
 /// an extension filter); numeric text that does not parse, `Could not parse numeric filter
 /// '<value>' for column '<name>'.`, where `<value>` is the filter's only value, or the
@@ -382,6 +416,7 @@ impl ProductFilter {
 /// # Ok::<(), mast_proto::Error>(())
 /// ```
 pub fn filter_products(products: &Table, filter: &ProductFilter) -> Result<Table> {
+    filter.check()?;
     let mut conditions: Vec<(&Column, Condition)> = Vec::new();
     if filter.mrp_only {
         conditions.push((product_column(products, "productGroupDescription")?, Condition::Mrp));
@@ -615,10 +650,38 @@ impl NumericTest {
     }
 }
 
+/// A reversed numeric range (`10..5`, `!10..5`) in a filter value: an error
+/// ([`pyparse::check_range`], shared with criteria).
+fn check_value_range(value: &FilterValue) -> Result<()> {
+    let FilterValue::Text(t) = value else { return Ok(()) };
+    let text = t.strip_prefix('!').unwrap_or(t);
+    if !is_range(text) {
+        return Ok(());
+    }
+    match text.split("..").collect::<Vec<_>>().as_slice() {
+        [lo, hi] => pyparse::check_range(lo, hi),
+        _ => Ok(()),
+    }
+}
+
+fn error_message(e: &Error) -> String {
+    match e {
+        Error::InvalidQuery { message } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// `re.fullmatch(r'[+-]?(\d+(\.\d*)?|\.\d+)\.\.[+-]?(\d+(\.\d*)?|\.\d+)', text)`.
 fn is_range(text: &str) -> bool {
     // Every position, overlapping ones included (`1....5` is `1.` `..` `.5`).
-    (0..text.len()).any(|at| text[at..].starts_with("..") && is_decimal(&text[..at]) && is_decimal(&text[at + 2..]))
+    // Byte positions that are not on a character boundary are skipped (no slicing inside a
+    // multi-byte character: `size=ä` must be an error, not a panic).
+    (0..text.len()).any(|at| {
+        text.is_char_boundary(at)
+            && text[at..].starts_with("..")
+            && is_decimal(&text[..at])
+            && is_decimal(&text[at + 2..])
+    })
 }
 
 /// `[+-]?(\d+(\.\d*)?|\.\d+)` over the whole text.
@@ -920,6 +983,14 @@ mod tests {
         assert_eq!(count(&t, ProductFilter::new().column_number("name", 3.0)), 1);
         // Unicode lower-casing.
         assert_eq!(count(&t, ProductFilter::new().column("name", ["äRGER"])), 1);
+        // Non-ASCII text on a numeric column is an error, never a panic.
+        let sizes = Table::new(vec![Column::from_values("size", DataType::Int64, [Value::Int(1)])]).unwrap();
+        for text in ["ä", "1..ä", "ä..1", "1.ä.2"] {
+            assert!(
+                error(&sizes, ProductFilter::new().column("size", [text])).starts_with("Could not parse"),
+                "{text}"
+            );
+        }
         // Column names are case-sensitive.
         assert_eq!(
             error(&t, ProductFilter::new().column("Flag", ["true"])),
@@ -937,8 +1008,14 @@ mod tests {
         .unwrap();
         assert_eq!(count(&t, ProductFilter::new().extension(["fits"])), 1);
         assert_eq!(count(&t, ProductFilter::new().extension(["fits.gz", "PNG"])), 2);
-        // An empty extension matches every unmasked name; masked names never pass.
-        assert_eq!(count(&t, ProductFilter::new().extension([""])), 3);
+        // An empty extension would match every unmasked name (astroquery keeps them all): an
+        // error, as a blank one is.
+        for empty in ["", " "] {
+            assert_eq!(
+                error(&t, ProductFilter::new().extension(["fits", empty])),
+                "An empty extension would keep every file: give extensions such as fits or .fits."
+            );
+        }
         // No extensions: no condition.
         assert_eq!(count(&t, ProductFilter::new().extension(Vec::<String>::new())), 4);
     }
@@ -965,6 +1042,12 @@ mod tests {
             "Column 'nope' not found in product table."
         );
         assert_eq!(filter_products(&empty, &ProductFilter::new().column("size", ["1"])).unwrap().num_rows(), 0);
+        // A reversed range would match nothing: an error, before any row, on any column.
+        assert_eq!(
+            error(&empty, ProductFilter::new().column("size", ["1", "10..5"])),
+            "product filter 'size': the range 10..5 is reversed: its minimum 10 is greater than its maximum 5; write it as min..max"
+        );
+        assert!(error(&empty, ProductFilter::new().column("nope", ["!3..-3"])).contains("reversed"));
     }
 
     #[test]
@@ -995,9 +1078,29 @@ mod tests {
             ProductFilter::parse_arg(r"a=x\,y,z\\,w\q").unwrap().1,
             ["x,y", r"z\", r"w\q"].map(FilterValue::from)
         );
-        assert_eq!(ProductFilter::parse_arg("a=").unwrap().1, [FilterValue::from("")]);
         assert_eq!(ProductFilter::parse_arg("Extension=fits").unwrap().0, "Extension");
-        for bad in ["size", "=5", "mrp_only=yes", "mrp_only=true,false"] {
+        assert_eq!(
+            ProductFilter::parse_arg("productType=").unwrap_err().to_string(),
+            "product filter 'productType': no value after '='; give one or more values separated by commas"
+        );
+        assert_eq!(
+            ProductFilter::parse_arg("size=10..5").unwrap_err().to_string(),
+            "product filter 'size': the range 10..5 is reversed: its minimum 10 is greater than its maximum 5; write it as min..max"
+        );
+        // Text that only looks like a range is not one (astroquery's regex): a text value.
+        assert_eq!(ProductFilter::parse_arg("obs_id=b..a").unwrap().1, [FilterValue::from("b..a")]);
+        for bad in [
+            "size",
+            "=5",
+            "mrp_only=yes",
+            "mrp_only=true,false",
+            "a=",
+            "a= ",
+            "a=x,,y",
+            "a=x,",
+            "extension=",
+            "size=!9..1.5",
+        ] {
             assert_eq!(ProductFilter::new().arg(bad).unwrap_err().class_name(), "InvalidQueryError", "{bad}");
         }
         // The CLI form filters the fixture the same way.

@@ -8,6 +8,8 @@
 //!   value syntax of `--criteria` and `--filter` ([`crate::criteria`], [`crate::products`]).
 //! - [`split_key_value`]: `KEY=VALUE` at the first `=`, for `--criteria`, `--filter`, `-p`
 //!   and `--property`.
+//! - [`split_values`] and [`check_range`]: the value checks `--criteria` and `--filter` share
+//!   (no empty value, no reversed `min..max` range).
 //!
 //! ```
 //! use mast_proto::pyparse::{parse_float, split_key_value, split_list};
@@ -274,6 +276,62 @@ pub fn split_list(text: &str) -> Vec<ListItem> {
     }
     items.push(current);
     items.into_iter().map(ListItem::trimmed).collect()
+}
+
+/// [`split_list`] for the values of `--criteria` and `--filter`, refusing an empty value:
+/// nothing after the `=` (`productType=`), or an empty item (`a,,b`, `a,`). A value that is
+/// meant to be empty has no command-line form; a Python caller passes a list.
+///
+/// The error is [`Error::InvalidQuery`] quoting the value text; callers prefix it with the
+/// argument (`criterion 'obs_id': ...`, `product filter 'productType': ...`).
+///
+/// ```
+/// use mast_proto::pyparse::split_values;
+/// assert_eq!(split_values("NUV, FUV")?.len(), 2);
+/// assert_eq!(split_values("").unwrap_err().to_string(), "no value after '='; give one or more values separated by commas");
+/// assert!(split_values("a,,b").unwrap_err().to_string().starts_with("'a,,b' has an empty value"));
+/// # Ok::<(), mast_proto::Error>(())
+/// ```
+pub fn split_values(text: &str) -> Result<Vec<ListItem>> {
+    let items = split_list(text);
+    if items.iter().any(|i| i.as_str().is_empty()) {
+        let message = if text.trim().is_empty() {
+            "no value after '='; give one or more values separated by commas".to_owned()
+        } else {
+            format!(
+                "'{text}' has an empty value (two commas in a row, or one at an end); give every value, or write \\, for a comma inside a value"
+            )
+        };
+        return Err(Error::InvalidQuery { message });
+    }
+    Ok(items)
+}
+
+/// Refuses a reversed range `lo..hi` of `--criteria` and `--filter`: both bounds read as
+/// numbers ([`parse_float`]) and the minimum is greater than the maximum. Such a range
+/// matches nothing, so it is always a mistake. Bounds that are not numbers are left to the
+/// caller (a column decides what it accepts).
+///
+/// ```
+/// use mast_proto::pyparse::check_range;
+/// assert!(check_range("5", "10").is_ok());
+/// assert!(check_range("x", "1").is_ok());
+/// assert_eq!(
+///     check_range("10", "5").unwrap_err().to_string(),
+///     "the range 10..5 is reversed: its minimum 10 is greater than its maximum 5; write it as min..max"
+/// );
+/// ```
+pub fn check_range(lo: &str, hi: &str) -> Result<()> {
+    match (parse_float(lo), parse_float(hi)) {
+        (Some(min), Some(max)) if min > max => Err(Error::InvalidQuery {
+            message: format!(
+                "the range {lo}..{hi} is reversed: its minimum {} is greater than its maximum {}; write it as min..max",
+                lo.trim(),
+                hi.trim()
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Splits `KEY=VALUE` at the first `=`: the key trimmed of surrounding whitespace, the value

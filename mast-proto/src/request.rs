@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::pyfmt;
+use crate::{Error, Result, pyfmt};
 
 /// The default number of rows per Portal page (astroquery's `conf.pagesize`).
 pub const DEFAULT_PAGESIZE: u64 = 50_000;
@@ -76,16 +76,42 @@ impl ServiceRequest {
     }
 
     /// Sets the number of rows per page (default [`DEFAULT_PAGESIZE`], or the client's
-    /// configured page size).
+    /// configured page size). It must be at least 1: a `0` is kept as given and refused by
+    /// [`ServiceRequest::validate`], which the client runs before sending anything.
     pub fn pagesize(mut self, pagesize: u64) -> Self {
-        self.pagesize = Some(pagesize.max(1));
+        self.pagesize = Some(pagesize);
         self
     }
 
-    /// Asks for exactly this page (1-based). Without it a client fetches every page.
+    /// Asks for exactly this page (1-based). Without it a client fetches every page. Page `0`
+    /// is kept as given and refused by [`ServiceRequest::validate`].
     pub fn page(mut self, page: u64) -> Self {
-        self.page = Some(page.max(1));
+        self.page = Some(page);
         self
+    }
+
+    /// Checks what can be checked before anything is sent: the service name is not empty
+    /// (nor only whitespace), the page size and the page, when given, are at least 1.
+    /// [`crate::MastClient`] runs it before every Portal request, so an invalid request
+    /// costs no request; the error is [`Error::InvalidQuery`] naming the value.
+    ///
+    /// ```
+    /// use mast_proto::ServiceRequest;
+    /// assert!(ServiceRequest::new("Mast.Caom.Cone").pagesize(10).page(2).validate().is_ok());
+    /// let err = ServiceRequest::new("Mast.Caom.Cone").pagesize(0).validate().unwrap_err();
+    /// assert_eq!(err.to_string(), "Invalid pagesize 0: a page holds at least 1 row.");
+    /// let err = ServiceRequest::new("Mast.Caom.Cone").page(0).validate().unwrap_err();
+    /// assert_eq!(err.to_string(), "Invalid page 0: pages are numbered from 1.");
+    /// let err = ServiceRequest::new(" ").validate().unwrap_err();
+    /// assert_eq!(err.class_name(), "InvalidQueryError");
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        if self.service.trim().is_empty() {
+            return Err(Error::InvalidQuery {
+                message: "The service name is empty: give a MAST service such as Mast.Caom.Cone.".into(),
+            });
+        }
+        check_paging(self.pagesize, self.page)
     }
 
     /// Uses `pagesize` unless a page size was set explicitly.
@@ -219,6 +245,27 @@ impl ServiceRequest {
     }
 }
 
+/// Checks a page size and a page number given by a caller: each, when given, at least 1
+/// (the check of [`ServiceRequest::validate`], for option types that hold them before a
+/// request exists). The error is [`Error::InvalidQuery`].
+///
+/// ```
+/// use mast_proto::request::check_paging;
+/// assert!(check_paging(Some(500), None).is_ok());
+/// assert_eq!(check_paging(Some(0), None).unwrap_err().to_string(), "Invalid pagesize 0: a page holds at least 1 row.");
+/// assert_eq!(check_paging(None, Some(0)).unwrap_err().to_string(), "Invalid page 0: pages are numbered from 1.");
+/// ```
+pub fn check_paging(pagesize: Option<u64>, page: Option<u64>) -> Result<()> {
+    let invalid = |message: &str| Err(Error::InvalidQuery { message: message.to_owned() });
+    if pagesize == Some(0) {
+        return invalid("Invalid pagesize 0: a page holds at least 1 row.");
+    }
+    if page == Some(0) {
+        return invalid("Invalid page 0: pages are numbered from 1.");
+    }
+    Ok(())
+}
+
 /// The form body of a columns-config request: `colConfigId=<name>`, unescaped as astroquery
 /// sends it (column-config ids are dotted ASCII names).
 ///
@@ -271,6 +318,24 @@ mod tests {
             req.to_json(),
             r#"{"service": "3", "params": {}, "format": "json", "pagesize": 50000, "page": 1, "cacheBreaker": "c"}"#
         );
+    }
+
+    #[test]
+    fn zero_paging_and_empty_services_are_refused() {
+        for req in [
+            ServiceRequest::new(""),
+            ServiceRequest::new(" \t"),
+            ServiceRequest::new("S").pagesize(0),
+            ServiceRequest::new("S").page(0),
+            ServiceRequest::new("S").property("pagesize", 0),
+            ServiceRequest::new("S").property("page", 0),
+        ] {
+            let err = req.validate().unwrap_err();
+            assert!(matches!(err, Error::InvalidQuery { .. }), "{req:?}: {err:?}");
+        }
+        assert!(ServiceRequest::new("S").pagesize(1).page(1).validate().is_ok());
+        // A zero default page size (never sent: config validation refuses it) still becomes 1.
+        assert_eq!(ServiceRequest::new("S").with_default_pagesize(0).page_size(), Some(1));
     }
 
     #[test]

@@ -150,14 +150,20 @@ async fn counts_34_36() {
     let emulator = recorded().await;
     let obs = observations(&emulator);
     assert_eq!(
-        obs.query_region_count(region(), &QueryOptions::new().radius("0.2 deg".parse().unwrap())).await.unwrap(),
+        obs.query_region_count(region(), &QueryOptions::new().radius("0.2 deg".parse().unwrap()))
+            .await
+            .unwrap()
+            .value(),
         599
     );
-    assert_eq!(obs.query_object_count("M8", &deg(0.2)).await.unwrap(), 599);
+    assert_eq!(obs.query_object_count("M8", &deg(0.2)).await.unwrap().value(), 599);
     let criteria =
         Criteria::new().add("dataproduct_type", ["image"]).add("proposal_pi", "Ost*").range("s_dec", 43.5, 45.5);
-    assert_eq!(obs.query_criteria_count(&criteria, &QueryOptions::new()).await.unwrap(), 599);
-    assert_eq!(obs.query_criteria_count(&criteria, &QueryOptions::new().coordinates(region())).await.unwrap(), 599);
+    assert_eq!(obs.query_criteria_count(&criteria, &QueryOptions::new()).await.unwrap().value(), 599);
+    assert_eq!(
+        obs.query_criteria_count(&criteria, &QueryOptions::new().coordinates(region())).await.unwrap().value(),
+        599
+    );
     let both = QueryOptions::new().coordinates(region()).object_name("M101");
     assert!(
         obs.query_criteria_count(&criteria, &both)

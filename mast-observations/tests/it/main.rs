@@ -9,6 +9,7 @@ mod limits;
 mod plan;
 mod products;
 mod sizes;
+mod validation;
 
 use std::time::Duration;
 

@@ -15,7 +15,9 @@ use std::time::Instant;
 
 pub use http::{Patience, Retrier};
 pub use mast::Mast;
-pub use resolver::{NameResolver, Resolution, ResolveOptions, ResolvedObject};
+pub use resolver::{
+    MAX_OBJECT_NAME_CHARS, NameResolver, Resolution, ResolveOptions, ResolvedObject, check_object_name,
+};
 
 use crate::auth::RequestKind;
 use crate::{ColumnConfig, Error, MastConfig, Result};

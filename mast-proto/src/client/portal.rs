@@ -63,6 +63,10 @@ impl MastClient {
     /// [`crate::MastConfig::page_concurrency`] at once, and the pages are joined in page
     /// order. The service's columns config is fetched alongside page 1 (once per client and
     /// service) so that its `ignoreValue`s mask cells and its units describe columns.
+    ///
+    /// The request is checked first ([`ServiceRequest::validate`]: an empty service name,
+    /// `pagesize` or `page` 0 are [`crate::Error::InvalidQuery`]), so an invalid request sends
+    /// nothing; [`MastClient::portal_raw`] does the same.
     pub async fn portal_table(&self, request: ServiceRequest) -> Result<Table> {
         let config_id = request.service().to_owned();
         self.portal_table_with_config(request, &config_id).await
@@ -72,6 +76,7 @@ impl MastClient {
     /// service's own (MAST's filtered services describe their rows with the config of the
     /// cone service, e.g. `Mast.Caom.Cone` for `Mast.Caom.Filtered`).
     pub async fn portal_table_with_config(&self, request: ServiceRequest, config_id: &str) -> Result<Table> {
+        request.validate()?;
         let deadline = Instant::now() + self.config().timeout();
         let request = request.with_default_pagesize(self.config().pagesize());
         let service = request.service().to_owned();
@@ -119,6 +124,7 @@ impl MastClient {
     /// EXECUTING, following `paging` unless the request names a page). For services whose
     /// answer is not a table (`Mast.Name.Lookup`, `Mast.Bundle.Request`, ...).
     pub async fn portal_raw(&self, request: ServiceRequest) -> Result<Vec<Bytes>> {
+        request.validate()?;
         let deadline = Instant::now() + self.config().timeout();
         let request = request.with_default_pagesize(self.config().pagesize());
         let first = request.clone().page(request.page_number().unwrap_or(1));

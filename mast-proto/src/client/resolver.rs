@@ -117,6 +117,42 @@ struct SantaEntry {
     decl: Option<f64>,
 }
 
+/// The longest object name sent to the resolver, in characters (real names are a few
+/// dozen; a longer one is a mistake, such as a file pasted in place of a name).
+pub const MAX_OBJECT_NAME_CHARS: usize = 1000;
+
+/// Checks an object name before it is sent to the resolver: not empty, not only whitespace,
+/// at most [`MAX_OBJECT_NAME_CHARS`] characters. The error is [`Error::InvalidQuery`]; a name
+/// that is too long is shown by its first 40 characters, an ellipsis and its length, never
+/// whole.
+///
+/// ```
+/// use mast_proto::check_object_name;
+/// assert!(check_object_name("M101").is_ok());
+/// assert_eq!(check_object_name("").unwrap_err().to_string(), "The object name is empty: give a name such as M101.");
+/// assert!(check_object_name(" \t").unwrap_err().to_string().contains("blank"));
+/// let err = check_object_name(&"M".repeat(100_000)).unwrap_err().to_string();
+/// assert!(err.contains("(100000 characters)") && err.len() < 200, "{err}");
+/// ```
+pub fn check_object_name(name: &str) -> Result<()> {
+    let invalid = |message: String| Err(Error::InvalidQuery { message });
+    if name.is_empty() {
+        return invalid("The object name is empty: give a name such as M101.".into());
+    }
+    if name.trim().is_empty() {
+        return invalid(format!("The object name {name:?} is blank: give a name such as M101."));
+    }
+    let chars = name.chars().count();
+    if chars > MAX_OBJECT_NAME_CHARS {
+        let head: String = name.chars().take(40).collect();
+        return invalid(format!(
+            "The object name {:?} ({chars} characters) is too long: names are at most {MAX_OBJECT_NAME_CHARS} characters.",
+            format!("{head}…")
+        ));
+    }
+    Ok(())
+}
+
 impl MastClient {
     /// Resolves `names` through SANTA (batches of 30, fetched concurrently within the page
     /// concurrency bound). Single-name failures are typed errors; with several names the
@@ -126,6 +162,8 @@ impl MastClient {
         if names.is_empty() {
             return Err(Error::InvalidQuery { message: "No object names were given to resolve.".into() });
         }
+        // Every name is checked before the first batch is sent.
+        names.iter().try_for_each(|n| check_object_name(n))?;
         let mut warnings = Vec::new();
         if options.resolve_all && options.resolver.is_some() {
             warnings.push(Warning::new(

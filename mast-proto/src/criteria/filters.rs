@@ -167,7 +167,9 @@ impl From<Filters> for Value {
 /// - a [`CriterionValues::Range`] on a discrete column;
 /// - a minimum or maximum on a continuous column that is not a finite number (text is read
 ///   as a number, so the command line's `s_dec=43.5,45.5` works: `"45"` is sent as `45`,
-///   `"43.5"` as `43.5`; booleans are refused);
+///   `"43.5"` as `43.5`; booleans are refused), and so a single value that is not one
+///   (`t_min=yesterday`: an error naming the column and the value, where astroquery drops
+///   the criterion with its "Not enough values" warning);
 /// - a minimum greater than the maximum.
 ///
 /// When no entry is left, [`Filters::is_empty`] says so; whether that is an error is the
@@ -206,6 +208,9 @@ pub fn build_filters(criteria: &Criteria, config: &ColumnConfig) -> Result<Filte
                 CriterionValues::Range { min, max } => (min, max),
                 CriterionValues::List(list) => {
                     if list.len() < 2 {
+                        // A value that is not a number is an error even though the criterion
+                        // would be dropped: the warning alone would hide what is wrong with it.
+                        list.iter().try_for_each(|v| range_bound(keyword, v).map(drop))?;
                         warnings.push(input_warning(format!(
                             "{keyword} is continuous, and filters based on min and max values.\nNot enough values provided, skipping..."
                         )));
@@ -603,6 +608,27 @@ mod tests {
         // Equal bounds are fine.
         let c = Criteria::new().range("s_dec", 1, 1.0);
         assert_eq!(filters_json(&c, &caom()), r#"[{"paramName": "s_dec", "values": [{"min": 1, "max": 1.0}]}]"#);
+    }
+
+    #[test]
+    fn a_single_non_numeric_value_on_a_continuous_column_is_an_error() {
+        for (criteria, bad) in [
+            (Criteria::from_args(["t_min=yesterday"]).unwrap(), "yesterday"),
+            (Criteria::new().add("s_dec", "abc").add("obs_collection", "HST"), "abc"),
+            (Criteria::new().add("s_dec", true), "True"),
+        ] {
+            let message = err_message(build_filters(&criteria, &caom()));
+            let keyword = criteria.keywords().next().unwrap();
+            assert_eq!(
+                message,
+                format!(
+                    "Filter '{keyword}' is continuous and filters on a minimum and a maximum, but '{bad}' is not a finite number."
+                )
+            );
+        }
+        // A single number is still astroquery's warning, and the criterion is dropped.
+        let f = build_filters(&Criteria::from_args(["t_min=5"]).unwrap(), &caom()).unwrap();
+        assert!(f.is_empty() && f.warnings().len() == 1);
     }
 
     #[test]

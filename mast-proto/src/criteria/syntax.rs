@@ -12,13 +12,14 @@ impl CriterionValues {
     /// - A single value with an unescaped `..` is a range: `43.5..45.5`, `-1..1e3`.
     /// - A backslash escapes a comma, a dot or itself: `Osten\, Rachel A.` is one value,
     ///   `a\.\.b` is the text `a..b`; any other backslash is kept as it is.
-    /// - Whitespace around each value (and around range bounds) is removed; `key=` gives one
-    ///   empty value.
+    /// - Whitespace around each value (and around range bounds) is removed.
     /// - Values stay text: a discrete column receives them exactly as typed, a continuous one
     ///   reads them as numbers (see [`build_filters`](super::build_filters)).
     ///
-    /// A range mixed with other values (`1..2,5`) or with two `..` (`1..2..3`) is an
-    /// [`Error::InvalidQuery`].
+    /// Errors ([`Error::InvalidQuery`]): an empty value (`key=`, `a,,b`:
+    /// [`pyparse::split_values`], shared with product filters), a range mixed with other values
+    /// (`1..2,5`) or with two `..` (`1..2..3`), a range with an empty bound (`..5`), a reversed
+    /// numeric range (`10..5`: [`pyparse::check_range`]).
     ///
     /// ```
     /// use mast_proto::criteria::{CriterionValue, CriterionValues};
@@ -28,10 +29,12 @@ impl CriterionValues {
     /// );
     /// assert_eq!(CriterionValues::parse("-1 .. 2")?, CriterionValues::range("-1", "2"));
     /// assert!(CriterionValues::parse("1..2,5").is_err());
+    /// assert!(CriterionValues::parse("").is_err());
+    /// assert!(CriterionValues::parse("10..5").is_err());
     /// # Ok::<(), mast_proto::Error>(())
     /// ```
     pub fn parse(text: &str) -> Result<CriterionValues> {
-        let items = pyparse::split_list(text);
+        let items = pyparse::split_values(text)?;
         let single = items.len() == 1;
         let mut values = Vec::with_capacity(items.len());
         for item in items {
@@ -45,6 +48,12 @@ impl CriterionValues {
                     if hi.find_unescaped("..").is_some() {
                         return Err(invalid(format!("'{text}' has more than one '..'; a range is written min..max")));
                     }
+                    if lo.as_str().is_empty() || hi.as_str().is_empty() {
+                        return Err(invalid(format!(
+                            "'{text}' is a range with an empty bound; a range is written min..max with both bounds"
+                        )));
+                    }
+                    pyparse::check_range(lo.as_str(), hi.as_str())?;
                     return Ok(CriterionValues::range(lo.into_string(), hi.into_string()));
                 }
                 None => values.push(CriterionValue::Text(item.into_string())),
@@ -131,18 +140,39 @@ mod tests {
         assert_eq!(p(r"target_name=a\.\.b").1, CriterionValues::from("a..b"));
         assert_eq!(p(r"target_name=a\..b").1, CriterionValues::from("a..b"));
         assert_eq!(p(r"x=C:\data\\,y").1, CriterionValues::from([r"C:\data\", "y"]));
-        assert_eq!(p("x=").1, CriterionValues::from(""));
-        assert_eq!(p("x=a,,b").1, CriterionValues::from(["a", "", "b"]));
         assert_eq!(p("x=a=b").1, CriterionValues::from("a=b"));
         assert_eq!(p("x=-1e3..-5").1, CriterionValues::range("-1e3", "-5"));
-        assert_eq!(p("x=..5").1, CriterionValues::range("", "5"));
-        for bad in ["image", "=image", " =x", "x=1..2,3", "x=1,2..3", "x=1..2..3"] {
+        assert_eq!(p("x=5..5").1, CriterionValues::range("5", "5"));
+        assert_eq!(p("x=b..a").1, CriterionValues::range("b", "a"), "text bounds are the column's business");
+        for bad in [
+            "image",
+            "=image",
+            " =x",
+            "x=1..2,3",
+            "x=1,2..3",
+            "x=1..2..3",
+            "x=",
+            "x= ",
+            "x=a,,b",
+            "x=a,",
+            "x=..5",
+            "x=1..",
+            "x=10..5",
+        ] {
             let e = Criteria::parse_arg(bad).unwrap_err();
             assert_eq!(e.class_name(), "InvalidQueryError", "{bad}");
         }
         assert_eq!(
             Criteria::parse_arg("s_dec=1..2,3").unwrap_err().to_string(),
             "criterion 's_dec': '1..2,3' mixes a range with other values; give either one range min..max or a list of values"
+        );
+        assert_eq!(
+            Criteria::parse_arg("obs_id=").unwrap_err().to_string(),
+            "criterion 'obs_id': no value after '='; give one or more values separated by commas"
+        );
+        assert_eq!(
+            Criteria::parse_arg("s_dec=10..5").unwrap_err().to_string(),
+            "criterion 's_dec': the range 10..5 is reversed: its minimum 10 is greater than its maximum 5; write it as min..max"
         );
         // Same keyword twice: the last value wins, in the first position.
         let c = Criteria::from_args(["a=1", "b=2", "a=3"]).unwrap();

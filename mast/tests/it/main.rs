@@ -4,6 +4,7 @@ use assert_cmd::Command;
 use mast_emulator::{Emulator, EmulatorConfig};
 
 mod hostile;
+mod validation;
 
 fn mast(emulator: &Emulator) -> Command {
     let mut cmd = Command::cargo_bin("mast").unwrap();

@@ -136,7 +136,10 @@ impl FilterArgs {
         if !self.extension.is_empty() {
             filter = filter.extension(self.extension.iter().cloned());
         }
-        self.filters.iter().try_fold(filter, |f, arg| f.arg(arg))
+        let filter = self.filters.iter().try_fold(filter, |f, arg| f.arg(arg))?;
+        // Checked here, before the products are fetched (e.g. `--extension ""`).
+        filter.check()?;
+        Ok(filter)
     }
 }
 
@@ -223,8 +226,12 @@ async fn run_command(
                     obs.query_criteria_count(&criteria, &options).await?
                 }
             };
+            // The count's warnings are the query's (one validation path): shown the same way.
+            let (count, count_warnings) = count.into_parts();
             let count = i64::try_from(count)?;
-            Table::new(vec![Column::from_values("count", DataType::Int64, [Value::Int(count)])])?
+            let mut table = Table::new(vec![Column::from_values("count", DataType::Int64, [Value::Int(count)])])?;
+            count_warnings.into_iter().for_each(|w| table.push_warning(w));
+            table
         }
         ObservationsCommand::Missions => {
             let missions = obs.list_missions().await?;
