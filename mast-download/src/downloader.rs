@@ -770,7 +770,13 @@ impl Downloader {
         row.cached = transfer.cached;
         row.fallback_from = fallback_from;
         row.duration = started.elapsed();
-        self.emit(|| ProgressEvent::Finished { path: row.local_path.clone(), status: row.status, bytes: row.bytes });
+        self.emit(|| ProgressEvent::Finished {
+            path: row.local_path.clone(),
+            status: row.status,
+            bytes: row.bytes,
+            cached: row.cached,
+            message: row.message.clone(),
+        });
         row
     }
 

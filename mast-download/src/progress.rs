@@ -50,6 +50,7 @@ pub enum ProgressEvent {
         n: u64,
     },
     /// The file is done.
+    #[non_exhaustive]
     Finished {
         /// The file's final path.
         path: PathBuf,
@@ -57,6 +58,11 @@ pub enum ProgressEvent {
         status: Status,
         /// Body bytes received for it in this run.
         bytes: u64,
+        /// Whether it was already complete on disk (no body transferred): the manifest row's
+        /// `cached`.
+        cached: bool,
+        /// The manifest row's `Message`: why an `ERROR` or `SKIPPED` row is one.
+        message: Option<String>,
     },
 }
 

@@ -41,7 +41,7 @@ impl Table {
     pub fn to_text(&self, options: &TextOptions) -> String {
         let n = self.num_rows();
         let rows: Vec<Option<usize>> = match options.max_rows {
-            Some(max) if n > max && max >= 2 => {
+            Some(max) if n > max && max >= 1 => {
                 let top = max.div_ceil(2);
                 let bottom = max - top;
                 (0..top).map(Some).chain(std::iter::once(None)).chain((n - bottom..n).map(Some)).collect()

@@ -72,6 +72,23 @@ fn text_rendering_like_astropy() {
     assert_eq!(long.lines().count(), 2 + 6 + 1 + 1);
 }
 
+/// `max_rows: Some(1)` shows one row (the first), the `...` line and the length (issue 11,
+/// point 12: it used to show every row).
+#[test]
+fn one_row_at_most() {
+    let t = caom().select(&["obs_id"]).unwrap();
+    let first = t.column("obs_id").unwrap().get_str(0).unwrap().to_owned();
+    let one = t.to_text(&TextOptions { max_width: None, max_rows: Some(1) });
+    let lines: Vec<&str> = one.lines().collect();
+    assert_eq!(lines.len(), 2 + 1 + 1 + 1, "{one}");
+    assert_eq!(lines[2].trim(), first);
+    assert_eq!(lines[3].trim(), "...");
+    assert_eq!(lines[4], "Length = 19 rows");
+    // Two rows: the first and the last, as before.
+    let two = t.to_text(&TextOptions { max_width: None, max_rows: Some(2) });
+    assert_eq!(two.lines().count(), 2 + 2 + 1 + 1, "{two}");
+}
+
 #[test]
 fn canonical_csv_of_a_fixture() {
     let t = caom().select(&["obs_id", "calib_level", "em_min", "dataURL"]).unwrap().head(2);

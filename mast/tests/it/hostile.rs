@@ -45,12 +45,12 @@ fn mast(emulator: &Emulator) -> Command {
     cmd
 }
 
-/// Fails unless the process ended by itself with exit status 0 or 1: not a panic (101),
-/// not killed by a signal (SIGABRT from an abort, SIGKILL from the hang timeout).
+/// Fails unless the process ended by itself with exit status 0, 1 or 3 (ERROR rows): not a
+/// panic (101), not killed by a signal (SIGABRT from an abort, SIGKILL from the hang timeout).
 fn assert_no_crash(output: &Output, what: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     match (output.status.code(), output.status.signal()) {
-        (Some(0 | 1), _) => {}
+        (Some(0 | 1 | 3), _) => {}
         (Some(101), _) => panic!("{what}: mast panicked (exit 101):\n{stderr}"),
         (_, Some(6)) => panic!("{what}: mast aborted (SIGABRT, exit 134 in a shell):\n{stderr}"),
         (_, Some(9)) => panic!("{what}: mast hung and was killed after {HANG:?}:\n{stderr}"),
@@ -172,7 +172,7 @@ impl Transport {
     }
 }
 
-/// After a persistent fault on a download: an ERROR row (exit 0) and no file, a typed error,
+/// After a persistent fault on a download: an ERROR row (exit 3) and no file, a typed error,
 /// or, from the bucket only, the file fetched whole from MAST instead (the HTTPS fallback).
 fn assert_download_error_or_fallback(
     transport: Transport,
@@ -182,12 +182,13 @@ fn assert_download_error_or_fallback(
     what: &str,
 ) {
     assert_no_crash(output, what);
-    if output.status.code() != Some(0) {
+    if output.status.code() == Some(1) {
         assert_typed_error(output, what);
         return;
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     if transport == Transport::S3 && stdout.contains("\"COMPLETE\"") {
+        assert_eq!(output.status.code(), Some(0), "{what}: COMPLETE is exit 0");
         let want = emulator.file_content(URI);
         let got = std::fs::read(dir.join("u9o40504m_c3m.fits")).unwrap_or_default();
         assert!(got == want.bytes(0..want.size()), "{what}: wrong bytes from the fallback");
@@ -195,6 +196,7 @@ fn assert_download_error_or_fallback(
         return;
     }
     assert!(stdout.contains("\"ERROR\""), "{what}: {stdout}");
+    assert_eq!(output.status.code(), Some(3), "{what}: an ERROR row is exit 3");
     assert!(!dir.join("u9o40504m_c3m.fits").exists(), "{what}: a file after an error");
 }
 
@@ -463,7 +465,7 @@ async fn a_full_disk_is_one_attempt_and_a_clear_error() {
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(text.contains("No space left on device"), "the error names the disk: {text}");
     assert_eq!(gets, 1, "a full disk is not retried: {stats:?}\n{text}");
-    if output.status.code() == Some(0) {
+    if output.status.code() == Some(3) {
         assert!(text.contains("\"ERROR\""), "{text}");
     } else {
         assert_typed_error(&output, "disk full");

@@ -1,17 +1,47 @@
 //! `mast download ...`: astroquery's `download_products` and `download_file`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use mast::download::ProgressEvent;
+use mast::download::{ManifestRow, ProgressEvent, Status};
 use mast::observations::{DownloadFileOptions, DownloadOptions, Layout};
 use mast::{Column, DataType, MastClient, Observations, Table, Value, Warning};
 
+use crate::Rows;
 use crate::observations::{FilterArgs, ProductSource, product_source};
+
+/// The exit statuses of the download subcommands, after their examples in `--help`.
+macro_rules! exit_status_help {
+    () => {
+        "Exit status:
+  0  every row COMPLETE or SKIPPED
+  1  the command failed (last stderr line `ErrorClass: message`), nothing downloaded
+  2  usage error
+  3  some rows are ERROR (their Message says why); the manifest is printed. A --download-dir
+     that cannot be created makes every row ERROR"
+    };
+}
+
+/// `mast download --help`: examples, then the exit statuses.
+pub const DOWNLOAD_AFTER_HELP: &str = concat!(
+    "Examples:
+  mast download products 2003738726 --mrp-only
+  mast download file mast:HST/product/u9o40504m_c3m.fits
+
+",
+    exit_status_help!()
+);
 
 #[derive(Subcommand, Debug)]
 pub enum DownloadCommand {
     /// Download the data products of observations (filtered, de-duplicated)
+    #[command(after_help = concat!("Examples:
+  mast download products 2003738726 --mrp-only --download-dir data
+  mast download products @obsids.txt --filter productType=SCIENCE --extension fits --urls-only
+  mast observations products 2003738726 --format csv > p.csv
+  mast download products --from-csv p.csv --filter productSubGroupDescription=C3M --cloud
+
+", exit_status_help!()))]
     Products {
         #[command(flatten)]
         source: ProductSource,
@@ -21,6 +51,11 @@ pub enum DownloadCommand {
         layout: LayoutArgs,
     },
     /// Download one product by its mast: URI (or an https URL)
+    #[command(after_help = concat!("Examples:
+  mast download file mast:HST/product/u9o40504m_c3m.fits --local-path data/
+  mast download file mast:HST/product/u9o40504m_c3m.fits --cloud --cloud-only
+
+", exit_status_help!()))]
     File {
         /// e.g. mast:HST/product/u9o40504m_c3m.fits
         uri: String,
@@ -76,13 +111,26 @@ pub struct LayoutArgs {
     cloud_only: bool,
 }
 
-/// Runs one subcommand: the manifest as a table (or `None` when there was nothing to do),
-/// with the warnings.
-pub async fn run(
-    client: MastClient,
-    command: DownloadCommand,
-    quiet: bool,
-) -> anyhow::Result<(Option<Table>, Vec<Warning>)> {
+/// What a download subcommand produced.
+pub struct Done {
+    /// The manifest as a table (`None` when there was nothing to do).
+    pub table: Option<Table>,
+    /// The warnings to report.
+    pub warnings: Vec<Warning>,
+    /// Its rows and how many are `ERROR`: the exit status.
+    pub rows: Rows,
+}
+
+impl Done {
+    /// A result whose table is a manifest (or a URL list, a curl script's rows).
+    fn of(table: Option<Table>, warnings: Vec<Warning>) -> Done {
+        let rows = table.as_ref().map(Rows::of_table).unwrap_or_default();
+        Done { table, warnings, rows }
+    }
+}
+
+/// Runs one subcommand.
+pub async fn run(client: MastClient, command: DownloadCommand, quiet: bool) -> anyhow::Result<Done> {
     let mut obs = Observations::new(client);
     match command {
         DownloadCommand::Products { source, filter, layout } => {
@@ -109,7 +157,7 @@ pub async fn run(
                     None => obs.download_curl_script(&ids, &options).await?,
                 };
                 warnings.extend(table.warnings().iter().cloned());
-                return Ok(((table.num_rows() > 0).then_some(table), warnings));
+                return Ok(Done::of((table.num_rows() > 0).then_some(table), warnings));
             }
             if let Some(script) = &layout.curl_script {
                 let table = match &table {
@@ -117,7 +165,7 @@ pub async fn run(
                     None => obs.write_curl_script(&ids, &options, script).await?,
                 };
                 warnings.extend(table.warnings().iter().cloned());
-                return Ok((Some(table), warnings));
+                return Ok(Done::of(Some(table), warnings));
             }
             if layout.urls_only {
                 let table = match &table {
@@ -125,7 +173,7 @@ pub async fn run(
                     None => obs.product_urls(&ids, &options).await?,
                 };
                 warnings.extend(table.warnings().iter().cloned());
-                return Ok((Some(table), warnings));
+                return Ok(Done::of(Some(table), warnings));
             }
             let progress = (!quiet).then(Progress::new);
             let options = match &progress {
@@ -139,13 +187,14 @@ pub async fn run(
                 Some(t) => obs.download_products(t, &options).await,
                 None => obs.download_products(&ids, &options).await,
             };
-            if let Some(p) = progress {
-                p.finish();
-            }
             let done = done?;
+            if let Some(p) = progress {
+                p.finish(done.manifest.rows());
+            }
             warnings.extend(done.warnings);
+            let rows = Rows { total: done.manifest.len(), failed: done.manifest.count(Status::Error) };
             let table = (!done.manifest.is_empty()).then(|| done.manifest.to_table());
-            Ok((table, warnings))
+            Ok(Done { table, warnings, rows })
         }
         DownloadCommand::File { uri, local_path, no_cache, cloud, cloud_only, force_on_prem } => {
             if cloud {
@@ -157,7 +206,18 @@ pub async fn run(
                 options = options.local_path(path);
             }
             let done = obs.download_file(&uri, &options).await?;
-            let row = &done.manifest.rows()[0];
+            if !quiet {
+                for row in done.manifest.rows() {
+                    eprintln!(
+                        "{}",
+                        file_line(&row.local_path, row.status, row.bytes, row.cached, row.message.as_deref())
+                    );
+                }
+            }
+            let rows = Rows { total: done.manifest.len(), failed: done.manifest.count(Status::Error) };
+            let Some(row) = done.manifest.rows().first() else {
+                return Ok(Done { table: None, warnings: done.warnings, rows });
+            };
             fn text(v: &Option<String>) -> Value<'_> {
                 v.as_deref().map_or(Value::Masked, Value::Str)
             }
@@ -166,9 +226,35 @@ pub async fn run(
                 Column::from_values("msg", DataType::String, [text(&row.message)]),
                 Column::from_values("url", DataType::String, [text(&row.url)]),
             ])?;
-            Ok((Some(table), done.warnings))
+            Ok(Done { table: Some(table), warnings: done.warnings, rows })
         }
     }
+}
+
+/// The line printed for one finished file: its status and path (control characters
+/// escaped), then why (an `ERROR` or `SKIPPED` row's Message), "already complete" for a file
+/// found complete on disk, or the bytes received.
+fn file_line(path: &Path, status: Status, bytes: u64, cached: bool, message: Option<&str>) -> String {
+    let shown = path.display().to_string();
+    let path = escape_controls(&shown);
+    let status_text = status.as_str();
+    match (status, message) {
+        (Status::Complete, _) if cached => format!("{status_text:<8} {path} (already complete)"),
+        (Status::Error | Status::Skipped, Some(why)) => format!("{status_text:<8} {path}: {}", escape_controls(why)),
+        _ => format!("{status_text:<8} {path} ({bytes} bytes)"),
+    }
+}
+
+/// `text` with every control character (C0, DEL, C1: ANSI escape sequences included) written
+/// as a `\u{..}` escape, so a product name cannot move the cursor or recolour the terminal.
+// TODO(integrator): switch to mast-download's shared escaping helper (wt-files, point 8).
+fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect(),
+    )
 }
 
 /// One overall bar (bytes, rate, files done) plus a line per finished file, on stderr.
@@ -184,6 +270,8 @@ struct Progress {
 struct ProgressState {
     /// Bytes counted on the bar per file, and whether its size was added to the total.
     files: std::collections::HashMap<PathBuf, (u64, bool)>,
+    /// Files whose line was printed.
+    finished: std::collections::HashSet<PathBuf>,
     done: usize,
 }
 
@@ -215,21 +303,66 @@ impl Progress {
                 state.files.entry(path.clone()).or_default().0 += n;
                 self.bar.inc(*n);
             }
-            ProgressEvent::Finished { path, status, bytes } => {
+            ProgressEvent::Finished { path, status, bytes, cached, message, .. } => {
                 state.done += 1;
+                state.finished.insert(path.clone());
                 self.bar.set_message(format!("{} files done", state.done));
-                let line = format!("{status:<8} {} ({bytes} bytes)", path.display());
-                if self.bar.is_hidden() {
-                    eprintln!("{line}");
-                } else {
-                    self.bar.println(line);
-                }
+                self.line(file_line(path, *status, *bytes, *cached, message.as_deref()));
             }
             _ => {}
         }
     }
 
-    fn finish(&self) {
+    fn line(&self, line: String) {
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
+    /// Prints the lines of the rows no event told about (rows refused while planning, before
+    /// any transfer), then clears the bar.
+    fn finish(&self, rows: &[ManifestRow]) {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // The manifest spells paths as astroquery does (`./mastDownload/...`), the events as
+        // the files are opened: compare without `.` components, one ending the other.
+        let plain =
+            |p: &Path| -> PathBuf { p.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect() };
+        let told: Vec<PathBuf> = state.finished.iter().map(|p| plain(p)).collect();
+        let seen = |row: &Path| {
+            let row = plain(row);
+            told.iter().any(|t| t.ends_with(&row) || row.ends_with(t))
+        };
+        for row in rows.iter().filter(|r| !seen(&r.local_path)) {
+            self.line(file_line(&row.local_path, row.status, row.bytes, row.cached, row.message.as_deref()));
+        }
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_lines_escape_control_characters() {
+        let name = Path::new("dl/evil\u{1b}[2J\u{7}.fits");
+        let line = file_line(name, Status::Complete, 10, false, None);
+        assert_eq!(line, "COMPLETE dl/evil\\u{1b}[2J\\u{7}.fits (10 bytes)");
+        assert!(!line.chars().any(char::is_control));
+        let line = file_line(Path::new("x.fits"), Status::Error, 0, false, Some("HTTPError: 500\r\nboom"));
+        assert_eq!(line, "ERROR    x.fits: HTTPError: 500\\u{d}\\u{a}boom");
+        assert_eq!(escape_controls("plain é name"), "plain é name");
+        // C1 controls (U+009B is a one-character CSI) are escaped too.
+        assert_eq!(escape_controls("a\u{9b}31m"), "a\\u{9b}31m");
+    }
+
+    #[test]
+    fn cached_and_skipped_lines() {
+        let cached = file_line(Path::new("a.fits"), Status::Complete, 0, true, None);
+        assert_eq!(cached, "COMPLETE a.fits (already complete)");
+        let skipped = file_line(Path::new("a.fits"), Status::Skipped, 0, false, Some("not in the cloud"));
+        assert_eq!(skipped, "SKIPPED  a.fits: not in the cloud");
     }
 }

@@ -19,7 +19,7 @@ use output::{Output, report_warnings};
 /// Every base URL defaults to the real MAST hosts; the MAST_* environment variables and the
 /// flags below override them. `--emulator` runs everything against a local MAST instead.
 #[derive(Parser, Debug)]
-#[command(name = "mast", version, max_term_width = 100)]
+#[command(name = "mast", version, max_term_width = 100, after_help = TOP_AFTER_HELP)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -27,7 +27,25 @@ struct Cli {
     command: Command,
 }
 
+/// Examples and exit statuses, after the top command's options.
+const TOP_AFTER_HELP: &str = "\
+Examples:
+  mast --emulator observations query-region \"322.49324 12.16683\" --radius \"0.02 deg\"
+  mast observations products 2003738726 --format csv > products.csv
+  mast download products --from-csv products.csv --mrp-only
+
+Exit status:
+  0  success (for downloads: every row COMPLETE or SKIPPED)
+  1  the command failed; the last stderr line is `ErrorClass: message`
+  2  usage error (unknown option, missing or malformed argument)
+  3  the command ran but some rows are ERROR (downloads, URL lists, curl scripts): the
+     manifest is printed and says which and why";
+
+/// Options every subcommand takes: where MAST is and how long to wait ("Connection
+/// options"), and how results are shown ("Output options"). Their headings put them after
+/// each subcommand's own options in `--help`.
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Connection options")]
 struct GlobalArgs {
     /// Main MAST host [env: MAST_URL]
     #[arg(long, global = true, value_name = "URL")]
@@ -76,20 +94,28 @@ struct GlobalArgs {
     /// Start an embedded MAST emulator and send every request to it (no network needed)
     #[arg(long, global = true)]
     emulator: bool,
-    /// Output format
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    /// Output format (any case)
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table, ignore_case = true, help_heading = "Output options")]
     format: Format,
     /// Only these columns, comma-separated, in this order
-    #[arg(long, global = true, value_delimiter = ',', value_name = "COLUMNS")]
+    #[arg(long, global = true, value_delimiter = ',', value_name = "COLUMNS", help_heading = "Output options")]
     columns: Vec<String>,
     /// Rows shown in `--format table` (0: all); CSV and JSON always have every row
-    #[arg(long, global = true, default_value_t = 25, value_name = "N")]
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 25,
+        value_name = "N",
+        allow_hyphen_values = true,
+        help_heading = "Output options"
+    )]
     max_rows: usize,
     /// More logging (-v: requests and retries, -vv: everything); errors show their causes
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Output options")]
     verbose: u8,
-    /// Only errors on stderr
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    /// Only errors on stderr: no warnings (still appended to $MAST_WARNINGS_JSONL), no
+    /// progress
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = "Output options")]
     quiet: bool,
 }
 
@@ -106,6 +132,9 @@ enum Format {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run any MAST Portal service (astroquery's Mast.service_request)
+    #[command(after_help = "Examples:
+  mast service Mast.Caom.Cone --position \"322.49324 12.16683\" --radius \"5 arcmin\"
+  mast service Mast.Caom.Cone -p ra=184.3 -p dec=-5.5 -p radius=0.2 --pagesize 500 --format csv")]
     Service {
         /// Service name, e.g. Mast.Caom.Cone
         service: String,
@@ -114,20 +143,20 @@ enum Command {
         #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
         params: Vec<String>,
         /// Fetch only this page
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         page: Option<u64>,
         /// Rows per page [env: MAST_PAGESIZE]
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         pagesize: Option<u64>,
         /// Extra request property KEY=VALUE (removenullcolumns=true, timeout=30, ...)
         #[arg(long = "property", value_name = "KEY=VALUE")]
         properties: Vec<String>,
         /// Sky position, sent as `ra` and `dec` in degrees: "322.49324 12.16683",
         /// "21h29m58.38s +12d10m00.6s", "21:29:58.38 +12:10:00.6"
-        #[arg(long, value_name = "POSITION")]
+        #[arg(long, value_name = "POSITION", allow_hyphen_values = true)]
         position: Option<String>,
         /// Search radius, sent as `radius` in degrees: 0.2, "0.2 deg", "5 arcmin", "30 arcsec"
-        #[arg(long, value_name = "RADIUS", requires = "position")]
+        #[arg(long, value_name = "RADIUS", requires = "position", allow_hyphen_values = true)]
         radius: Option<String>,
         /// Print the raw JSON response bodies (one per page) instead of a table
         #[arg(long)]
@@ -138,12 +167,15 @@ enum Command {
     Observations(observations::ObservationsCommand),
     /// Download data products (HTTPS, or MAST's public S3 bucket with --cloud): verified,
     /// resumable, into astroquery's layout
-    #[command(subcommand)]
+    #[command(subcommand, after_help = download::DOWNLOAD_AFTER_HELP)]
     Download(download::DownloadCommand),
     /// MAST's public S3 bucket: cloud URIs of products, datasets
     #[command(subcommand)]
     Cloud(cloud::CloudCommand),
     /// astroquery's Mast.mast_query: for *Filtered* services every -p becomes a filter
+    #[command(after_help = "Examples:
+  mast mast-query Mast.Caom.Cone -p ra=184.3 -p dec=54.5 -p radius=0.2
+  mast mast-query Mast.Caom.Filtered -p obs_collection='[\"HST\"]' -p 't_exptime={\"min\": 100, \"max\": 200}'")]
     MastQuery {
         /// Service name, e.g. Mast.Caom.Filtered
         service: String,
@@ -157,6 +189,9 @@ enum Command {
         service_columns: Option<String>,
     },
     /// Resolve object names to sky positions (SANTA resolver)
+    #[command(after_help = "Examples:
+  mast resolve M101
+  mast resolve M1 \"Barnard's Star\" --resolver SIMBAD --format csv")]
     Resolve {
         /// Object names, e.g. M101 "Barnard's Star" "TIC 307210830"
         #[arg(required = true)]
@@ -182,12 +217,47 @@ fn main() -> ExitCode {
     };
     let verbose = cli.global.verbose > 0;
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(rows) => exit_status(&rows),
         Err(err) => {
             output::report_error(&err, verbose);
             ExitCode::FAILURE
         }
     }
+}
+
+/// Exit status when the command ran but some rows of its manifest are `ERROR`
+/// (documented in `--help` and README.md; 1 is a failed command, 2 clap's usage errors).
+const EXIT_ROWS_FAILED: u8 = 3;
+
+/// How many rows a command produced and how many of them are `ERROR`: what decides between
+/// exit status 0 and [`EXIT_ROWS_FAILED`]. Commands without per-row failures report
+/// `Rows::default()`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Rows {
+    /// Rows in the result (manifest rows for downloads).
+    pub total: usize,
+    /// Rows whose status is `ERROR`.
+    pub failed: usize,
+}
+
+impl Rows {
+    /// Counts the `ERROR` rows of a manifest-shaped table: its `Status` (or `status`) column.
+    /// A table without one (a URL list before it carries statuses) has no failed rows.
+    pub fn of_table(table: &mast::Table) -> Rows {
+        let status = table.column("Status").or_else(|| table.column("status"));
+        let failed = status.map_or(0, |c| (0..table.num_rows()).filter(|&i| c.get_str(i) == Some("ERROR")).count());
+        Rows { total: table.num_rows(), failed }
+    }
+}
+
+/// 0 when no row failed, [`EXIT_ROWS_FAILED`] (with a line saying how many on stderr) when
+/// some did.
+fn exit_status(rows: &Rows) -> ExitCode {
+    if rows.failed == 0 {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("mast: {} of {} rows are ERROR (exit status {EXIT_ROWS_FAILED})", rows.failed, rows.total);
+    ExitCode::from(EXIT_ROWS_FAILED)
 }
 
 fn init_tracing(global: &GlobalArgs) {
@@ -208,7 +278,7 @@ fn init_tracing(global: &GlobalArgs) {
         .init();
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli) -> anyhow::Result<Rows> {
     let global = cli.global;
     let mut config = MastConfig::from_env()?;
     #[cfg(feature = "emulator")]
@@ -249,6 +319,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     let out = Output { format: global.format, columns: global.columns.clone(), max_rows: global.max_rows };
+    let quiet = global.quiet;
+    let mut rows = Rows::default();
     let mast = Mast::new(MastClient::new(config)?);
 
     match cli.command {
@@ -280,24 +352,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 for body in mast.service_request_raw(request).await? {
                     println!("{}", String::from_utf8_lossy(&body));
                 }
-                return Ok(());
+                return Ok(Rows::default());
             }
             let mut table = mast.service_request(request).await?;
             for w in warnings.into_iter().rev() {
                 table.insert_warning(w);
             }
-            report_warnings(table.warnings());
+            report_warnings(table.warnings(), quiet);
             out.print(&table)?;
         }
         Command::Observations(command) => {
             let table = observations::run(mast.client().clone(), command).await?;
-            report_warnings(table.warnings());
+            report_warnings(table.warnings(), quiet);
             out.print(&table)?;
         }
         Command::Download(command) => {
-            let (table, warnings) = download::run(mast.client().clone(), command, global.quiet).await?;
-            report_warnings(&warnings);
-            match table {
+            let done = download::run(mast.client().clone(), command, quiet).await?;
+            report_warnings(&done.warnings, quiet);
+            rows = done.rows;
+            match done.table {
                 Some(table) => out.print(&table)?,
                 // astroquery returns None: two empty lines in canonical CSV.
                 None if global.format == Format::Csv => println!("\n"),
@@ -306,13 +379,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Cloud(command) => {
             let table = cloud::run(mast.client().clone(), command).await?;
-            report_warnings(table.warnings());
+            report_warnings(table.warnings(), quiet);
             out.print(&table)?;
         }
         Command::MastQuery { service, params, service_columns } => {
             let params = params.iter().map(|p| key_value(p, "--param")).collect::<mast::Result<Vec<_>>>()?;
             let table = mast.mast_query(&service, &params, service_columns.as_deref()).await?;
-            report_warnings(table.warnings());
+            report_warnings(table.warnings(), quiet);
             out.print(&table)?;
         }
         Command::Resolve { names, resolver, resolve_all } => {
@@ -321,11 +394,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 options = options.resolver(NameResolver::parse(&r)?);
             }
             let resolution = mast.resolve_objects(&names, &options).await?;
-            report_warnings(&resolution.warnings);
+            report_warnings(&resolution.warnings, quiet);
             out.print(&output::resolution_table(&resolution, names.len() > 1, resolve_all)?)?;
         }
     }
-    Ok(())
+    Ok(rows)
 }
 
 /// Splits `KEY=VALUE` ([`mast::pyparse::split_key_value`]: an `InvalidQueryError` naming the

@@ -6,18 +6,25 @@ use mast::{
     Table, Value, Warning, WarningCategory,
 };
 
-/// Options shared by the query subcommands.
+/// Options shared by the query subcommands: the count's, and paging.
 #[derive(Args, Debug, Default)]
 pub struct QueryArgs {
-    /// Search radius: 0.2 (degrees), "0.2 deg", "5 arcmin", "30 arcsec" [default: 0.2 deg]
-    #[arg(long, value_name = "RADIUS")]
-    radius: Option<String>,
+    #[command(flatten)]
+    count: CountArgs,
     /// Rows per page
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pagesize: Option<u64>,
     /// Only this page
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     page: Option<u64>,
+}
+
+/// Options of `count` (a count has no pages).
+#[derive(Args, Debug, Default)]
+pub struct CountArgs {
+    /// Search radius: 0.2 (degrees), "0.2 deg", "5 arcmin", "30 arcsec" [default: 0.2 deg]
+    #[arg(long, value_name = "RADIUS", allow_hyphen_values = true)]
+    radius: Option<String>,
     /// Name resolver for object names: SIMBAD or NED
     #[arg(long)]
     resolver: Option<String>,
@@ -26,13 +33,20 @@ pub struct QueryArgs {
 #[derive(Subcommand, Debug)]
 pub enum ObservationsCommand {
     /// Observations within a radius of a position
+    #[command(after_help = "Examples:
+  mast observations query-region \"322.49324 12.16683\" --radius \"0.02 deg\"
+  mast observations query-region \"-0.5 -10\" --pagesize 500 --page 2 --format csv")]
     QueryRegion {
         /// "322.49324 12.16683", "21h29m58.38s +12d10m00.6s", "21:29:58.38 +12:10:00.6"
+        #[arg(allow_hyphen_values = true)]
         position: String,
         #[command(flatten)]
         query: QueryArgs,
     },
     /// Observations around a named object (resolved first)
+    #[command(after_help = "Examples:
+  mast observations query-object M8 --radius \".02 deg\"
+  mast observations query-object \"TIC 141914082\" --resolver SIMBAD --format csv")]
     QueryObject {
         /// Object name, e.g. M8
         name: String,
@@ -40,12 +54,15 @@ pub enum ObservationsCommand {
         query: QueryArgs,
     },
     /// Observations matching criteria on any CAOM column
+    #[command(after_help = "Examples:
+  mast observations query-criteria --criteria obs_collection=HST,JWST --criteria s_dec=-45.5..-43.5
+  mast observations query-criteria --criteria dataproduct_type=image --object-name M101")]
     QueryCriteria {
         /// KEY=VALUE: comma list ORed, `a..b` range for float columns, `*`/`%` wildcards
-        #[arg(long = "criteria", value_name = "KEY=VALUE")]
+        #[arg(long = "criteria", value_name = "KEY=VALUE", allow_hyphen_values = true)]
         criteria: Vec<String>,
         /// Only around this position
-        #[arg(long, value_name = "POSITION")]
+        #[arg(long, value_name = "POSITION", allow_hyphen_values = true)]
         coordinates: Option<String>,
         /// Only around this object (resolved first)
         #[arg(long, value_name = "NAME")]
@@ -54,27 +71,40 @@ pub enum ObservationsCommand {
         query: QueryArgs,
     },
     /// Count observations: around a position or object, matching criteria, or both
+    #[command(after_help = "Examples:
+  mast observations count --position \"322.49324 12.16683\" --radius \"5 arcmin\"
+  mast observations count --criteria obs_collection=HST --object-name M101")]
     Count {
         /// Around this position
-        #[arg(long, value_name = "POSITION")]
+        #[arg(long, value_name = "POSITION", allow_hyphen_values = true)]
         position: Option<String>,
         /// Around this object (resolved first)
         #[arg(long, value_name = "NAME")]
         object_name: Option<String>,
         /// KEY=VALUE criteria, as for query-criteria
-        #[arg(long = "criteria", value_name = "KEY=VALUE")]
+        #[arg(long = "criteria", value_name = "KEY=VALUE", allow_hyphen_values = true)]
         criteria: Vec<String>,
         #[command(flatten)]
-        query: QueryArgs,
+        query: CountArgs,
     },
     /// The missions (obs_collection values) MAST holds
+    #[command(after_help = "Example:
+  mast observations missions --format csv")]
     Missions,
     /// What the columns of observations or products mean
+    #[command(after_help = "Examples:
+  mast observations metadata observations
+  mast observations metadata products --columns \"Column Name,Description\"")]
     Metadata {
         /// observations or products
         query_type: String,
     },
     /// Data products of observations
+    #[command(after_help = "Examples:
+  mast observations products 2003738726 2003520266 --unique
+  mast observations query-criteria --criteria obs_collection=HST --columns obsid --format csv \\
+    | tail -n +3 | tr -d '\"' | mast observations products - --format csv > products.csv
+  mast observations products @obsids.txt --batch-size 200")]
     Products {
         #[command(flatten)]
         source: ProductSource,
@@ -83,6 +113,9 @@ pub enum ObservationsCommand {
         unique: bool,
     },
     /// Data products of observations, filtered (astroquery's filter_products)
+    #[command(after_help = "Examples:
+  mast observations filter 2003738726 --mrp-only --extension fits
+  mast observations filter --from-csv products.csv --filter productType=SCIENCE --filter size=<50000")]
     Filter {
         #[command(flatten)]
         source: ProductSource,
@@ -94,24 +127,31 @@ pub enum ObservationsCommand {
 /// Which observations to list products for.
 #[derive(Args, Debug)]
 pub struct ProductSource {
-    /// Observation ids (obsid, the product group id)
+    /// Observation ids (obsid, the product group id); `-` reads them from stdin and `@FILE`
+    /// from a file, one per line (blank lines and `#` comments ignored)
+    #[arg(value_name = "OBSID")]
     obsids: Vec<String>,
     /// The observations query-region finds around this position (with --criteria: the
     /// criteria query's coordinates)
-    #[arg(long, value_name = "POSITION")]
+    #[arg(long, value_name = "POSITION", allow_hyphen_values = true)]
     position: Option<String>,
     /// The observations matching these criteria, as for query-criteria (KEY=VALUE)
-    #[arg(long = "criteria", value_name = "KEY=VALUE", conflicts_with_all = ["obsids", "from_csv"])]
+    #[arg(
+        long = "criteria",
+        value_name = "KEY=VALUE",
+        conflicts_with_all = ["obsids", "from_csv"],
+        allow_hyphen_values = true
+    )]
     criteria: Vec<String>,
     /// Radius for --position [default: 0.2 deg]
-    #[arg(long, value_name = "RADIUS", requires = "position")]
+    #[arg(long, value_name = "RADIUS", requires = "position", allow_hyphen_values = true)]
     radius: Option<String>,
     /// A CSV written by `mast ... --format csv`: observations (an obsid column) or, for
     /// `filter` and `download products`, products (a dataURI column)
     #[arg(long, value_name = "FILE")]
     from_csv: Option<std::path::PathBuf>,
     /// Observations per product-list request
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, allow_hyphen_values = true)]
     batch_size: usize,
 }
 
@@ -126,7 +166,7 @@ pub struct FilterArgs {
     extension: Vec<String>,
     /// COLUMN=VALUE[,VALUE...]: OR within a column, `!` negates, numbers take
     /// `>=x`, `<=x`, `>x`, `<x`, `a..b`
-    #[arg(long = "filter", value_name = "COLUMN=VALUES")]
+    #[arg(long = "filter", value_name = "COLUMN=VALUES", allow_hyphen_values = true)]
     filters: Vec<String>,
 }
 
@@ -145,15 +185,22 @@ impl FilterArgs {
 
 impl QueryArgs {
     fn options(&self) -> mast::Result<QueryOptions> {
-        let mut options = QueryOptions::new();
-        if let Some(r) = &self.radius {
-            options = options.radius(r.parse::<Radius>()?);
-        }
+        let mut options = self.count.options()?;
         if let Some(n) = self.pagesize {
             options = options.pagesize(n);
         }
         if let Some(n) = self.page {
             options = options.page(n);
+        }
+        Ok(options)
+    }
+}
+
+impl CountArgs {
+    fn options(&self) -> mast::Result<QueryOptions> {
+        let mut options = QueryOptions::new();
+        if let Some(r) = &self.radius {
+            options = options.radius(r.parse::<Radius>()?);
         }
         if let Some(r) = &self.resolver {
             options = options.resolver(NameResolver::parse(r)?);
@@ -295,10 +342,84 @@ pub async fn product_source(
     }
     if let Some(path) = source.from_csv {
         use anyhow::Context as _;
+        if !source.obsids.is_empty() {
+            return Err(invalid("give observation ids or --from-csv, not both").into());
+        }
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         let table = Table::from_csv(&text).with_context(|| format!("reading {}", path.display()))?;
-        anyhow::ensure!(source.obsids.is_empty(), "give observation ids or --from-csv, not both");
         return Ok((obs, Vec::new(), Some(table)));
     }
-    Ok((obs, source.obsids, None))
+    let ids = expand_ids(source.obsids, "observation ids", &mut std::io::stdin().lock())?;
+    Ok((obs, ids, None))
+}
+
+/// An `InvalidQueryError` with this message.
+pub fn invalid(message: impl Into<String>) -> mast::Error {
+    mast::Error::InvalidQuery { message: message.into() }
+}
+
+/// The values of a list argument with `-` replaced by the lines of `stdin` and `@FILE` by the
+/// lines of FILE: one value per line, surrounding whitespace trimmed, blank lines and lines
+/// starting with `#` ignored. `-` may appear once. An unreadable file is an I/O error naming
+/// it (`FileNotFoundError: reading observation ids from x.txt: ...`).
+pub fn expand_ids(args: Vec<String>, what: &str, stdin: &mut dyn std::io::BufRead) -> anyhow::Result<Vec<String>> {
+    use anyhow::Context as _;
+    fn lines(text: &str, out: &mut Vec<String>) {
+        out.extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned));
+    }
+    let mut ids = Vec::with_capacity(args.len());
+    let mut read_stdin = false;
+    for arg in args {
+        if arg == "-" {
+            if read_stdin {
+                return Err(invalid(format!("`-` (read {what} from stdin) may be given once")).into());
+            }
+            read_stdin = true;
+            let mut text = String::new();
+            stdin.read_to_string(&mut text).with_context(|| format!("reading {what} from stdin"))?;
+            lines(&text, &mut ids);
+        } else if let Some(file) = arg.strip_prefix('@') {
+            if file.is_empty() {
+                return Err(invalid(format!("`@` needs a file name: @FILE reads {what} from FILE")).into());
+            }
+            let text = std::fs::read_to_string(file).with_context(|| format!("reading {what} from {file}"))?;
+            lines(&text, &mut ids);
+        } else {
+            ids.push(arg);
+        }
+    }
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn ids_from_stdin_and_files() {
+        let dir = std::env::temp_dir().join(format!("mast-expand-ids-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("ids.txt");
+        std::fs::write(&file, "# header\n\n  3 \r\n4\n# 5\n").unwrap();
+        let mut stdin = std::io::Cursor::new("1\n\n  2\t\n#x\n");
+        let args = strings(&["0", "-", &format!("@{}", file.display()), "9"]);
+        let ids = expand_ids(args, "observation ids", &mut stdin).unwrap();
+        assert_eq!(ids, ["0", "1", "2", "3", "4", "9"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn ids_refused() {
+        let mut stdin = std::io::Cursor::new("1\n");
+        let err = expand_ids(strings(&["-", "-"]), "ids", &mut stdin).unwrap_err();
+        assert!(err.to_string().contains("may be given once"), "{err}");
+        let err = expand_ids(strings(&["@"]), "ids", &mut stdin).unwrap_err();
+        assert!(matches!(err.downcast_ref::<mast::Error>(), Some(mast::Error::InvalidQuery { .. })), "{err}");
+        let err = expand_ids(strings(&["@/nonexistent/x"]), "ids", &mut stdin).unwrap_err();
+        assert_eq!(crate::output::error_class(&err), "FileNotFoundError");
+    }
 }

@@ -67,14 +67,17 @@ pub fn resolution_table(resolution: &Resolution, several: bool, all: bool) -> an
     Ok(Table::new(columns)?)
 }
 
-/// Warnings go to stderr and, when `MAST_WARNINGS_JSONL` names a file, are appended to it
-/// as JSON lines `{"category", "message"}` with astroquery's category names.
-pub fn report_warnings(warnings: &[Warning]) {
+/// Warnings go to stderr (unless `quiet`: `-q` is only errors on stderr) and, when
+/// `MAST_WARNINGS_JSONL` names a file, are appended to it as JSON lines
+/// `{"category", "message"}` with astroquery's category names, `quiet` or not.
+pub fn report_warnings(warnings: &[Warning], quiet: bool) {
     if warnings.is_empty() {
         return;
     }
-    for w in warnings {
-        eprintln!("WARNING: {w}");
+    if !quiet {
+        for w in warnings {
+            eprintln!("WARNING: {w}");
+        }
     }
     if let Some(path) = std::env::var_os("MAST_WARNINGS_JSONL") {
         let lines: String = warnings
@@ -98,21 +101,70 @@ pub fn report_warnings(warnings: &[Warning]) {
 }
 
 /// Prints an error: with `-v` its causes first, then, last on stderr, one line
-/// `ErrorClass: message` with astroquery's class names where one applies.
+/// `ErrorClass: message` with astroquery's class names where one applies
+/// ([`error_class`]). The message is the error's own, followed by the causes of the context
+/// layers the CLI added (`reading x.csv: No such file or directory (os error 2)`) up to the
+/// first typed error, whose message already words its cause.
 pub fn report_error(err: &anyhow::Error, verbose: bool) {
     if verbose {
         for (i, cause) in err.chain().enumerate().skip(1) {
             eprintln!("  cause {i}: {cause}");
         }
     }
-    let class = err
-        .chain()
-        .find_map(|e| {
-            (e.downcast_ref::<mast::observations::Error>().map(mast::observations::Error::class_name))
-                .or_else(|| e.downcast_ref::<mast::download::Error>().map(mast::download::Error::class_name))
-                .or_else(|| e.downcast_ref::<mast::Error>().map(mast::Error::class_name))
-        })
-        .unwrap_or("Error");
-    let message = err.to_string().replace('\n', " ");
-    eprintln!("{class}: {message}");
+    eprintln!("{}: {}", error_class(err), error_message(err));
+}
+
+/// The one-line message of `err`: its own text, then `: cause` for every cause below a
+/// context the CLI added, stopping after the first typed (mast) error.
+fn error_message(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if message.is_empty() {
+            message = text;
+        } else if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        if typed_class(cause).is_some() {
+            break;
+        }
+    }
+    message.replace('\n', " ")
+}
+
+/// The class of a mast error (astroquery's exception names), if `e` is one.
+fn typed_class(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    (e.downcast_ref::<mast::observations::Error>().map(mast::observations::Error::class_name))
+        .or_else(|| e.downcast_ref::<mast::download::Error>().map(mast::download::Error::class_name))
+        .or_else(|| e.downcast_ref::<mast::Error>().map(mast::Error::class_name))
+}
+
+/// The class named on the error line: the first mast error's (astroquery's names), else
+/// Python's name for an I/O error of that kind (`FileNotFoundError`, `PermissionError`,
+/// `IsADirectoryError`, ... `OSError`), else `ValueError` for a number out of range, else
+/// `RuntimeError`.
+pub fn error_class(err: &anyhow::Error) -> &'static str {
+    if let Some(class) = err.chain().find_map(typed_class) {
+        return class;
+    }
+    if let Some(io) = err.chain().find_map(|e| e.downcast_ref::<std::io::Error>()) {
+        use std::io::ErrorKind as K;
+        return match io.kind() {
+            K::NotFound => "FileNotFoundError",
+            K::PermissionDenied => "PermissionError",
+            K::AlreadyExists => "FileExistsError",
+            K::IsADirectory => "IsADirectoryError",
+            K::NotADirectory => "NotADirectoryError",
+            K::InvalidData => "UnicodeDecodeError",
+            K::Interrupted => "InterruptedError",
+            K::BrokenPipe => "BrokenPipeError",
+            K::TimedOut => "TimeoutError",
+            _ => "OSError",
+        };
+    }
+    if err.chain().any(|e| e.is::<std::num::TryFromIntError>()) {
+        return "ValueError";
+    }
+    "RuntimeError"
 }
