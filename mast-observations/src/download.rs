@@ -346,6 +346,8 @@ impl Observations {
     /// refused one is a [`Planned::Decided`] `ERROR` row), the paths astroquery would report
     /// for them, and the warnings.
     async fn plan(&self, input: ObsIds<'_>, options: &DownloadOptions, layout: Layout) -> Result<Plan> {
+        // A malformed filter is refused before the product lists are asked for.
+        options.filter.check()?;
         let products = self.products_of(input).await?;
         let kept = filter_products(&products, &options.filter)?;
         let (unique, note) = unique_products(&kept, "dataURI")?;

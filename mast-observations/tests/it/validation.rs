@@ -248,10 +248,17 @@ async fn cloud_uris_and_product_filters_are_checked_first() {
         (ProductFilter::new().extension([""]), "An empty extension would keep every file"),
         (ProductFilter::new().column("size", ["10..5"]), "the range 10..5 is reversed"),
     ] {
-        let options = CloudUriOptions::new().filter(filter);
+        let options = CloudUriOptions::new().filter(filter.clone());
         let err = obs.get_cloud_uris(CloudUriInput::Products(ObsIds::from(&obsids)), &options).await.unwrap_err();
         assert!(matches!(err, mast_observations::Error::Proto(Error::InvalidQuery { .. })), "{err:?}");
         assert!(err.to_string().contains(needle), "{err}");
+        // Every download mode plans through the same step, which checks the filter before
+        // the product lists are asked for.
+        let options = mast_observations::DownloadOptions::new().download_dir("/nonexistent/never").filter(filter);
+        let err = obs.download_products(&obsids, &options).await.unwrap_err();
+        assert!(err.to_string().contains(needle), "download_products: {err}");
+        let err = obs.product_urls(&obsids, &options).await.unwrap_err();
+        assert!(err.to_string().contains(needle), "product_urls: {err}");
     }
     for (arg, needle) in [
         ("size=10..5", "product filter 'size': the range 10..5 is reversed"),
