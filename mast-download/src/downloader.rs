@@ -673,7 +673,7 @@ impl Downloader {
                     _ => Some(self.run(&item, &item.source, &target, &mut transfer).await),
                 };
                 if let (Some(Err(e)), None, Some(fallback)) = (&source_result, &fallback_result, &item.fallback) {
-                    tracing::warn!(path = %target.display(), url = %display_url, error = %e, fallback = %fallback, "trying the fallback source");
+                    tracing::warn!(path = %crate::path::escape_path(&target), url = %crate::escape_for_terminal(&display_url), error = %e, fallback = %crate::escape_for_terminal(&fallback.to_string()), "trying the fallback source");
                     fallback_result = Some(self.run(&item, fallback, &target, &mut transfer).await);
                 }
                 let outcome = match (source_result, fallback_result) {
@@ -696,7 +696,7 @@ impl Downloader {
         let mut row = match outcome {
             Ok(()) => ManifestRow::complete(path),
             Err(e) => {
-                tracing::warn!(path = %path.display(), url = %display_url, error = %e, "download failed");
+                tracing::warn!(path = %crate::path::escape_path(&path), url = %crate::escape_for_terminal(&display_url), error = %e, "download failed");
                 ManifestRow::error(path, e, Some(display_url))
             }
         };
@@ -741,11 +741,27 @@ impl Downloader {
         if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(parent).await.map_err(|e| Error::io("create the directory", parent, e))?;
         }
+        // The temporary file is created only once the host's slot is held: a queue of many
+        // files waiting for their turn leaves no empty `.part` files behind.
+        let mut first_permit = Some(self.host_permit(&job.url).await);
         let mut part = PartFile::open(target, config.timeout()).await?;
+        if part.waited() {
+            // Another process held the lock: it may have completed the file meanwhile. What
+            // it wrote is as fresh as a new download, so it is kept even without the cache.
+            first_permit = None; // a HEAD for the size may need the slot
+            if self.is_cached(&job).await? {
+                transfer.cached = true;
+                part.remove_if_empty().await;
+                return Ok(());
+            }
+        }
         let what = format!("the download of {}", mast_proto::redact_url(&job.url));
         let mut retrier = self.inner.client.retrier(&what, None);
         let outcome = loop {
-            let permit = self.host_permit(&job.url).await;
+            let permit = match first_permit.take() {
+                Some(permit) => permit,
+                None => self.host_permit(&job.url).await,
+            };
             let failure = match self.attempt(&job, &mut part, transfer).await {
                 Ok(()) => break Ok(()),
                 Err(failure) => failure,
@@ -773,11 +789,15 @@ impl Downloader {
     /// Whether the target is already complete on disk (module docs, step 2).
     async fn is_cached(&self, job: &Job<'_>) -> Result<bool> {
         let Ok(meta) = tokio::fs::symlink_metadata(job.target).await else { return Ok(false) };
+        if meta.file_type().is_symlink() {
+            // Never read through, nor replaced by the download: refused.
+            return Err(Error::Symlink { path: job.target.to_path_buf() });
+        }
         if !meta.is_file() {
             return Ok(false);
         }
         let len = meta.len();
-        let path = job.target.display();
+        let path = crate::path::escape_path(job.target);
         // The size it must have: the caller's (no request), else the server's (one HEAD).
         let expected = match job.size {
             Some(size) => size,
@@ -882,8 +902,10 @@ impl Downloader {
             }
             let n = chunk.len() as u64;
             if n > 0 {
-                // The bytes on disk cannot be trusted after a failed write or flush.
-                writer.write(chunk).await.map_err(Failure::discard)?;
+                // A failed write or flush is final (a full disk, a quota, a size limit: no
+                // retry) or local; the writer kept only bytes that can be trusted, so they
+                // stay for a rerun to resume instead of being emptied.
+                writer.write(chunk).await.map_err(Failure::from)?;
             }
             unreported += n;
             if unreported >= PROGRESS_STEP {
@@ -892,7 +914,7 @@ impl Downloader {
             }
         };
         // Whatever arrived stays on disk for the next attempt to resume from.
-        writer.finish().await.map_err(Failure::discard)?;
+        writer.finish().await.map_err(Failure::from)?;
         if unreported > 0 {
             self.emit(|| ProgressEvent::Bytes { path: job.target.to_path_buf(), n: unreported });
         }
@@ -1010,12 +1032,15 @@ impl Downloader {
     }
 }
 
+/// The checksum of the file at `path`, opened without following a link.
 async fn compute_checksum(checksum: &Checksum, path: &Path) -> Result<Checksum> {
     let (c, p) = (*checksum, path.to_path_buf());
-    tokio::task::spawn_blocking(move || c.compute_file(&p))
-        .await
-        .map_err(|e| Error::Internal { message: e.to_string() })?
-        .map_err(|e| Error::io("read", path, e))
+    tokio::task::spawn_blocking(move || {
+        c.compute_reader(crate::nofollow::open_raw(std::fs::OpenOptions::new().read(true), &p)?)
+    })
+    .await
+    .map_err(|e| Error::Internal { message: e.to_string() })?
+    .map_err(|e| Error::io("read", path, e))
 }
 
 #[cfg(test)]
