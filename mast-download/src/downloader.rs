@@ -757,16 +757,19 @@ impl Downloader {
         }
         let what = format!("the download of {}", mast_proto::redact_url(&job.url));
         let mut retrier = self.inner.client.retrier(&what, None);
+        // The slot is kept until the file is committed (or given up), so that the next
+        // file's `.part` appears only once this one's is gone.
+        let mut slot;
         let outcome = loop {
-            let permit = match first_permit.take() {
+            slot = Some(match first_permit.take() {
                 Some(permit) => permit,
                 None => self.host_permit(&job.url).await,
-            };
+            });
             let failure = match self.attempt(&job, &mut part, transfer).await {
                 Ok(()) => break Ok(()),
                 Err(failure) => failure,
             };
-            drop(permit);
+            slot = None;
             if failure.discard
                 && let Err(e) = part.reset().await
             {
@@ -776,14 +779,16 @@ impl Downloader {
                 break Err(failure);
             }
         };
-        match outcome {
+        let result = match outcome {
             Ok(()) => part.commit(target).await,
             Err(failure) => {
                 // Keep a partial file for a later run to resume; leave no empty one behind.
                 part.remove_if_empty().await;
                 Err(failure.error)
             }
-        }
+        };
+        drop(slot);
+        result
     }
 
     /// Whether the target is already complete on disk (module docs, step 2).
