@@ -277,9 +277,8 @@ impl Observations {
                 .collect(),
             _ => Vec::new(),
         };
-        std::fs::write(script, mast_download::local_curl_script(&files)).map_err(|source| {
-            mast_download::Error::Io { action: "write the curl script".into(), path: script.to_path_buf(), source }
-        })?;
+        // Never through a symbolic link at the script's name (issue 11, point 1).
+        mast_download::write_file(script, mast_download::local_curl_script(&files).as_bytes())?;
         Ok(table)
     }
 
