@@ -196,12 +196,18 @@ impl DownloadItem {
 /// 6. **Commit**: fsync, atomic rename to the final name, fsync of the directory.
 ///
 /// Transient failures (connection errors, cut or stalled bodies, 5xx/429/408, size or
-/// checksum mismatches) are retried; local failures (a full disk, a read-only file system,
-/// permissions) are final at once. Failures are retried up to [`mast_proto::MastConfig::retries`] times with the
+/// checksum mismatches) are retried; local failures (a full disk, a quota, a read-only file
+/// system, a file size limit, permissions: [`Error::Storage`]) are final at once, and the
+/// bytes already written stay in `<name>.part` for a rerun to resume. Failures are retried up to [`mast_proto::MastConfig::retries`] times with the
 /// client's retry loop ([`MastClient::with_retries`], honouring `Retry-After`); a retry resumes
 /// from the bytes already written. A partial or corrupt file never sits under the final
 /// name, and `kill -9` at any moment followed by a rerun gives a correct file. Two processes
-/// downloading the same file take turns (the `.part` file is locked).
+/// downloading the same file take turns (the `.part` file is locked, or on a file system
+/// without locks a `<name>.part.lock` file is created): the one that waited checks the
+/// target again and, finding it complete, sends nothing (even with the cache off: it is
+/// as fresh as a new download). The `.part` file is created only once the host's slot is
+/// held, and the slot is kept until the file is committed, so a long queue leaves no empty
+/// temporaries. No file is opened through a symbolic link ([`Error::Symlink`]).
 ///
 /// ```
 /// use mast_download::{DownloadItem, Downloader, Status};
@@ -733,8 +739,10 @@ impl Downloader {
         let config = self.inner.client.config();
         let job =
             Job { url: source.request_url(config)?, source, target, size: item.size, checksum: item.checksum.as_ref() };
-        let _exclusive = self.lock_target(target).await;
-        if self.cache() && self.is_cached(&job).await? {
+        let (_exclusive, waited) = self.lock_target(target).await;
+        // A task of this process that held the target may have completed it: as after
+        // waiting for another process (below), that copy is kept even without the cache.
+        if (self.cache() || waited) && self.is_cached(&job).await? {
             transfer.cached = true;
             return Ok(());
         }
@@ -1013,8 +1021,8 @@ impl Downloader {
     }
 
     /// One download per target at a time within this downloader (across processes the
-    /// `.part` lock does it).
-    async fn lock_target(&self, target: &Path) -> OwnedMutexGuard<()> {
+    /// `.part` lock does it): the guard, and whether another task held it first.
+    async fn lock_target(&self, target: &Path) -> (OwnedMutexGuard<()>, bool) {
         let mutex = {
             let mut map = self.inner.targets.lock().unwrap_or_else(|e| e.into_inner());
             map.retain(|_, weak| weak.strong_count() > 0);
@@ -1027,7 +1035,10 @@ impl Downloader {
                 }
             }
         };
-        mutex.lock_owned().await
+        match Arc::clone(&mutex).try_lock_owned() {
+            Ok(guard) => (guard, false),
+            Err(_) => (mutex.lock_owned().await, true),
+        }
     }
 
     pub(crate) fn emit(&self, event: impl FnOnce() -> ProgressEvent) {

@@ -184,36 +184,61 @@ async fn a_full_disk_fails_at_once_and_keeps_the_bytes() {
 
 /// Point 7: two downloaders (as two processes: each has its own in-process locks, so only
 /// the `.part` lock keeps them apart) want one file. The second waits for the lock, then
-/// finds the file complete: cached, no request of its own.
+/// finds the file complete: cached, no request of its own, with the cache on or off (what
+/// the first wrote is as fresh as a new download).
 #[tokio::test]
 async fn the_waiter_rechecks_the_target_and_sends_nothing() {
     let emu = emulator().await;
     let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("shared.fits");
     let size = 300_000u64;
-    let url = files_url(&emu, "shared.fits", size);
     emu.set_faults(vec![FaultRule::new("files", Fault::SlowBody { millis: 1500 })]);
-    let first = {
-        let (d, item) = (downloader(&emu), DownloadItem::to_path(url.as_str(), &target).size(size));
-        tokio::spawn(async move { d.download(item).await })
-    };
-    // The first holds the lock once its temporary file exists.
-    let mut waited = 0;
-    while !part_of(&target).exists() && waited < 2000 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        waited += 1;
+    for (i, cache) in [true, false].into_iter().enumerate() {
+        let target = dir.path().join(format!("shared{i}.fits"));
+        let url = files_url(&emu, &format!("shared{i}.fits"), size);
+        let before = emu.stats().count("files");
+        let first = {
+            let (d, item) = (downloader(&emu), DownloadItem::to_path(url.as_str(), &target).size(size));
+            tokio::spawn(async move { d.download(item).await })
+        };
+        // The first holds the lock once its temporary file exists.
+        let mut waited = 0;
+        while !part_of(&target).exists() && waited < 2000 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            waited += 1;
+        }
+        assert!(part_of(&target).exists(), "the first download did not start");
+        let second = Downloader::builder(&client(&emu, 5))
+            .cache(cache)
+            .build()
+            .download(DownloadItem::to_path(url.as_str(), &target).size(size))
+            .await;
+        let first = first.await.unwrap();
+        assert_eq!(first.status, Status::Complete, "{:?}", first.message);
+        assert!(!first.cached);
+        assert_eq!(second.status, Status::Complete, "cache {cache}: {:?}", second.message);
+        assert!(second.cached, "cache {cache}: the waiter must find the file complete");
+        assert_eq!(second.bytes, 0);
+        assert_eq!(emu.stats().count("files") - before, 1, "cache {cache}: {:?}", emu.stats().requests);
+        assert_eq!(std::fs::metadata(&target).unwrap().len(), size);
+        assert!(!part_of(&target).exists() && !meta_of(&target).exists());
     }
-    assert!(part_of(&target).exists(), "the first download did not start");
-    let second = downloader(&emu).download(DownloadItem::to_path(url.as_str(), &target).size(size)).await;
-    let first = first.await.unwrap();
-    assert_eq!(first.status, Status::Complete, "{:?}", first.message);
-    assert!(!first.cached);
-    assert_eq!(second.status, Status::Complete, "{:?}", second.message);
-    assert!(second.cached, "the waiter must find the file complete");
-    assert_eq!(second.bytes, 0);
+}
+
+/// Point 7, within one process: two tasks of one batch for one file, the cache off. The
+/// second waits for the first, finds the file complete and sends nothing.
+#[tokio::test]
+async fn two_tasks_one_file_send_one_request() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    emu.set_faults(vec![FaultRule::new("files", Fault::SlowBody { millis: 200 })]);
+    let url = files_url(&emu, "twice.fits", 50_000);
+    let item = DownloadItem::new(url.as_str(), dir.path(), "twice.fits").size(50_000);
+    let manifest = downloader(&emu)
+        .download_all_with([item.clone(), item], &mast_download::BatchOptions::new().cache(false))
+        .await;
+    assert!(manifest.rows().iter().all(|r| r.status == Status::Complete), "{:?}", manifest.rows());
+    assert_eq!(manifest.rows().iter().filter(|r| r.cached).count(), 1);
     assert_eq!(emu.stats().count("files"), 1, "{:?}", emu.stats().requests);
-    assert_eq!(std::fs::metadata(&target).unwrap().len(), size);
-    assert!(!part_of(&target).exists() && !meta_of(&target).exists());
 }
 
 /// Point 7: a batch of many files over one host slot: at any moment at most one `.part`
