@@ -310,13 +310,14 @@ impl Observations {
         for row in 0..unique.num_rows() {
             let file_name = text("productFilename", row);
             let file = file_name.rsplit('/').next().unwrap_or("").to_owned();
-            let nested = || PathBuf::from(text("obs_collection", row)).join(text("obs_id", row)).join(&file);
+            // Joined with `/` as text (issue 11, point 9): `PathBuf::join` would put `\` on
+            // Windows, which the name check refuses, and let an absolute part replace the rest.
+            let (collection, obs_id) = (text("obs_collection", row), text("obs_id", row));
             let relative = match options.layout {
-                Layout::Flat => PathBuf::from(&file),
-                Layout::NestedNoPrefix => nested(),
-                Layout::Nested => Path::new("mastDownload").join(nested()),
+                Layout::Flat => file.clone(),
+                Layout::NestedNoPrefix => mast_download::join_relative([&collection, &obs_id, &file]),
+                Layout::Nested => mast_download::join_relative(["mastDownload", &collection, &obs_id, &file]),
             };
-            let relative = relative.to_string_lossy().into_owned();
             let size = match unique.value(row, "size") {
                 Some(Value::Int(n)) if n >= 0 => Some(n as u64),
                 _ => None,
