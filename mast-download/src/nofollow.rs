@@ -19,6 +19,7 @@ use crate::{Error, Result};
 /// the operating system's error is returned as it is (`ELOOP`, `EMLINK` on some BSDs, or
 /// `EEXIST` with `create_new`); [`link_error`] turns it into an [`Error`].
 pub(crate) fn open_raw(options: &OpenOptions, path: &Path) -> std::io::Result<File> {
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut options = options.clone();
     #[cfg(unix)]
     {
