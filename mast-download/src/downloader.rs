@@ -757,10 +757,13 @@ impl Downloader {
             // Another process held the lock: it may have completed the file meanwhile. What
             // it wrote is as fresh as a new download, so it is kept even without the cache.
             first_permit = None; // a HEAD for the size may need the slot
-            if self.is_cached(&job).await? {
-                transfer.cached = true;
-                part.remove_if_empty().await;
-                return Ok(());
+            match self.is_cached(&job).await {
+                Ok(false) => {}
+                done => {
+                    transfer.cached = done.is_ok();
+                    part.remove_if_empty().await;
+                    return done.map(|_| ());
+                }
             }
         }
         let what = format!("the download of {}", mast_proto::redact_url(&job.url));
