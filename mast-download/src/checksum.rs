@@ -1,6 +1,6 @@
 //! Checksums a file is verified against, when the caller knows one.
 
-use std::io::Read as _;
+use std::io::Read;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -48,9 +48,13 @@ impl Checksum {
     /// The same kind of checksum computed over the file at `path` (blocking: call it from
     /// `spawn_blocking` in async code).
     pub fn compute_file(&self, path: &Path) -> std::io::Result<Checksum> {
+        self.compute_reader(std::fs::File::open(path)?)
+    }
+
+    /// The same kind of checksum computed over what `file` reads to its end (blocking).
+    pub(crate) fn compute_reader(&self, mut file: impl Read) -> std::io::Result<Checksum> {
         match self {
             Checksum::Sha256(_) => {
-                let mut file = std::fs::File::open(path)?;
                 let mut hasher = Sha256::new();
                 let mut buf = vec![0u8; 1 << 20];
                 loop {

@@ -33,7 +33,9 @@ pub fn bundle_script_body<'a>(uris: impl IntoIterator<Item = &'a str>) -> String
 impl Downloader {
     /// Asks MAST for the curl script that downloads `uris` (`POST Download/bundle.sh`, no
     /// `HEAD` first, as astroquery) and saves the answer at `path` (through `<path>.part`,
-    /// renamed once complete; the parent directory is created). Returns the script's size.
+    /// renamed once complete, neither opened through a symbolic link: a link at either is
+    /// [`Error::Symlink`], see [`crate::write_file`]; the parent directory is created).
+    /// Returns the script's size.
     pub async fn bundle_script<'a>(&self, uris: impl IntoIterator<Item = &'a str>, path: &Path) -> Result<u64> {
         let config = self.client().config();
         let url = bundle_script_url(config);
@@ -63,12 +65,12 @@ impl Downloader {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(dir).await.map_err(io("create", dir))?;
         }
-        let mut part = path.as_os_str().to_owned();
-        part.push(crate::PART_SUFFIX);
-        let part = std::path::PathBuf::from(part);
-        tokio::fs::write(&part, &bytes).await.map_err(io("write", &part))?;
-        tokio::fs::rename(&part, path).await.map_err(io("rename to", path))?;
-        Ok(bytes.len() as u64)
+        // Through `<path>.part` and a rename, never through a symbolic link.
+        let (target, len) = (path.to_path_buf(), bytes.len() as u64);
+        tokio::task::spawn_blocking(move || crate::write_file(&target, &bytes))
+            .await
+            .map_err(|e| Error::Internal { message: e.to_string() })??;
+        Ok(len)
     }
 }
 

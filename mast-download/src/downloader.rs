@@ -208,12 +208,18 @@ impl DownloadItem {
 /// 6. **Commit**: fsync, atomic rename to the final name, fsync of the directory.
 ///
 /// Transient failures (connection errors, cut or stalled bodies, 5xx/429/408, size or
-/// checksum mismatches) are retried; local failures (a full disk, a read-only file system,
-/// permissions) are final at once. Failures are retried up to [`mast_proto::MastConfig::retries`] times with the
+/// checksum mismatches) are retried; local failures (a full disk, a quota, a read-only file
+/// system, a file size limit, permissions: [`Error::Storage`]) are final at once, and the
+/// bytes already written stay in `<name>.part` for a rerun to resume. Failures are retried up to [`mast_proto::MastConfig::retries`] times with the
 /// client's retry loop ([`MastClient::with_retries`], honouring `Retry-After`); a retry resumes
 /// from the bytes already written. A partial or corrupt file never sits under the final
 /// name, and `kill -9` at any moment followed by a rerun gives a correct file. Two processes
-/// downloading the same file take turns (the `.part` file is locked).
+/// downloading the same file take turns (the `.part` file is locked, or on a file system
+/// without locks a `<name>.part.lock` file is created): the one that waited checks the
+/// target again and, finding it complete, sends nothing (even with the cache off: it is
+/// as fresh as a new download). The `.part` file is created only once the host's slot is
+/// held, and the slot is kept until the file is committed, so a long queue leaves no empty
+/// temporaries. No file is opened through a symbolic link ([`Error::Symlink`]).
 ///
 /// ```
 /// use mast_download::{DownloadItem, Downloader, Status};
@@ -732,7 +738,7 @@ impl Downloader {
                     _ => Some(self.run(&item, &item.source, &target, &mut transfer).await),
                 };
                 if let (Some(Err(e)), None, Some(fallback)) = (&source_result, &fallback_result, &item.fallback) {
-                    tracing::warn!(path = %target.display(), url = %display_url, error = %e, fallback = %fallback, "trying the fallback source");
+                    tracing::warn!(path = %crate::path::escape_path(&target), url = %crate::escape_for_terminal(&display_url), error = %e, fallback = %crate::escape_for_terminal(&fallback.to_string()), "trying the fallback source");
                     fallback_result = Some(self.run(&item, fallback, &target, &mut transfer).await);
                 }
                 let outcome = match (source_result, fallback_result) {
@@ -761,7 +767,7 @@ impl Downloader {
                 None => ManifestRow::complete(path),
             },
             Err(e) => {
-                tracing::warn!(path = %path.display(), url = %display_url, error = %e, "download failed");
+                tracing::warn!(path = %crate::path::escape_path(&path), url = %crate::escape_for_terminal(&display_url), error = %e, "download failed");
                 ManifestRow::error(path, e, Some(display_url))
             }
         };
@@ -804,24 +810,48 @@ impl Downloader {
         let config = self.inner.client.config();
         let job =
             Job { url: source.request_url(config)?, source, target, size: item.size, checksum: item.checksum.as_ref() };
-        let _exclusive = self.lock_target(target).await;
-        if self.cache() && self.is_cached(&job, transfer).await? {
+        let (_exclusive, waited) = self.lock_target(target).await;
+        // A task of this process that held the target may have completed it: as after
+        // waiting for another process (below), that copy is kept even without the cache.
+        if (self.cache() || waited) && self.is_cached(&job, transfer).await? {
             transfer.cached = true;
             return Ok(());
         }
         if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(parent).await.map_err(|e| Error::io("create the directory", parent, e))?;
         }
+        // The temporary file is created only once the host's slot is held: a queue of many
+        // files waiting for their turn leaves no empty `.part` files behind.
+        let mut first_permit = Some(self.host_permit(&job.url).await);
         let mut part = PartFile::open(target, config.timeout()).await?;
+        if part.waited() {
+            // Another process held the lock: it may have completed the file meanwhile. What
+            // it wrote is as fresh as a new download, so it is kept even without the cache.
+            first_permit = None; // a HEAD for the size may need the slot
+            match self.is_cached(&job, transfer).await {
+                Ok(false) => {}
+                done => {
+                    transfer.cached = done.is_ok();
+                    part.remove_if_empty().await;
+                    return done.map(|_| ());
+                }
+            }
+        }
         let what = format!("the download of {}", mast_proto::redact_url(&job.url));
         let mut retrier = self.inner.client.retrier(&what, None);
+        // The slot is kept until the file is committed (or given up), so that the next
+        // file's `.part` appears only once this one's is gone.
+        let mut slot;
         let outcome = loop {
-            let permit = self.host_permit(&job.url).await;
+            slot = Some(match first_permit.take() {
+                Some(permit) => permit,
+                None => self.host_permit(&job.url).await,
+            });
             let failure = match self.attempt(&job, &mut part, transfer).await {
                 Ok(()) => break Ok(()),
                 Err(failure) => failure,
             };
-            drop(permit);
+            slot = None;
             if failure.discard
                 && let Err(e) = part.reset().await
             {
@@ -831,24 +861,30 @@ impl Downloader {
                 break Err(failure);
             }
         };
-        match outcome {
+        let result = match outcome {
             Ok(()) => part.commit(target).await,
             Err(failure) => {
                 // Keep a partial file for a later run to resume; leave no empty one behind.
                 part.remove_if_empty().await;
                 Err(failure.error)
             }
-        }
+        };
+        drop(slot);
+        result
     }
 
     /// Whether the target is already complete on disk (module docs, step 2).
     async fn is_cached(&self, job: &Job<'_>, transfer: &mut Transfer) -> Result<bool> {
         let Ok(meta) = tokio::fs::symlink_metadata(job.target).await else { return Ok(false) };
+        if meta.file_type().is_symlink() {
+            // Never read through, nor replaced by the download: refused.
+            return Err(Error::Symlink { path: job.target.to_path_buf() });
+        }
         if !meta.is_file() {
             return Ok(false);
         }
         let len = meta.len();
-        let path = job.target.display();
+        let path = crate::path::escape_path(job.target);
         // The size it must have: the listed one when the file has it (no request), else the
         // server's (one HEAD): the listed size is a hint, so a file of another size is
         // kept when the server says that size now (and the disagreement is reported).
@@ -978,8 +1014,10 @@ impl Downloader {
             }
             let n = chunk.len() as u64;
             if n > 0 {
-                // The bytes on disk cannot be trusted after a failed write or flush.
-                writer.write(chunk).await.map_err(Failure::discard)?;
+                // A failed write or flush is final (a full disk, a quota, a size limit: no
+                // retry) or local; the writer kept only bytes that can be trusted, so they
+                // stay for a rerun to resume instead of being emptied.
+                writer.write(chunk).await.map_err(Failure::from)?;
             }
             unreported += n;
             if unreported >= PROGRESS_STEP {
@@ -988,7 +1026,7 @@ impl Downloader {
             }
         };
         // Whatever arrived stays on disk for the next attempt to resume from.
-        writer.finish().await.map_err(Failure::discard)?;
+        writer.finish().await.map_err(Failure::from)?;
         if unreported > 0 {
             self.emit(|| ProgressEvent::Bytes { path: job.target.to_path_buf(), n: unreported });
         }
@@ -1130,8 +1168,8 @@ impl Downloader {
     }
 
     /// One download per target at a time within this downloader (across processes the
-    /// `.part` lock does it).
-    async fn lock_target(&self, target: &Path) -> OwnedMutexGuard<()> {
+    /// `.part` lock does it): the guard, and whether another task held it first.
+    async fn lock_target(&self, target: &Path) -> (OwnedMutexGuard<()>, bool) {
         let mutex = {
             let mut map = self.inner.targets.lock().unwrap_or_else(|e| e.into_inner());
             map.retain(|_, weak| weak.strong_count() > 0);
@@ -1144,7 +1182,10 @@ impl Downloader {
                 }
             }
         };
-        mutex.lock_owned().await
+        match Arc::clone(&mutex).try_lock_owned() {
+            Ok(guard) => (guard, false),
+            Err(_) => (mutex.lock_owned().await, true),
+        }
     }
 
     pub(crate) fn emit(&self, event: impl FnOnce() -> ProgressEvent) {
@@ -1154,12 +1195,15 @@ impl Downloader {
     }
 }
 
+/// The checksum of the file at `path`, opened without following a link.
 async fn compute_checksum(checksum: &Checksum, path: &Path) -> Result<Checksum> {
     let (c, p) = (*checksum, path.to_path_buf());
-    tokio::task::spawn_blocking(move || c.compute_file(&p))
-        .await
-        .map_err(|e| Error::Internal { message: e.to_string() })?
-        .map_err(|e| Error::io("read", path, e))
+    tokio::task::spawn_blocking(move || {
+        c.compute_reader(crate::nofollow::open_raw(std::fs::OpenOptions::new().read(true), &p)?)
+    })
+    .await
+    .map_err(|e| Error::Internal { message: e.to_string() })?
+    .map_err(|e| Error::io("read", path, e))
 }
 
 #[cfg(test)]

@@ -45,7 +45,7 @@ pub enum Error {
     },
     /// A file name that would write outside the download directory, or through a symbolic
     /// link, or that is not a plain relative path (see [`crate::safe_join`]).
-    #[error("unsafe file name {name:?}: {reason}; the file was not written")]
+    #[error("unsafe file name \"{}\": {reason}; the file was not written", crate::path::escape_for_terminal(name))]
     UnsafePath {
         /// The name as given.
         name: String,
@@ -62,7 +62,7 @@ pub enum Error {
     },
     /// A local file operation failed (disk full, permissions, a file where a directory
     /// should be, ...).
-    #[error("could not {action} {path}: {source}")]
+    #[error("could not {action} {}: {source}", crate::path::escape_path(path))]
     Io {
         /// What was being done (`create`, `write`, `rename ... to`, ...).
         action: String,
@@ -129,10 +129,48 @@ pub enum Error {
     },
     /// Another process holds the lock on the file's temporary file for longer than the
     /// configured timeout.
-    #[error("{path} is being downloaded by another process (its temporary file is locked); try again later")]
+    #[error("{} is being downloaded by another process (its temporary file is locked{}); try again later", crate::path::escape_path(path), lock_file_note(lock_file.as_deref()))]
     Busy {
         /// The temporary file.
         path: PathBuf,
+        /// The lock file (`<name>.part.lock`) that holds it, on a file system without
+        /// `flock` (NFS, Lustre): if no process is downloading the file any more, removing
+        /// it lets the download go on.
+        lock_file: Option<PathBuf>,
+    },
+    /// A symbolic link where mast-download creates or reads one of its own files (the
+    /// temporary `<name>.part`, its `.part.meta` sidecar and `.part.meta.tmp`, the final
+    /// name, a curl script): refused, never followed, so nothing is written through it; the
+    /// link and what it points to are left as they are. Remove the link to download the
+    /// file.
+    #[error(
+        "{} is a symbolic link where a regular file was expected; refused (nothing was written through it): remove the link and run again",
+        crate::path::escape_path(path)
+    )]
+    Symlink {
+        /// The link.
+        path: PathBuf,
+    },
+    /// Writing a file failed for a reason another attempt cannot fix: no space left on the
+    /// device, a disk quota exceeded, a read-only file system, a file larger than the file
+    /// system or the process's file size limit allows, a permission refused. The file fails
+    /// at once, without retries; the bytes already written are kept in `<name>.part` so
+    /// that a rerun, once the cause is fixed, resumes them.
+    #[error(
+        "{cause} while trying to {action} {}: {source}; not retried (the bytes already written are kept for a rerun to resume)",
+        crate::path::escape_path(path)
+    )]
+    Storage {
+        /// What ran out or refused (`"no space left on device"`, `"disk quota exceeded"`,
+        /// `"read-only file system"`, `"file too large"`, `"permission denied"`).
+        cause: &'static str,
+        /// What was being done (`write`, `create`, ...).
+        action: String,
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
     },
     /// A zip archive, or one of its entries, cannot be read (see `unzip`): not a zip
     /// archive (an HTML error page, a truncated download), a corrupt entry (CRC-32
@@ -210,6 +248,29 @@ fn zip_too_large_message(
     }
 }
 
+fn lock_file_note(lock_file: Option<&std::path::Path>) -> String {
+    match lock_file {
+        Some(lock) => format!(
+            ", through the lock file {}: remove it if no process is downloading the file",
+            crate::path::escape_path(lock)
+        ),
+        None => String::new(),
+    }
+}
+
+/// The cause an [`Error::Storage`] names, for the errors another attempt cannot fix.
+pub(crate) fn storage_cause(e: &std::io::Error) -> Option<&'static str> {
+    use std::io::ErrorKind;
+    Some(match e.kind() {
+        ErrorKind::StorageFull => "no space left on device",
+        ErrorKind::QuotaExceeded => "disk quota exceeded",
+        ErrorKind::ReadOnlyFilesystem => "read-only file system",
+        ErrorKind::FileTooLarge => "file too large",
+        ErrorKind::PermissionDenied => "permission denied",
+        _ => return None,
+    })
+}
+
 fn status_kind(status: u16) -> &'static str {
     match status {
         400..=499 => "Client",
@@ -233,7 +294,7 @@ impl Error {
             Error::UnsafePath { .. } => "ValueError",
             Error::Zip { .. } | Error::ZipTooLarge { .. } => "BadZipFile",
             Error::InvalidSource { .. } => "InvalidQueryError",
-            Error::Io { .. } | Error::Busy { .. } => "OSError",
+            Error::Io { .. } | Error::Busy { .. } | Error::Symlink { .. } | Error::Storage { .. } => "OSError",
             Error::SizeMismatch { .. }
             | Error::ChecksumMismatch { .. }
             | Error::Protocol { .. }
@@ -246,9 +307,14 @@ impl Error {
         format!("{}: {self}", self.class_name())
     }
 
-    #[cfg(any(feature = "client", feature = "zip"))]
+    /// A local file error: [`Error::Storage`] for the causes another attempt cannot fix
+    /// (a full disk, a quota, a read-only file system, a file size limit, a permission),
+    /// else [`Error::Io`].
     pub(crate) fn io(action: impl Into<String>, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io { action: action.into(), path: path.into(), source }
+        match storage_cause(&source) {
+            Some(cause) => Error::Storage { cause, action: action.into(), path: path.into(), source },
+            None => Error::Io { action: action.into(), path: path.into(), source },
+        }
     }
 }
 
@@ -301,8 +367,19 @@ mod tests {
             std::io::ErrorKind::ReadOnlyFilesystem,
             std::io::ErrorKind::PermissionDenied,
         ] {
-            assert_eq!(Error::io("write", "/x", std::io::Error::from(kind)).retry(), Retry::Final, "{kind:?}");
+            let e = Error::io("write", "/x", std::io::Error::from(kind));
+            assert_eq!(e.retry(), Retry::Final, "{kind:?}");
+            assert!(matches!(e, Error::Storage { .. }), "{kind:?}");
+            assert_eq!(e.class_name(), "OSError");
         }
+        let full = Error::io("write", "/d/x.fits.part", std::io::Error::from(std::io::ErrorKind::StorageFull));
+        assert!(
+            full.to_string().starts_with("no space left on device while trying to write /d/x.fits.part: "),
+            "{full}"
+        );
+        let other = Error::io("write", "/x", std::io::Error::other("boom"));
+        assert!(matches!(other, Error::Io { .. }));
+        assert_eq!(other.retry(), Retry::Final);
         let transport = Error::Proto(mast_proto::Error::Transport {
             what: "w".into(),
             message: "reset".into(),

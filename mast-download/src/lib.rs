@@ -65,6 +65,7 @@ mod error;
 #[cfg(feature = "https")]
 mod http;
 mod manifest;
+mod nofollow;
 mod part;
 mod path;
 mod progress;
@@ -83,8 +84,9 @@ pub use downloader::{
 };
 pub use error::{Error, Result};
 pub use manifest::{Manifest, ManifestRow, Status};
+pub use nofollow::{open_no_follow, write_file};
 pub use part::{META_SUFFIX, PART_SUFFIX};
-pub use path::safe_join;
+pub use path::{escape_for_terminal, join_relative, safe_join, windows_name_problem};
 pub use progress::ProgressEvent;
 #[cfg(feature = "s3")]
 pub use s3::{CloudObject, CloudStore};

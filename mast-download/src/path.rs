@@ -8,9 +8,15 @@ use crate::{Error, Result};
 /// Joins an untrusted relative file name (a product file name, an archive entry) to the
 /// download directory `dir`, refusing anything that could write elsewhere.
 ///
-/// `relative` is a `/`-separated path. It is refused when it is empty, contains a NUL byte
-/// or a backslash, is absolute (`/etc/x`), starts with a drive letter (`C:x`), or has an
-/// empty, `.` or `..` component (`a//b`, `./a`, `../x`, `a/`). A directory on the way that
+/// `relative` is a `/`-separated path. It is refused when it is empty, contains a NUL byte,
+/// a backslash or any other control character (C0, DEL, C1: so no ANSI escape sequence
+/// ever reaches a terminal through a file name), is absolute (`/etc/x`), starts with a
+/// drive letter (`C:x`), or has an empty, `.` or `..` component (`a//b`, `./a`, `../x`,
+/// `a/`). Names that cannot exist on Windows are refused on every platform, so that a
+/// download tree can always be copied there: a component that is a reserved device name
+/// (`CON`, `PRN`, `AUX`, `NUL`, `COM1`–`COM9`, `LPT1`–`LPT9`, `CONIN$`, `CONOUT$`, in any
+/// case, with any extension: `nul.fits`) or that ends with a dot or a space
+/// ([`windows_name_problem`]). A directory on the way that
 /// already exists as a symbolic link, or a symbolic link at the file's own name, is refused
 /// too, so that nothing is written through a link (`dir` itself is trusted and may be one).
 /// On Windows a `:` anywhere (alternate data streams) is refused as well.
@@ -25,7 +31,8 @@ use crate::{Error, Result};
 /// let dir = Path::new("./downloads");
 /// assert_eq!(safe_join(dir, "mastDownload/HST/u9o40504m/u9o40504m_c3m.fits")?,
 ///            Path::new("downloads/mastDownload/HST/u9o40504m/u9o40504m_c3m.fits"));
-/// for bad in ["../x", "/etc/x", "C:\\x", "C:x", "a\\b", "a\0b", "", "a//b", "a/./b", "a/"] {
+/// for bad in ["../x", "/etc/x", "C:\\x", "C:x", "a\\b", "a\0b", "", "a//b", "a/./b", "a/",
+///             "a\x1b[31mred.fits", "HST/NUL.fits", "con/x", "x.fits.", "x.fits "] {
 ///     assert!(safe_join(dir, bad).is_err(), "{bad:?}");
 /// }
 /// # Ok::<(), mast_download::Error>(())
@@ -64,6 +71,9 @@ pub(crate) fn check_name(relative: &str) -> Result<Vec<&str>> {
     if relative.contains('\\') {
         return refuse("it contains a backslash (only '/' separates directories)");
     }
+    if relative.chars().any(char::is_control) {
+        return refuse("it contains a control character (such as an ANSI escape sequence)");
+    }
     if relative.starts_with('/') {
         return refuse("it is an absolute path");
     }
@@ -82,8 +92,108 @@ pub(crate) fn check_name(relative: &str) -> Result<Vec<&str>> {
             ".." => return refuse("it has a '..' component (it would leave the download directory)"),
             _ => {}
         }
+        if let Some(problem) = windows_name_problem(part) {
+            return Err(unsafe_path(relative, format!("{problem} (Windows could not hold this file)")));
+        }
     }
     Ok(parts)
+}
+
+/// Why `component` (one part of a path, no `/`) cannot be a file or directory name on
+/// Windows, or `None`: it ends with a dot or a space (Windows strips them, so `x.fits.`
+/// would become `x.fits`), or it is a reserved device name (`CON`, `PRN`, `AUX`, `NUL`,
+/// `COM1`–`COM9`, `LPT1`–`LPT9` and their superscript-digit forms, `CONIN$`, `CONOUT$`)
+/// in any case, with or without an extension (`nul.fits`, `Com1.tar.gz`; what comes before
+/// the first dot, trailing spaces ignored, is what Windows compares). A pure function of
+/// the text: the same answer on every platform.
+///
+/// ```
+/// use mast_download::windows_name_problem;
+/// for bad in ["CON", "nul.fits", "Com1.tar.gz", "lpt9", "AUX .txt", "conin$", "x.", "x ", "."] {
+///     assert!(windows_name_problem(bad).is_some(), "{bad:?}");
+/// }
+/// for good in ["CONSOLE.fits", "com10", "LPT", "nul_x.fits", "x.fits", "COM0", ".hidden"] {
+///     assert_eq!(windows_name_problem(good), None, "{good:?}");
+/// }
+/// ```
+pub fn windows_name_problem(component: &str) -> Option<&'static str> {
+    if component.ends_with('.') {
+        return Some("a name ends with a dot");
+    }
+    if component.ends_with(' ') {
+        return Some("a name ends with a space");
+    }
+    let stem = component.split('.').next().unwrap_or(component).trim_end_matches(' ');
+    let upper = stem.to_uppercase();
+    let reserved = match upper.as_str() {
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$" => true,
+        _ => match upper.strip_prefix("COM").or_else(|| upper.strip_prefix("LPT")) {
+            Some(digit) => {
+                matches!(digit, "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "\u{b9}" | "\u{b2}" | "\u{b3}")
+            }
+            None => false,
+        },
+    };
+    reserved.then_some("a name is a reserved device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9)")
+}
+
+/// Joins the parts of a relative name with `/` as text (never `PathBuf::join`, whose `\`
+/// on Windows [`safe_join`] would refuse, and which lets an absolute part replace what
+/// came before). The parts are not checked here: pass the result to [`safe_join`], which
+/// refuses empty, `.`, `..` and absolute parts.
+///
+/// ```
+/// use mast_download::join_relative;
+/// assert_eq!(join_relative(["mastDownload", "HST", "u9o40504m", "u9o40504m_c3m.fits"]),
+///            "mastDownload/HST/u9o40504m/u9o40504m_c3m.fits");
+/// // An absolute part stays inside the name, where `safe_join` refuses it.
+/// assert_eq!(join_relative(["mastDownload", "/etc", "x.fits"]), "mastDownload//etc/x.fits");
+/// assert!(mast_download::safe_join(std::path::Path::new("d"), &join_relative(["a", "/etc", "x"])).is_err());
+/// ```
+pub fn join_relative<S: AsRef<str>>(parts: impl IntoIterator<Item = S>) -> String {
+    let mut out = String::new();
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(part.as_ref());
+    }
+    out
+}
+
+/// `text` with every character that a terminal could act on escaped, for names and paths
+/// that reach a progress line, a log or a manifest message: C0 controls and DEL as `\xNN`
+/// (`ESC [31m` becomes `\x1b[31m`), C1 controls and the Unicode bidirectional overrides
+/// and isolates (which reorder what is shown) as `\u{NNNN}`. A backslash is written as is.
+/// Text without such characters is returned borrowed.
+///
+/// ```
+/// use mast_download::escape_for_terminal;
+/// assert_eq!(escape_for_terminal("a\x1b[31mred\x07.fits"), "a\\x1b[31mred\\x07.fits");
+/// assert_eq!(escape_for_terminal("tab\there\u{9b}\u{202e}"), "tab\\x09here\\u{9b}\\u{202e}");
+/// assert!(matches!(escape_for_terminal("mastDownload/HST/x.fits"), std::borrow::Cow::Borrowed(_)));
+/// ```
+pub fn escape_for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !unsafe_char(c) {
+            out.push(c);
+        } else if (c as u32) < 0x80 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// [`escape_for_terminal`] of a path's text.
+pub(crate) fn escape_path(path: &Path) -> String {
+    escape_for_terminal(&path.display().to_string()).into_owned()
 }
 
 fn unsafe_path(name: &str, reason: String) -> Error {
@@ -96,11 +206,13 @@ pub(crate) fn normalized(dir: &Path) -> PathBuf {
 }
 
 #[cfg(feature = "client")]
-/// The text shown for a name that was refused: `dir` and the name joined as text.
+/// The text shown for a name that was refused: `dir` and the name joined as text, the
+/// name's control characters escaped ([`escape_for_terminal`]).
 pub(crate) fn display_join(dir: &Path, relative: &str) -> PathBuf {
+    let relative = escape_for_terminal(relative);
     let base = normalized(dir);
     if base.as_os_str().is_empty() {
-        PathBuf::from(relative)
+        PathBuf::from(relative.into_owned())
     } else {
         PathBuf::from(format!("{}/{relative}", base.display()))
     }
@@ -114,10 +226,69 @@ mod tests {
     fn names() {
         assert_eq!(check_name("a/b.fits").unwrap(), ["a", "b.fits"]);
         assert!(check_name("fitscut.cgi?red=x&blue=y").is_ok());
-        assert!(check_name("..x/y..").is_ok());
+        assert!(check_name("..x/y..z").is_ok());
         for bad in ["..", "a/..", "a/../b", "/x", "Z:/x", "a\\b", "a\0", "a/", "/", ".", "a//b"] {
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// Point 8 of issue 11: control characters and ANSI escapes are refused, and the error
+    /// shows the name escaped.
+    #[test]
+    fn control_characters_are_refused_and_shown_escaped() {
+        for bad in ["a\x1b[31mred.fits", "x\x07.fits", "x\x7f", "x\u{9b}31m.fits", "HST/\n/x.fits", "tab\t.fits", "x\r"]
+        {
+            let e = check_name(bad).expect_err(bad);
+            let shown = e.to_string();
+            assert!(!shown.chars().any(char::is_control), "{shown:?}");
+            assert!(shown.contains("control character"), "{shown}");
+        }
+        let shown = check_name("a\x1b[31mred.fits").unwrap_err().to_string();
+        assert!(shown.starts_with("unsafe file name \"a\\x1b[31mred.fits\""), "{shown}");
+        assert_eq!(escape_for_terminal("\u{85}\u{2066}x\\y"), "\\u{85}\\u{2066}x\\y");
+        assert_eq!(escape_for_terminal("été/ü.fits"), "été/ü.fits");
+        #[cfg(feature = "client")]
+        assert_eq!(display_join(Path::new("d"), "\x1b[2J"), Path::new("d/\\x1b[2J"));
+    }
+
+    /// Point 9 of issue 11: Windows' rules, as pure functions, on every platform.
+    #[test]
+    fn windows_rules_hold_on_every_platform() {
+        for reserved in [
+            "CON",
+            "con",
+            "Prn.txt",
+            "AUX",
+            "nul",
+            "NUL.fits",
+            "nul.tar.gz",
+            "COM1",
+            "com9.fits",
+            "LPT1",
+            "lpt9.x",
+            "COM\u{b9}",
+            "CONOUT$",
+            "NUL .fits",
+        ] {
+            assert!(windows_name_problem(reserved).is_some(), "{reserved:?}");
+            assert!(check_name(&format!("mastDownload/{reserved}/x.fits")).is_err(), "{reserved:?}");
+            assert!(check_name(&format!("HST/{reserved}")).is_err(), "{reserved:?}");
+        }
+        for fine in ["CONX", "xcon", "COM0", "COM10", "LPT", "nul_.fits", "null.fits", "a.con", "CON_x.fits"] {
+            assert_eq!(windows_name_problem(fine), None, "{fine:?}");
+            assert!(check_name(&format!("d/{fine}")).is_ok(), "{fine:?}");
+        }
+        for trailing in ["x.", "x.fits.", "x ", "dir./x", "dir /x", "a/b.fits  "] {
+            assert!(check_name(trailing).is_err(), "{trailing:?}");
+        }
+        // Joined as text: the same `/` on every platform, accepted by the name check.
+        let name = join_relative(["mastDownload", "HST", "u9o40504m", "u9o40504m_c3m.fits"]);
+        assert_eq!(name, "mastDownload/HST/u9o40504m/u9o40504m_c3m.fits");
+        assert_eq!(check_name(&name).unwrap().len(), 4);
+        // An absolute or `..` part cannot escape through the join.
+        assert!(check_name(&join_relative(["mastDownload", "/etc", "x.fits"])).is_err());
+        assert!(check_name(&join_relative(["mastDownload", "..", "..", "x.fits"])).is_err());
+        assert!(check_name(&join_relative(["", "x.fits"])).is_err());
     }
 
     #[test]

@@ -66,6 +66,30 @@ pub enum ProgressEvent {
     },
 }
 
+impl ProgressEvent {
+    /// The file's final path.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            ProgressEvent::Started { path, .. }
+            | ProgressEvent::Bytes { path, .. }
+            | ProgressEvent::Finished { path, .. } => path,
+        }
+    }
+
+    /// The path as text for a terminal line or a log: control characters escaped
+    /// ([`crate::escape_for_terminal`]), so a hostile name cannot move the cursor or
+    /// recolour the terminal.
+    ///
+    /// ```
+    /// use mast_download::ProgressEvent;
+    /// let event = ProgressEvent::Bytes { path: "d/a\x1b[2Jb.fits".into(), n: 1 };
+    /// assert_eq!(event.display_path(), "d/a\\x1b[2Jb.fits");
+    /// ```
+    pub fn display_path(&self) -> String {
+        crate::path::escape_path(self.path())
+    }
+}
+
 /// The callback type of [`crate::DownloaderBuilder::on_progress`].
 #[cfg(feature = "client")]
 pub(crate) type ProgressFn = std::sync::Arc<dyn Fn(&ProgressEvent) + Send + Sync>;

@@ -334,9 +334,8 @@ impl Observations {
                     .collect(),
                 _ => Vec::new(),
             };
-        std::fs::write(script, mast_download::local_curl_script(&files)).map_err(|source| {
-            mast_download::Error::Io { action: "write the curl script".into(), path: script.to_path_buf(), source }
-        })?;
+        // Never through a symbolic link at the script's name (issue 11, point 1).
+        mast_download::write_file(script, mast_download::local_curl_script(&files).as_bytes())?;
         Ok(table)
     }
 
@@ -687,8 +686,8 @@ fn relative_path(layout: Layout, collection: &str, obs_id: &str, product_filenam
     let file = product_filename.rsplit('/').next().unwrap_or("");
     match layout {
         Layout::Flat => file.to_owned(),
-        Layout::NestedNoPrefix => format!("{collection}/{obs_id}/{file}"),
-        Layout::Nested => format!("mastDownload/{collection}/{obs_id}/{file}"),
+        Layout::NestedNoPrefix => mast_download::join_relative([collection, obs_id, file]),
+        Layout::Nested => mast_download::join_relative(["mastDownload", collection, obs_id, file]),
     }
 }
 

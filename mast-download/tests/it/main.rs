@@ -3,6 +3,7 @@
 mod auth;
 mod cache;
 mod faults;
+mod files;
 mod hostile;
 mod kill;
 mod manifest;

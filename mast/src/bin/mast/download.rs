@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use mast::download::{ManifestRow, ProgressEvent, Status};
+use mast::download::{ManifestRow, ProgressEvent, Status, escape_for_terminal};
 use mast::observations::{DownloadFileOptions, DownloadOptions, Layout};
 use mast::{Column, DataType, MastClient, Observations, Table, Value, Warning};
 
@@ -236,25 +236,13 @@ pub async fn run(client: MastClient, command: DownloadCommand, quiet: bool) -> a
 /// found complete on disk, or the bytes received.
 fn file_line(path: &Path, status: Status, bytes: u64, cached: bool, message: Option<&str>) -> String {
     let shown = path.display().to_string();
-    let path = escape_controls(&shown);
+    let path = escape_for_terminal(&shown);
     let status_text = status.as_str();
     match (status, message) {
         (Status::Complete, _) if cached => format!("{status_text:<8} {path} (already complete)"),
-        (Status::Error | Status::Skipped, Some(why)) => format!("{status_text:<8} {path}: {}", escape_controls(why)),
+        (Status::Error | Status::Skipped, Some(why)) => format!("{status_text:<8} {path}: {}", escape_for_terminal(why)),
         _ => format!("{status_text:<8} {path} ({bytes} bytes)"),
     }
-}
-
-/// `text` with every control character (C0, DEL, C1: ANSI escape sequences included) written
-/// as a `\u{..}` escape, so a product name cannot move the cursor or recolour the terminal.
-// TODO(integrator): switch to mast-download's shared escaping helper (wt-files, point 8).
-fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    std::borrow::Cow::Owned(
-        text.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect(),
-    )
 }
 
 /// One overall bar (bytes, rate, files done) plus a line per finished file, on stderr.
@@ -349,13 +337,13 @@ mod tests {
     fn progress_lines_escape_control_characters() {
         let name = Path::new("dl/evil\u{1b}[2J\u{7}.fits");
         let line = file_line(name, Status::Complete, 10, false, None);
-        assert_eq!(line, "COMPLETE dl/evil\\u{1b}[2J\\u{7}.fits (10 bytes)");
+        assert_eq!(line, "COMPLETE dl/evil\\x1b[2J\\x07.fits (10 bytes)");
         assert!(!line.chars().any(char::is_control));
         let line = file_line(Path::new("x.fits"), Status::Error, 0, false, Some("HTTPError: 500\r\nboom"));
-        assert_eq!(line, "ERROR    x.fits: HTTPError: 500\\u{d}\\u{a}boom");
-        assert_eq!(escape_controls("plain é name"), "plain é name");
+        assert_eq!(line, "ERROR    x.fits: HTTPError: 500\\x0d\\x0aboom");
+        assert_eq!(escape_for_terminal("plain é name"), "plain é name");
         // C1 controls (U+009B is a one-character CSI) are escaped too.
-        assert_eq!(escape_controls("a\u{9b}31m"), "a\\u{9b}31m");
+        assert_eq!(escape_for_terminal("a\u{9b}31m"), "a\\u{9b}31m");
     }
 
     #[test]

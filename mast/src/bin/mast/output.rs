@@ -76,7 +76,8 @@ pub fn report_warnings(warnings: &[Warning], quiet: bool) {
     }
     if !quiet {
         for w in warnings {
-            eprintln!("WARNING: {w}");
+            // A warning may quote a product name: no control character reaches the terminal.
+            eprintln!("WARNING: {}", mast::download::escape_for_terminal(&w.to_string()));
         }
     }
     if let Some(path) = std::env::var_os("MAST_WARNINGS_JSONL") {
@@ -89,10 +90,9 @@ pub fn report_warnings(warnings: &[Warning], quiet: bool) {
                 format!("{{\"category\": {}, \"message\": {}}}\n", text(w.category.class_name()), text(&w.message))
             })
             .collect();
-        let written = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
+        // Never appended through a symbolic link at that name.
+        let written = mast::download::open_no_follow(std::fs::OpenOptions::new().create(true).append(true), path.as_ref())
+            .map_err(std::io::Error::other)
             .and_then(|mut f| f.write_all(lines.as_bytes()));
         if let Err(e) = written {
             eprintln!("WARNING: could not write warnings to {}: {e}", std::path::Path::new(&path).display());
