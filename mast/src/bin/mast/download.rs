@@ -240,7 +240,9 @@ fn file_line(path: &Path, status: Status, bytes: u64, cached: bool, message: Opt
     let status_text = status.as_str();
     match (status, message) {
         (Status::Complete, _) if cached => format!("{status_text:<8} {path} (already complete)"),
-        (Status::Error | Status::Skipped, Some(why)) => format!("{status_text:<8} {path}: {}", escape_for_terminal(why)),
+        (Status::Error | Status::Skipped, Some(why)) => {
+            format!("{status_text:<8} {path}: {}", escape_for_terminal(why))
+        }
         _ => format!("{status_text:<8} {path} ({bytes} bytes)"),
     }
 }

@@ -76,8 +76,11 @@ pub fn report_warnings(warnings: &[Warning], quiet: bool) {
     }
     if !quiet {
         for w in warnings {
-            // A warning may quote a product name: no control character reaches the terminal.
-            eprintln!("WARNING: {}", mast::download::escape_for_terminal(&w.to_string()));
+            // A warning may quote a product name: no control character reaches the terminal
+            // but the line breaks of astroquery's own multi-line messages.
+            let text = w.to_string();
+            let lines: Vec<_> = text.split('\n').map(mast::download::escape_for_terminal).collect();
+            eprintln!("WARNING: {}", lines.join("\n"));
         }
     }
     if let Some(path) = std::env::var_os("MAST_WARNINGS_JSONL") {
@@ -91,9 +94,10 @@ pub fn report_warnings(warnings: &[Warning], quiet: bool) {
             })
             .collect();
         // Never appended through a symbolic link at that name.
-        let written = mast::download::open_no_follow(std::fs::OpenOptions::new().create(true).append(true), path.as_ref())
-            .map_err(std::io::Error::other)
-            .and_then(|mut f| f.write_all(lines.as_bytes()));
+        let written =
+            mast::download::open_no_follow(std::fs::OpenOptions::new().create(true).append(true), path.as_ref())
+                .map_err(std::io::Error::other)
+                .and_then(|mut f| f.write_all(lines.as_bytes()));
         if let Err(e) = written {
             eprintln!("WARNING: could not write warnings to {}: {e}", std::path::Path::new(&path).display());
         }
