@@ -559,9 +559,12 @@ pub(crate) enum Served {
     /// A length: `Content-Length`, a `206`'s `Content-Range` total, an S3 object's size.
     Length(u64),
     /// No length, but an end the transport marks and checks (chunked encoding, HTTP/2).
+    /// Only HTTPS answers can lack a length (an S3 object always has one).
+    #[cfg_attr(not(feature = "https"), allow(dead_code))]
     Framed,
     /// No length and no marked end: an HTTP/1.x body ended by closing the connection. A
     /// cut there looks like the end.
+    #[cfg_attr(not(feature = "https"), allow(dead_code))]
     Unframed,
 }
 
