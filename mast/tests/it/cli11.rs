@@ -58,6 +58,15 @@ async fn exit_status_3_when_download_rows_are_error() {
     assert_eq!(output.status.code(), Some(ROWS_FAILED), "{}", stderr(&output));
     assert!(stdout(&output).contains("\"ERROR\""));
 
+    // --allow-error-rows: the same manifest, exit 0 (astroquery returns it without raising).
+    let allowed = mast(&emulator)
+        .current_dir(&dir)
+        .args(["download", "file", "mast:HST/product/u9o40504m_c3m.fits", "--format", "csv", "--allow-error-rows"])
+        .output()
+        .unwrap();
+    assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
+    assert_eq!(stdout(&allowed), stdout(&output), "the same manifest");
+
     // The same downloads once MAST answers: exit 0.
     emulator.set_faults(Vec::new());
     let output = mast(&emulator)

@@ -39,7 +39,7 @@ Exit status:
   1  the command failed; the last stderr line is `ErrorClass: message`
   2  usage error (unknown option, missing or malformed argument)
   3  the command ran but some rows are ERROR (downloads, URL lists, curl scripts): the
-     manifest is printed and says which and why";
+     manifest is printed and says which and why (0 instead with --allow-error-rows)";
 
 /// Options every subcommand takes: where MAST is and how long to wait ("Connection
 /// options"), and how results are shown ("Output options"). Their headings put them after
@@ -117,6 +117,10 @@ struct GlobalArgs {
     /// progress
     #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = "Output options")]
     quiet: bool,
+    /// Exit 0 even when some manifest rows are ERROR (instead of 3), for scripts that read
+    /// the manifest's Status and Message themselves, as astroquery's callers do
+    #[arg(long, global = true, help_heading = "Output options")]
+    allow_error_rows: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -216,7 +220,9 @@ fn main() -> ExitCode {
         }
     };
     let verbose = cli.global.verbose > 0;
+    let allow_error_rows = cli.global.allow_error_rows;
     match runtime.block_on(run(cli)) {
+        Ok(_) if allow_error_rows => ExitCode::SUCCESS,
         Ok(rows) => exit_status(&rows),
         Err(err) => {
             output::report_error(&err, verbose);
