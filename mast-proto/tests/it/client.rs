@@ -136,6 +136,30 @@ async fn persistent_faults_end_in_honest_typed_errors() {
     }
 }
 
+/// A Portal server asking `Retry-After: 1` (within the 2 s cap) sees the retry no earlier
+/// than 1 s after its refusal: the client's own back-off (5 to 40 ms here) is not enough.
+/// Only a lower bound is asserted (a loaded runner may be slower, never faster).
+#[tokio::test]
+async fn retry_after_is_waited_for_before_the_portal_retry() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    emulator.set_faults(vec![FaultRule {
+        endpoint: "invoke".into(),
+        fault: Fault::Status { code: 503, retry_after: Some(1) },
+        times: Some(1),
+        after: 0,
+    }]);
+    let client = MastClient::new(config(&emulator).with_retry_after_max(Duration::from_secs(2))).unwrap();
+    // The refusal comes after this instant, the retry's answer before the call returns.
+    let started = std::time::Instant::now();
+    let table = client.portal_table(cone(30)).await.unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(table.num_rows(), 30);
+    let stats = emulator.stats();
+    assert_eq!(stats.faults_injected, 1, "the server refused once: {stats:?}");
+    assert_eq!(stats.count("invoke"), 2, "one refusal, one retry: {stats:?}");
+    assert!(elapsed >= Duration::from_secs(1), "the retry came {elapsed:?} after the start, before Retry-After's 1 s");
+}
+
 #[tokio::test]
 async fn status_error_is_a_remote_error_without_retries() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
