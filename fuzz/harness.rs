@@ -8,8 +8,10 @@
 
 use std::sync::OnceLock;
 
+use mast_proto::criteria::{Criteria, CriterionValue, CriterionValues, build_filters};
 use mast_proto::decode;
 use mast_proto::position::{Position, Radius};
+use mast_proto::products::{FilterValue, ProductFilter, filter_products};
 use mast_proto::pyfmt;
 use mast_proto::{ColumnConfig, ServiceRequest, Table, TextOptions};
 use serde_json::Value;
@@ -27,6 +29,8 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("radius", radius),
     ("service_request", service_request),
     ("path_lookup", path_lookup),
+    ("criteria", criteria),
+    ("product_filter", product_filter),
 ];
 
 /// The recorded `Mast.Caom.Cone` columns config: its `ignoreValue`s, units and descriptions
@@ -36,6 +40,20 @@ fn caom_config() -> &'static ColumnConfig {
     CONFIG.get_or_init(|| {
         ColumnConfig::parse(include_bytes!("../mast-emulator/data/astroquery-recorded/columnsconfig.json"))
             .expect("the recorded columns config parses")
+    })
+}
+
+/// The recorded `Mast.Caom.Products` answer, filtered by fuzzed product filters.
+fn products_table() -> &'static Table {
+    static PRODUCTS: OnceLock<Table> = OnceLock::new();
+    PRODUCTS.get_or_init(|| {
+        decode::portal_table(
+            include_bytes!("../mast-emulator/data/astroquery-recorded/products.json"),
+            "Mast.Caom.Products",
+            None,
+        )
+        .expect("the recorded products answer decodes")
+        .0
     })
 }
 
@@ -269,6 +287,94 @@ pub fn service_request(data: &[u8]) -> bool {
     }
     let _ = request.without_paging().to_json();
     accepted
+}
+
+fn criterion_text(v: &CriterionValue, input: &str) -> String {
+    match v {
+        CriterionValue::Text(t) => t.clone(),
+        other => panic!("{input:?}: the command-line form gave a non-text value {other:?}"),
+    }
+}
+
+/// Command-line criteria (user input): each line of the input is one `key=value` argument
+/// (`Criteria::parse_arg`, `Criteria::from_args`), then the criteria are turned into Portal
+/// filters with the recorded CAOM columns config (`build_filters`).
+pub fn criteria(data: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(data);
+    let lines: Vec<&str> = text.split('\n').collect();
+    for line in &lines {
+        let Ok((key, values)) = Criteria::parse_arg(line) else { continue };
+        assert!(!key.is_empty() && key.trim() == key, "{line:?}: keyword {key:?} is empty or not trimmed");
+        match &values {
+            CriterionValues::List(items) => {
+                assert!(!items.is_empty(), "{line:?}: an empty list of values");
+                for item in items {
+                    let t = criterion_text(item, line);
+                    assert!(!t.is_empty() && t.trim() == t, "{line:?}: value {t:?} is empty or not trimmed");
+                }
+            }
+            CriterionValues::Range { min, max } => {
+                let (lo, hi) = (criterion_text(min, line), criterion_text(max, line));
+                assert!(!lo.is_empty() && !hi.is_empty(), "{line:?}: a range with an empty bound");
+            }
+        }
+    }
+    let Ok(criteria) = Criteria::from_args(&lines) else { return false };
+    assert!(criteria.len() <= lines.len(), "more criteria than arguments");
+    match build_filters(&criteria, caom_config()) {
+        Ok(filters) => {
+            let json = filters.to_json();
+            match serde_json::from_str::<Value>(&json) {
+                Ok(Value::Array(entries)) => assert_eq!(entries.len(), filters.len(), "to_json: wrong entry count"),
+                Ok(_) => panic!("filters to_json is not a JSON array: {json}"),
+                Err(e) => panic!("filters to_json is not valid JSON ({e}): {json}"),
+            }
+            true
+        }
+        Err(e) => {
+            assert!(!e.to_string().is_empty(), "an empty error message");
+            false
+        }
+    }
+}
+
+/// Command-line product filters (user input): each line is one `column=value[,value...]`
+/// argument (`ProductFilter::parse_arg`, `ProductFilter::arg`), then the filter is checked and
+/// applied to the recorded products of an observation (`filter_products`).
+pub fn product_filter(data: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(data);
+    let mut filter = ProductFilter::new();
+    for line in text.split('\n') {
+        if let Ok((key, values)) = ProductFilter::parse_arg(line) {
+            assert!(!key.is_empty() && key.trim() == key, "{line:?}: column {key:?} is empty or not trimmed");
+            assert!(!values.is_empty(), "{line:?}: no values");
+            for v in &values {
+                if let FilterValue::Text(t) = v {
+                    assert!(!t.is_empty() && t.trim() == t, "{line:?}: value {t:?} is empty or not trimmed");
+                }
+            }
+        }
+        filter = match filter.clone().arg(line) {
+            Ok(f) => f,
+            Err(_) => filter,
+        };
+    }
+    if filter.check().is_err() {
+        return false;
+    }
+    let products = products_table();
+    match filter_products(products, &filter) {
+        Ok(kept) => {
+            assert!(kept.num_rows() <= products.num_rows(), "a filter added rows");
+            assert_eq!(kept.num_columns(), products.num_columns(), "a filter changed the columns");
+            check_table(&kept);
+            true
+        }
+        Err(e) => {
+            assert!(!e.to_string().is_empty(), "an empty error message");
+            false
+        }
+    }
 }
 
 fn depth(v: &Value) -> usize {

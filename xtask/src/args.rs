@@ -80,9 +80,13 @@ impl Args {
     }
 }
 
+/// Parses `v` as given, else without its `_` digit separators (`1_000_000`); names such as
+/// `--target product_filter` keep their underscores.
 fn parse<T: FromStr>(name: &str, v: &str) -> Result<T, String> {
-    let cleaned: String = v.chars().filter(|c| *c != '_').collect();
-    cleaned.parse().map_err(|_| format!("invalid value {v:?} for {name}"))
+    v.parse().or_else(|_| {
+        let cleaned: String = v.chars().filter(|c| *c != '_').collect();
+        cleaned.parse().map_err(|_| format!("invalid value {v:?} for {name}"))
+    })
 }
 
 #[cfg(test)]
@@ -105,6 +109,9 @@ mod tests {
         assert_eq!(a.value::<usize>("--reps").unwrap(), Some(2));
         assert_eq!(a.positional().as_deref(), Some("40"));
         assert!(a.finish().is_ok());
+        let mut a = args("--rows 1_000 --target product_filter,portal_table");
+        assert_eq!(a.value::<usize>("--rows").unwrap(), Some(1000));
+        assert_eq!(a.values::<String>("--target").unwrap(), ["product_filter", "portal_table"]);
         let mut a = args("--check decode");
         assert_eq!(a.positional(), None);
     }

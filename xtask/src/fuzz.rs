@@ -5,7 +5,8 @@
 //! be caught, such as a stack overflow or an abort, still names its input), which:
 //!
 //! 1. loads a corpus: the recorded MAST responses in `mast-emulator/data/astroquery-recorded/`
-//!    for the JSON decoders (large ones shrunk), `fuzz/seeds/<target>/`, and
+//!    for the JSON decoders (large ones shrunk), `fuzz/seeds/<target>/` (for the text
+//!    targets, realistic user input: positions, radii, criteria, product filters), and
 //!    `fuzz/corpus/<target>/` when `cargo fuzz` has made one;
 //! 2. runs each seed, then mutated inputs (bit flips, byte insertion and deletion, splicing,
 //!    truncation, JSON tokens replaced by edge values such as `-999`, `1e400`, `""`, `null`,
@@ -587,6 +588,25 @@ const TEXT_EDGE_VALUES: &[&str] = &[
     "\u{feff}",
     "ß",
     "ǅ",
+    // Criteria and product filters: lists, ranges, escapes, operators.
+    "=",
+    ",",
+    "..",
+    "\\,",
+    "\\.",
+    "\\\\",
+    "\\",
+    "!",
+    "<",
+    ">",
+    "<=",
+    ">=",
+    "*",
+    "obs_collection=",
+    "s_dec=",
+    "size=",
+    "mrp_only=",
+    "extension=",
 ];
 
 fn dictionary(json: bool) -> Vec<&'static str> {

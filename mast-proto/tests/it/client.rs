@@ -30,17 +30,19 @@ async fn fetch(emulator: &Emulator, concurrency: usize, request: ServiceRequest)
 #[tokio::test]
 async fn seven_pages_fetched_concurrently_equal_the_sequential_walk_and_one_big_page() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let concurrent = fetch(&emulator, 4, cone(6_500).pagesize(1_000)).await.unwrap();
+    let client = MastClient::new(config(&emulator).with_page_concurrency(4)).unwrap();
+    let concurrent = client.portal_table(cone(6_500).pagesize(1_000)).await.unwrap();
     let invokes = emulator.stats().requests.get("invoke").copied().unwrap_or(0);
     assert_eq!(invokes, 7, "one request per page");
     let sequential = fetch(&emulator, 1, cone(6_500).pagesize(1_000)).await.unwrap();
-    let whole = fetch(&emulator, 4, cone(6_500).pagesize(10_000)).await.unwrap();
+    let whole = client.portal_table(cone(6_500).pagesize(10_000)).await.unwrap();
     assert_eq!(concurrent.num_rows(), 6_500);
     assert_eq!(concurrent, sequential);
     assert_eq!(concurrent, whole);
     assert!(concurrent.warnings().is_empty());
-    // The columns config was fetched once per client and applied.
-    assert!(emulator.stats().requests.get("columnsconfig").copied().unwrap_or(0) >= 1);
+    // The columns config was fetched once per client: two clients (one of them queried
+    // twice), two fetches.
+    assert_eq!(emulator.stats().count("columnsconfig"), 2);
 }
 
 #[tokio::test]
@@ -89,15 +91,22 @@ async fn transient_faults_are_retried_to_the_correct_result() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let clean = fetch(&emulator, 4, cone(3_000).pagesize(1_000)).await.unwrap();
     for fault in every_fault() {
-        // Two failures of page 2, then it works.
+        // Page 1 passes, then two faults (on page 2 or 3, whichever comes first), then it works.
         emulator.set_faults(vec![FaultRule {
             endpoint: "invoke".into(),
             fault: fault.clone(),
             times: Some(2),
             after: 1,
         }]);
+        emulator.reset_stats();
         let got = fetch(&emulator, 4, cone(3_000).pagesize(1_000)).await.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
         assert_eq!(got, clean, "{fault:?}");
+        let stats = emulator.stats();
+        assert_eq!(stats.faults_injected, 2, "{fault:?}: both faults fired: {stats:?}");
+        // Slowness is waited out (no retry); every other fault costs exactly one retry.
+        let slow = matches!(fault, Fault::SlowFirstByte { .. } | Fault::SlowBody { .. });
+        let expected = if slow { 3 } else { 3 + 2 };
+        assert_eq!(stats.count("invoke"), expected, "{fault:?}: {stats:?}");
     }
 }
 
@@ -110,7 +119,8 @@ async fn persistent_faults_end_in_honest_typed_errors() {
         }
         emulator.set_faults(vec![FaultRule { endpoint: "invoke".into(), fault: fault.clone(), times: None, after: 1 }]);
         emulator.reset_stats();
-        let err = fetch(&emulator, 4, cone(3_000).pagesize(1_000)).await.expect_err("never a partial table");
+        // One page at a time, so that the count of attempts is exact.
+        let err = fetch(&emulator, 1, cone(3_000).pagesize(1_000)).await.expect_err("never a partial table");
         let expected = match &fault {
             Fault::Status { .. } => matches!(err, Error::Http { .. }),
             Fault::MalformedJson | Fault::HtmlErrorPage => matches!(err, Error::Decode { .. }),
@@ -118,10 +128,36 @@ async fn persistent_faults_end_in_honest_typed_errors() {
         };
         assert!(expected, "{fault:?} gave {err:?}");
         assert!(err.to_string().contains("Mast.Caom.Cone"), "the error names the service: {err}");
-        // 1 page passed, then each failing page was tried 1 + 3 times (pages 2 and 3).
-        let invokes = emulator.stats().requests.get("invoke").copied().unwrap_or(0);
-        assert!(invokes <= 1 + 2 * 4, "{fault:?}: bounded retries, saw {invokes}");
+        // Page 1 passed, then page 2 was tried 1 + 3 times (`with_retries(3)`) and the query
+        // ended there: page 3 was never asked for.
+        let stats = emulator.stats();
+        assert_eq!(stats.count("invoke"), 1 + 4, "{fault:?}: exactly 3 retries of the failing page: {stats:?}");
+        assert_eq!(stats.faults_injected, 4, "{fault:?}: every request after page 1 failed: {stats:?}");
     }
+}
+
+/// A Portal server asking `Retry-After: 1` (within the 2 s cap) sees the retry no earlier
+/// than 1 s after its refusal: the client's own back-off (5 to 40 ms here) is not enough.
+/// Only a lower bound is asserted (a loaded runner may be slower, never faster).
+#[tokio::test]
+async fn retry_after_is_waited_for_before_the_portal_retry() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    emulator.set_faults(vec![FaultRule {
+        endpoint: "invoke".into(),
+        fault: Fault::Status { code: 503, retry_after: Some(1) },
+        times: Some(1),
+        after: 0,
+    }]);
+    let client = MastClient::new(config(&emulator).with_retry_after_max(Duration::from_secs(2))).unwrap();
+    // The refusal comes after this instant, the retry's answer before the call returns.
+    let started = std::time::Instant::now();
+    let table = client.portal_table(cone(30)).await.unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(table.num_rows(), 30);
+    let stats = emulator.stats();
+    assert_eq!(stats.faults_injected, 1, "the server refused once: {stats:?}");
+    assert_eq!(stats.count("invoke"), 2, "one refusal, one retry: {stats:?}");
+    assert!(elapsed >= Duration::from_secs(1), "the retry came {elapsed:?} after the start, before Retry-After's 1 s");
 }
 
 #[tokio::test]
