@@ -176,3 +176,47 @@ async fn repeated_obsids_are_sent_once_with_a_note() {
         assert!(cloud.warnings().iter().any(|w| w.message.contains("observation ids were repeats")));
     }
 }
+
+/// Issue 18, point 8: pages and batches are joined in their order, not in the order they
+/// arrive. With `page_concurrency` 2, the first of the concurrent requests to reach the
+/// emulator (one of the first two) is slowed by a fault rule while the later ones complete
+/// before it; since more requests follow it, that request is never the last, so a join in
+/// arrival order (`buffer_unordered`) would move its rows to the end.
+#[tokio::test]
+async fn a_slow_early_page_or_batch_keeps_its_place() {
+    use mast_emulator::{Fault, FaultRule};
+    let emulator = sky().await;
+    let slow = Fault::SlowFirstByte { millis: 600 };
+
+    // Portal pages: page 1 alone first, then pages 2..12 two at a time.
+    let cone = ServiceRequest::new("Mast.Caom.Cone")
+        .param("ra", 150.1)
+        .param("dec", 2.2)
+        .param("radius", 0.5)
+        .param("emulator_rows", 600);
+    let sequential = MastClient::new(config(&emulator).with_page_concurrency(1).with_pagesize(50)).unwrap();
+    let expected = sequential.portal_table(cone.clone()).await.unwrap();
+    assert_eq!(expected.num_rows(), 600);
+    let client = MastClient::new(config(&emulator).with_page_concurrency(2).with_pagesize(50)).unwrap();
+    emulator.reset_stats();
+    emulator.set_faults(vec![FaultRule::new("invoke:Mast.Caom.Cone", slow.clone()).after(1).times(1)]);
+    let table = client.portal_table(cone).await.unwrap();
+    let stats = emulator.stats();
+    assert_eq!((stats.faults_injected, stats.count("invoke:Mast.Caom.Cone")), (1, 12), "{stats:?}");
+    assert_eq!(table.to_csv(), expected.to_csv(), "rows in page order");
+
+    // Product-list batches: one page each, six batches two at a time.
+    let ids = sky_obsids(&emulator, 240).await;
+    emulator.set_faults(Vec::new());
+    let expected = observations(&emulator).with_batch_size(40).get_product_list(&ids).await.unwrap();
+    let obs =
+        mast_observations::Observations::new(MastClient::new(config(&emulator).with_page_concurrency(2)).unwrap())
+            .with_batch_size(40);
+    emulator.reset_stats();
+    emulator.set_faults(vec![FaultRule::new("invoke:Mast.Caom.Products", slow).times(1)]);
+    let products = obs.get_product_list(&ids).await.unwrap();
+    let stats = emulator.stats();
+    assert_eq!((stats.faults_injected, stats.count("invoke:Mast.Caom.Products")), (1, 6), "{stats:?}");
+    assert_eq!(products.to_csv(), expected.to_csv(), "batches in input order");
+    emulator.set_faults(Vec::new());
+}
