@@ -100,7 +100,7 @@ impl Options {
 pub fn main(args: Args) -> CmdResult {
     let options = Options::parse(args)?;
     let root = workspace_root();
-    let Some(dir) = conformance_dir(&options, &root)? else {
+    let Some(dir) = conformance_dir(&options, std::env::var_os(DIR_ENV), &root)? else {
         println!(
             "skipped: {DEFAULT_DIR} not found (it ships with the mast-rs development environment, not with a clone)"
         );
@@ -153,13 +153,13 @@ pub fn main(args: Args) -> CmdResult {
 }
 
 /// The conformance directory, or `None` when the default one is absent. A directory named
-/// by `--dir` or `$MAST_CONFORMANCE_DIR` must exist.
-fn conformance_dir(options: &Options, root: &Path) -> Result<Option<PathBuf>, String> {
+/// by `--dir` or `$MAST_CONFORMANCE_DIR` (`env_dir`, its value) must exist.
+fn conformance_dir(options: &Options, env_dir: Option<OsString>, root: &Path) -> Result<Option<PathBuf>, String> {
     let explicit = options
         .dir
         .clone()
         .map(|d| (d, "--dir"))
-        .or_else(|| std::env::var_os(DIR_ENV).filter(|v| !v.is_empty()).map(|d| (PathBuf::from(d), DIR_ENV)));
+        .or_else(|| env_dir.filter(|v| !v.is_empty()).map(|d| (PathBuf::from(d), DIR_ENV)));
     let (dir, explicit_from) = match explicit {
         Some((dir, from)) => (dir, Some(from)),
         None => (root.join(DEFAULT_DIR), None),
@@ -417,10 +417,14 @@ mod tests {
     fn absent_default_dir_is_skipped_but_an_explicit_one_is_an_error() {
         let root = Path::new("/nonexistent/mast-rs");
         let mut o = options("").unwrap();
-        if std::env::var_os(DIR_ENV).is_none() {
-            assert_eq!(conformance_dir(&o, root), Ok(None));
-        }
+        // The environment is passed in, so these hold whatever the caller's environment says.
+        assert_eq!(conformance_dir(&o, None, root), Ok(None));
+        assert_eq!(conformance_dir(&o, Some(OsString::new()), root), Ok(None), "an empty variable is unset");
+        let from_env = conformance_dir(&o, Some(root.join("env").into_os_string()), root).unwrap_err();
+        assert!(from_env.contains(DIR_ENV), "{from_env}");
         o.dir = Some(root.join("conformance"));
-        assert!(conformance_dir(&o, root).unwrap_err().contains("--dir"));
+        assert!(conformance_dir(&o, None, root).unwrap_err().contains("--dir"));
+        let both = conformance_dir(&o, Some(root.join("env").into_os_string()), root).unwrap_err();
+        assert!(both.contains("--dir"), "--dir wins over the variable: {both}");
     }
 }

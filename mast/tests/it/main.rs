@@ -338,24 +338,31 @@ async fn local_curl_script_downloads_the_same_files() {
     let script = std::fs::read_to_string(dir.join("get.sh")).unwrap();
     assert_eq!(script.matches("\nfetch '").count(), 2, "{script}");
     assert!(!dir.join("mastDownload").exists(), "nothing downloaded");
-    if std::process::Command::new("curl").arg("--version").output().is_ok() {
-        let status = std::process::Command::new("bash").arg("get.sh").current_dir(&dir).status().unwrap();
-        assert!(status.success());
-        let file = dir.join("mastDownload/HST/U9O40504M/u9o40504m_trl.fits");
-        assert!(file.is_file());
-        // The bytes are the ones mast itself downloads.
-        let again = tempfile_path("local-curl-script-check");
-        let _ = std::fs::remove_dir_all(&again);
-        std::fs::create_dir_all(&again).unwrap();
-        let output = mast(&emulator)
-            .current_dir(&again)
-            .args(["download", "file", "mast:HST/product/u9o40504m_trl.fits", "--format", "csv"])
-            .output()
-            .unwrap();
-        assert!(output.status.success());
-        assert_eq!(std::fs::read(&file).unwrap(), std::fs::read(again.join("u9o40504m_trl.fits")).unwrap());
-        let _ = std::fs::remove_dir_all(&again);
-    }
+    // The script itself runs: curl is required (`.ci/run` installs it), never skipped.
+    let curl = std::process::Command::new("curl").arg("--version").output();
+    assert!(
+        curl.as_ref().is_ok_and(|o| o.status.success()),
+        "this test runs the generated script, which needs curl on PATH: {curl:?}"
+    );
+    emulator.reset_stats();
+    let status = std::process::Command::new("bash").arg("get.sh").current_dir(&dir).status().unwrap();
+    assert!(status.success());
+    assert_eq!(emulator.stats().count("download"), 2, "the script fetched both files: {:?}", emulator.stats());
+    let file = dir.join("mastDownload/HST/U9O40504M/u9o40504m_trl.fits");
+    assert!(file.is_file());
+    assert!(dir.join("mastDownload/HST/U9O40504M/u9o40504m_c3m.fits").is_file());
+    // The bytes are the ones mast itself downloads.
+    let again = tempfile_path("local-curl-script-check");
+    let _ = std::fs::remove_dir_all(&again);
+    std::fs::create_dir_all(&again).unwrap();
+    let output = mast(&emulator)
+        .current_dir(&again)
+        .args(["download", "file", "mast:HST/product/u9o40504m_trl.fits", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(std::fs::read(&file).unwrap(), std::fs::read(again.join("u9o40504m_trl.fits")).unwrap());
+    let _ = std::fs::remove_dir_all(&again);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
