@@ -156,3 +156,32 @@ async fn client_errors_are_not_retried() {
     assert!(row.message.as_deref().unwrap().starts_with("HTTPError: 403 Client Error: Forbidden for url: "));
     assert_eq!(emu.stats().count("download"), 1);
 }
+
+/// The `Retry-After` the emulator sends with its one refusal in the tests below.
+pub const RETRY_AFTER_S: u64 = 1;
+
+/// Asserts that the second request under `key` arrived at least [`RETRY_AFTER_S`] after the
+/// first (refused) one, by the emulator's own arrival times. A lower bound only: the client
+/// sleeps after it received the refusal, which came after the first arrival.
+pub fn assert_waited(stats: &mast_emulator::Stats, key: &str) {
+    let at = stats.arrivals(key);
+    assert_eq!(at.len(), 2, "{key}: one refused request and one retry: {stats:?}");
+    let gap = std::time::Duration::from_micros(at[1] - at[0]);
+    assert!(gap >= std::time::Duration::from_secs(RETRY_AFTER_S), "{key}: retried {gap:?} after the refusal");
+}
+
+#[tokio::test]
+async fn retry_after_is_waited_for_before_the_retry() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let uri = "mast:TEST/product/retry-after.fits";
+    emu.set_faults(vec![
+        FaultRule::new("download", Fault::Status { code: 503, retry_after: Some(RETRY_AFTER_S) }).times(1),
+    ]);
+    let row = downloader(&emu).download(DownloadItem::new(uri, dir.path(), "r.fits")).await;
+    assert_eq!(row.status, Status::Complete, "{:?}", row.message);
+    let stats = emu.stats();
+    assert_eq!((stats.count("download"), stats.faults_injected), (2, 1), "{stats:?}");
+    assert_waited(&stats, "download");
+    assert_eq!(file_sha(&dir.path().join("r.fits")), served(&emu, uri).await);
+}

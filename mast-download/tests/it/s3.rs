@@ -89,6 +89,24 @@ async fn a_cut_object_is_resumed_with_a_range_request() {
 }
 
 #[tokio::test]
+async fn retry_after_is_waited_for_before_the_s3_retry() {
+    let emu = emulator().await;
+    let (uri, source) = cloud_product(&emu).await;
+    let expected = served(&emu, &uri).await;
+    let dir = tempfile::tempdir().unwrap();
+    emu.reset_stats();
+    let retry_after = Some(crate::faults::RETRY_AFTER_S);
+    emu.set_faults(vec![FaultRule::new("s3:get", Fault::Status { code: 503, retry_after }).times(1)]);
+    let row = downloader(&emu).download(DownloadItem::new(source, dir.path(), "f.fits")).await;
+    emu.set_faults(Vec::new());
+    assert_eq!(row.status, Status::Complete, "{:?}", row.message);
+    let stats = emu.stats();
+    assert_eq!((stats.count("s3:get"), stats.faults_injected), (2, 1), "{stats:?}");
+    crate::faults::assert_waited(&stats, "s3:get");
+    assert_eq!(file_sha(&dir.path().join("f.fits")), expected);
+}
+
+#[tokio::test]
 async fn a_missing_object_is_an_error_or_falls_back_to_https() {
     let emu = emulator().await;
     let (uri, source) = cloud_product(&emu).await;
