@@ -106,6 +106,41 @@ async fn retry_after_is_waited_for_before_the_s3_retry() {
     assert_eq!(file_sha(&dir.path().join("f.fits")), expected);
 }
 
+/// Kept bytes of an object that then changed in the bucket: the download starts over with
+/// the new object, never splicing the two versions. (The emulator's bucket keeps the old
+/// ETag for a file rewritten behind its back, so what catches the change here is the
+/// re-read 64 KiB tail, not `If-Match`.)
+#[tokio::test]
+async fn a_changed_object_is_read_again_from_the_start() {
+    let emu = emulator().await;
+    let (_, source) = cloud_product(&emu).await;
+    let Source::S3 { key, .. } = &source else { unreachable!() };
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("f.fits");
+    // An interrupted run (no retries): half the object kept, with its ETag in the sidecar.
+    emu.set_faults(vec![FaultRule::new("s3:get", Fault::DropMidBody).times(1)]);
+    let row =
+        mast_download::Downloader::new(&client(&emu, 0)).download(DownloadItem::to_path(source.clone(), &target)).await;
+    emu.set_faults(Vec::new());
+    assert_eq!(row.status, Status::Error, "{:?}", row.message);
+    let kept = std::fs::metadata(part_of(&target)).unwrap().len();
+    assert!(kept > OVERLAP, "{kept}");
+    // The object changes: same size, other bytes (so another ETag).
+    let object = emu.cloud_root().join(emu.bucket()).join(key);
+    let mut bytes = std::fs::read(&object).unwrap();
+    bytes.iter_mut().for_each(|b| *b = !*b);
+    std::fs::write(&object, &bytes).unwrap();
+    emu.reset_stats();
+    let row = downloader(&emu).download(DownloadItem::to_path(source, &target)).await;
+    assert_eq!(row.status, Status::Complete, "{:?}", row.message);
+    assert_eq!(row.resumed_from, 0, "nothing of the old version is kept");
+    assert_eq!(std::fs::read(&target).unwrap(), bytes, "the new object, whole");
+    let stats = emu.stats();
+    // The ranged read (its re-read tail differs), then the whole object.
+    assert_eq!((stats.count("s3:get:range"), stats.count("s3:get")), (1, 2), "{stats:?}");
+    assert!(stats.bytes("s3") >= bytes.len() as u64, "{stats:?}");
+}
+
 #[tokio::test]
 async fn a_missing_object_is_an_error_or_falls_back_to_https() {
     let emu = emulator().await;
