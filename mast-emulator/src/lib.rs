@@ -84,7 +84,7 @@ use tokio::task::JoinHandle;
 pub use faults::{Fault, FaultRule, HUGE_CONTENT_LENGTH};
 pub use files::FileOptions;
 pub use server::SERVED_ENDPOINTS;
-pub use stats::Stats;
+pub use stats::{MAX_ARRIVALS, Stats};
 
 use crate::faults::FaultBook;
 use crate::server::State;

@@ -37,7 +37,10 @@ use serde::{Deserialize, Serialize};
 /// base key (`download`, `files`), and the `GetObject` body bytes of the bucket under `s3`: a
 /// body cut by a fault counts what was sent before the cut. `authorized` counts, under the
 /// same keys, the requests that carried credentials: a `mast_token` cookie or an
-/// `Authorization` header (the credentials themselves are not kept).
+/// `Authorization` header (the credentials themselves are not kept). `arrivals` keeps, per
+/// endpoint key, when its requests were counted (their heads read), in microseconds on a
+/// monotonic clock whose zero means nothing: compare two arrivals (e.g. a refused request
+/// and its retry). At most [`MAX_ARRIVALS`] per key are kept; later ones are counted only.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Stats {
     /// Requests per endpoint key.
@@ -55,7 +58,17 @@ pub struct Stats {
     /// endpoint key.
     #[serde(default)]
     pub authorized: BTreeMap<String, u64>,
+    /// When the requests of each endpoint key arrived, in arrival order: microseconds on a
+    /// monotonic clock (only differences mean something), the first [`MAX_ARRIVALS`] per key.
+    #[serde(default)]
+    pub arrivals: BTreeMap<String, Vec<u64>>,
 }
+
+/// The most arrival times [`Stats::arrivals`] keeps per endpoint key.
+pub const MAX_ARRIVALS: usize = 1000;
+
+/// The zero of [`Stats::arrivals`]' clock.
+static CLOCK_ZERO: std::sync::LazyLock<std::time::Instant> = std::sync::LazyLock::new(std::time::Instant::now);
 
 impl Stats {
     /// The count for endpoint key `key` (0 if none was seen).
@@ -66,6 +79,12 @@ impl Stats {
     /// The requests under endpoint key `key` that carried credentials (0 if none).
     pub fn authorized(&self, key: &str) -> u64 {
         self.authorized.get(key).copied().unwrap_or(0)
+    }
+
+    /// The arrival times of the requests under endpoint key `key` (see [`Stats::arrivals`]):
+    /// microseconds on a monotonic clock, in arrival order.
+    pub fn arrivals(&self, key: &str) -> &[u64] {
+        self.arrivals.get(key).map_or(&[], Vec::as_slice)
     }
 
     /// The file body bytes sent under base key `key` (`download`, `files`, `s3`).
@@ -92,10 +111,15 @@ impl Recorder {
     }
 
     pub(crate) fn record(&self, keys: &[String]) {
+        let now = u64::try_from(CLOCK_ZERO.elapsed().as_micros()).unwrap_or(u64::MAX);
         let mut s = lock(&self.counts);
         s.total += 1;
         for k in keys {
             *s.requests.entry(k.clone()).or_default() += 1;
+            let arrivals = s.arrivals.entry(k.clone()).or_default();
+            if arrivals.len() < MAX_ARRIVALS {
+                arrivals.push(now);
+            }
         }
     }
 

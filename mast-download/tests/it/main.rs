@@ -6,6 +6,7 @@ mod faults;
 mod files;
 mod hostile;
 mod kill;
+mod limits;
 mod manifest;
 mod paths;
 mod plain;

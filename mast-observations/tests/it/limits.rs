@@ -59,3 +59,45 @@ async fn concurrent_downloads_on_one_observations_share_the_per_host_limit() {
         2 * DEFAULT_PER_HOST_CONCURRENCY
     );
 }
+
+/// The same `dataURI` listed several times (under other names too) is downloaded once and
+/// reported once.
+#[tokio::test]
+async fn download_products_sends_each_data_uri_once() {
+    let emulator = sky().await;
+    let obs = observations(&emulator);
+    let uri = |i: usize| format!("mast:TEST/product/dup_{i}.fits");
+    // Products 0, 1, 2, then 1 and 0 again, the repeats under other file names.
+    let listed = [
+        (uri(0), "dup_0.fits"),
+        (uri(1), "dup_1.fits"),
+        (uri(2), "dup_2.fits"),
+        (uri(1), "again_1.fits"),
+        (uri(0), "again_0.fits"),
+    ];
+    let n = listed.len();
+    let text = |name: &str, values: Vec<String>| {
+        Column::from_values(name, DataType::String, values.iter().map(|v| Value::Str(v)))
+    };
+    let table = Table::new(vec![
+        text("dataURI", listed.iter().map(|(u, _)| u.clone()).collect()),
+        text("productFilename", listed.iter().map(|(_, f)| (*f).to_owned()).collect()),
+        text("obs_collection", vec!["TEST".to_owned(); n]),
+        text("obs_id", vec!["dup".to_owned(); n]),
+        Column::from_values(
+            "size",
+            DataType::Int64,
+            listed.iter().map(|(u, _)| Value::Int(emulator.file_size(u) as i64)),
+        ),
+    ])
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    emulator.reset_stats();
+    let options = DownloadOptions::new().download_dir(dir.path()).layout(Layout::Flat);
+    let done = obs.download_products(&table, &options).await.unwrap();
+    assert_eq!(done.manifest.len(), 3, "{:?}", done.manifest);
+    assert!(done.manifest.iter().all(|r| r.status.as_str() == "COMPLETE" && !r.cached), "{:?}", done.manifest);
+    let stats = emulator.stats();
+    assert_eq!(stats.count("download"), 3, "one request per distinct dataURI: {stats:?}");
+    assert!(!dir.path().join("again_0.fits").exists() && !dir.path().join("again_1.fits").exists());
+}
