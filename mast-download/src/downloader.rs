@@ -1054,16 +1054,20 @@ impl Downloader {
     ) -> Result<(), Failure> {
         transfer.note = None;
         let len = part.len().await?;
+        let mismatch = |expected: u64, origin: &'static str| Error::SizeMismatch {
+            url: job.url.clone(),
+            got: len,
+            expected,
+            origin,
+        };
+        // Short: resume the rest; long: the bytes cannot be trusted.
+        let resume_or_discard = |expected: u64, origin: &'static str| {
+            let error = mismatch(expected, origin);
+            if len < expected { Failure::from(error) } else { Failure::discard(error) }
+        };
         let note = match served {
             Served::Length(total) if len != total => {
-                let error = Error::SizeMismatch {
-                    url: job.url.clone(),
-                    got: len,
-                    expected: total,
-                    origin: "the server's Content-Length / Content-Range",
-                };
-                // Short: resume the rest; long: the bytes cannot be trusted.
-                return Err(if len < total { Failure::from(error) } else { Failure::discard(error) });
+                return Err(resume_or_discard(total, "the server's Content-Length / Content-Range"));
             }
             // The transport's length (or marked end) holds; the listed size is a hint: a
             // disagreement is confirmed by the server's HEAD, then reported.
@@ -1072,12 +1076,10 @@ impl Downloader {
                     if let Some(head) = self.server_length(job).await?
                         && head != len
                     {
-                        return Err(Failure::discard(Error::SizeMismatch {
-                            url: job.url.clone(),
-                            got: len,
-                            expected: head,
-                            origin: "the server's HEAD; the body and the listed size disagree with it",
-                        }));
+                        return Err(Failure::discard(mismatch(
+                            head,
+                            "the server's HEAD; the body and the listed size disagree with it",
+                        )));
                     }
                     Some(SizeNote::Stale { listed, served: len })
                 }
@@ -1087,24 +1089,14 @@ impl Downloader {
             Served::Unframed => match job.size {
                 Some(listed) if len == listed => None,
                 Some(listed) if len < listed => {
-                    return Err(Failure::from(Error::SizeMismatch {
-                        url: job.url.clone(),
-                        got: len,
-                        expected: listed,
-                        origin: "the listed size; the body had no length and ended early",
-                    }));
+                    return Err(Failure::from(mismatch(
+                        listed,
+                        "the listed size; the body had no length and ended early",
+                    )));
                 }
                 listed => match self.server_length(job).await? {
                     Some(head) if head == len => listed.map(|listed| SizeNote::Stale { listed, served: head }),
-                    Some(head) => {
-                        let error = Error::SizeMismatch {
-                            url: job.url.clone(),
-                            got: len,
-                            expected: head,
-                            origin: "the server's HEAD; the body had no length",
-                        };
-                        return Err(if len < head { Failure::from(error) } else { Failure::discard(error) });
-                    }
+                    Some(head) => return Err(resume_or_discard(head, "the server's HEAD; the body had no length")),
                     None => Some(match listed {
                         Some(listed) => SizeNote::Unverified { listed, received: len },
                         None => SizeNote::Unknown { received: len },
