@@ -945,32 +945,29 @@ impl Downloader {
             .client
             .with_retries(&what, None, |_| async {
                 let _permit = self.host_permit(&job.url).await;
-                match job.source {
-                    #[cfg(feature = "https")]
-                    Source::Url(_) | Source::Mast(_) => self.http_length(job).await,
-                    #[cfg(feature = "s3")]
-                    Source::S3 { bucket, key } => self.s3_length(job, bucket, key).await,
-                    #[allow(unreachable_patterns)]
-                    _ => Ok(None),
-                }
+                self.head_length(job).await
             })
             .await
             .map_err(|failure: Failure| failure.error)
     }
 
-    /// The size the server gives for the file now, asked once within an attempt (which
-    /// holds the host's slot): `None` when it gives none or refuses the `HEAD` with an HTTP
-    /// error; a transport failure fails the attempt.
-    async fn server_length(&self, job: &Job<'_>) -> Result<Option<u64>, Failure> {
-        let asked = match job.source {
+    /// One `HEAD` (S3 `HeadObject`) for the file's size, by the transport of its source.
+    async fn head_length(&self, job: &Job<'_>) -> Result<Option<u64>, Failure> {
+        match job.source {
             #[cfg(feature = "https")]
             Source::Url(_) | Source::Mast(_) => self.http_length(job).await,
             #[cfg(feature = "s3")]
             Source::S3 { bucket, key } => self.s3_length(job, bucket, key).await,
             #[allow(unreachable_patterns)]
             _ => Ok(None),
-        };
-        match asked {
+        }
+    }
+
+    /// The size the server gives for the file now, asked once within an attempt (which
+    /// holds the host's slot): `None` when it gives none or refuses the `HEAD` with an HTTP
+    /// error; a transport failure fails the attempt.
+    async fn server_length(&self, job: &Job<'_>) -> Result<Option<u64>, Failure> {
+        match self.head_length(job).await {
             Err(Failure { error: Error::Http { status, .. }, .. }) => {
                 tracing::debug!(url = %mast_proto::redact_url(&job.url), status, "no size from a HEAD");
                 Ok(None)
