@@ -5,8 +5,10 @@
 //! Steps, each stopping the run with a clear message when it fails:
 //!
 //! 1. find the conformance directory: `--dir`, else `$MAST_CONFORMANCE_DIR`, else
-//!    `<workspace>/../shared/conformance`; when that default is absent (a plain clone of
-//!    mast-rs), say so and exit 0;
+//!    `<workspace>/../shared/conformance` (the canonical harness of the development environment),
+//!    else the copy of it kept in the repository, `conformance/harness`, so that a plain clone on
+//!    a CI machine runs the same cases; when neither exists the command fails. When both exist
+//!    and differ, it says which files differ (the copy is refreshed by copying the canonical one);
 //! 2. check `conformance/cli-map.json` (the case → argv map) against `cases.json`;
 //! 3. `setup.sh` with `CONFORMANCE_VENV=<target>/conformance/venv` (python3 and PyPI, once);
 //! 4. the oracle, `oracle.py fixtures/real <target>/conformance/astroquery`, unless its last
@@ -27,8 +29,13 @@ use serde_json::Value;
 use crate::args::Args;
 use crate::{CmdResult, target_dir, workspace_root};
 
-/// Where the conformance directory is by default, relative to the workspace root.
+/// Where the canonical conformance directory is, relative to the workspace root.
 const DEFAULT_DIR: &str = "../shared/conformance";
+/// The repository's copy of [`DEFAULT_DIR`], used when the canonical one is absent.
+const VENDORED_DIR: &str = "conformance/harness";
+/// Generated or local-only entries of a conformance directory (its `.gitignore`), left out when
+/// the copy is compared with the canonical directory.
+const LOCAL_ONLY: &[&str] = &[".venv", "out", "__pycache__"];
 /// The environment variable that overrides [`DEFAULT_DIR`].
 const DIR_ENV: &str = "MAST_CONFORMANCE_DIR";
 /// The project's case → argv map, relative to the workspace root.
@@ -100,12 +107,17 @@ impl Options {
 pub fn main(args: Args) -> CmdResult {
     let options = Options::parse(args)?;
     let root = workspace_root();
-    let Some(dir) = conformance_dir(&options, std::env::var_os(DIR_ENV), &root)? else {
-        println!(
-            "skipped: {DEFAULT_DIR} not found (it ships with the mast-rs development environment, not with a clone)"
-        );
-        return Ok(ExitCode::SUCCESS);
-    };
+    let dir = conformance_dir(&options, std::env::var_os(DIR_ENV), &root)?;
+    if fs::canonicalize(root.join(DEFAULT_DIR)).is_ok_and(|d| d == dir) {
+        let stale = differing_files(&dir, &root.join(VENDORED_DIR));
+        if !stale.is_empty() {
+            note(&format!(
+                "warning: {VENDORED_DIR} differs from {DEFAULT_DIR} in {}; refresh the copy with \
+                 `cp -r {DEFAULT_DIR}/. {VENDORED_DIR}/` and commit it",
+                stale.join(", ")
+            ));
+        }
+    }
     let started = Instant::now();
     let cases = case_names(&dir)?;
     let map = root.join(CLI_MAP);
@@ -154,23 +166,65 @@ pub fn main(args: Args) -> CmdResult {
 
 /// The conformance directory, or `None` when the default one is absent. A directory named
 /// by `--dir` or `$MAST_CONFORMANCE_DIR` (`env_dir`, its value) must exist.
-fn conformance_dir(options: &Options, env_dir: Option<OsString>, root: &Path) -> Result<Option<PathBuf>, String> {
+fn conformance_dir(options: &Options, env_dir: Option<OsString>, root: &Path) -> Result<PathBuf, String> {
     let explicit = options
         .dir
         .clone()
         .map(|d| (d, "--dir"))
         .or_else(|| env_dir.filter(|v| !v.is_empty()).map(|d| (PathBuf::from(d), DIR_ENV)));
-    let (dir, explicit_from) = match explicit {
-        Some((dir, from)) => (dir, Some(from)),
-        None => (root.join(DEFAULT_DIR), None),
+    let is_harness = |dir: &Path| dir.join("cases.json").is_file();
+    let found = match explicit {
+        Some((dir, from)) if !is_harness(&dir) => {
+            return Err(format!("{from}: {} is not a conformance directory (no cases.json)", dir.display()));
+        }
+        Some((dir, _)) => dir,
+        None => [DEFAULT_DIR, VENDORED_DIR].iter().map(|d| root.join(d)).find(|d| is_harness(d)).ok_or_else(|| {
+            format!(
+                "no conformance directory: neither {DEFAULT_DIR} nor {VENDORED_DIR} has a cases.json \
+                 (--dir or {DIR_ENV} to point elsewhere)"
+            )
+        })?,
     };
-    if dir.join("cases.json").is_file() {
-        return Ok(Some(fs::canonicalize(&dir).unwrap_or(dir)));
+    Ok(fs::canonicalize(&found).unwrap_or(found))
+}
+
+/// The files (relative paths) that are not the same in the two directory trees, generated and
+/// local-only entries ([`LOCAL_ONLY`]) left out; empty when the trees are equal or `copy` is
+/// absent.
+fn differing_files(canonical: &Path, copy: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let Ok(entries) = fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if LOCAL_ONLY.iter().any(|l| name == *l) {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else if let Ok(bytes) = fs::read(&path) {
+                let rel = path.strip_prefix(base).unwrap_or(&path).to_string_lossy().into_owned();
+                out.push((rel, bytes));
+            }
+        }
     }
-    match explicit_from {
-        Some(from) => Err(format!("{from}: {} is not a conformance directory (no cases.json)", dir.display())),
-        None => Ok(None),
+    if !copy.is_dir() {
+        return Vec::new();
     }
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    walk(canonical, canonical, &mut a);
+    walk(copy, copy, &mut b);
+    a.sort();
+    b.sort();
+    let mut names: Vec<String> = a
+        .iter()
+        .filter(|f| !b.contains(f))
+        .chain(b.iter().filter(|f| !a.contains(f)))
+        .map(|(name, _)| name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// The case names of `cases.json`.
@@ -414,17 +468,38 @@ mod tests {
     }
 
     #[test]
-    fn absent_default_dir_is_skipped_but_an_explicit_one_is_an_error() {
-        let root = Path::new("/nonexistent/mast-rs");
+    fn the_canonical_dir_then_the_copy_and_neither_is_an_error() {
+        let tmp = std::env::temp_dir().join(format!("xtask-conformance-{}", std::process::id()));
+        let root = tmp.join("mast-rs");
+        let canonical = root.join(DEFAULT_DIR);
+        let copy = root.join(VENDORED_DIR);
         let mut o = options("").unwrap();
-        // The environment is passed in, so these hold whatever the caller's environment says.
-        assert_eq!(conformance_dir(&o, None, root), Ok(None));
-        assert_eq!(conformance_dir(&o, Some(OsString::new()), root), Ok(None), "an empty variable is unset");
-        let from_env = conformance_dir(&o, Some(root.join("env").into_os_string()), root).unwrap_err();
+        // Neither: an error that names both places (the command exits non-zero, never "skipped").
+        let none = conformance_dir(&o, None, &root).unwrap_err();
+        assert!(none.contains(DEFAULT_DIR) && none.contains(VENDORED_DIR), "{none}");
+        assert!(conformance_dir(&o, Some(OsString::new()), &root).is_err(), "an empty variable is unset");
+        // The copy alone.
+        fs::create_dir_all(copy.join("fixtures")).unwrap();
+        fs::write(copy.join("cases.json"), "{}").unwrap();
+        fs::write(copy.join("fixtures/a.json"), "1").unwrap();
+        assert_eq!(conformance_dir(&o, None, &root).unwrap(), fs::canonicalize(&copy).unwrap());
+        // The canonical one wins; the trees are compared without their local-only entries.
+        fs::create_dir_all(canonical.join("fixtures")).unwrap();
+        fs::create_dir_all(canonical.join(".venv")).unwrap();
+        fs::write(canonical.join(".venv/python"), "x").unwrap();
+        fs::write(canonical.join("cases.json"), "{}").unwrap();
+        fs::write(canonical.join("fixtures/a.json"), "1").unwrap();
+        assert_eq!(conformance_dir(&o, None, &root).unwrap(), fs::canonicalize(&canonical).unwrap());
+        assert!(differing_files(&canonical, &copy).is_empty());
+        fs::write(canonical.join("fixtures/a.json"), "2").unwrap();
+        fs::write(canonical.join("new.py"), "").unwrap();
+        assert_eq!(differing_files(&canonical, &copy), ["fixtures/a.json", "new.py"]);
+        // An explicit directory must be one, whatever else exists.
+        let from_env = conformance_dir(&o, Some(root.join("env").into_os_string()), &root).unwrap_err();
         assert!(from_env.contains(DIR_ENV), "{from_env}");
-        o.dir = Some(root.join("conformance"));
-        assert!(conformance_dir(&o, None, root).unwrap_err().contains("--dir"));
-        let both = conformance_dir(&o, Some(root.join("env").into_os_string()), root).unwrap_err();
+        o.dir = Some(root.join("elsewhere"));
+        let both = conformance_dir(&o, Some(root.join("env").into_os_string()), &root).unwrap_err();
         assert!(both.contains("--dir"), "--dir wins over the variable: {both}");
+        fs::remove_dir_all(&tmp).unwrap();
     }
 }

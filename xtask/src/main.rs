@@ -65,8 +65,8 @@ const COMMANDS: &[Command] = &[
     Command {
         name: "conformance",
         usage: "conformance [--only NAME...] [--strict-errors] [--warnings] [--fresh] [--dir DIR] [--jobs N]",
-        about: "Runs ../shared/conformance (--dir or MAST_CONFORMANCE_DIR to point elsewhere; skipped \
-                when absent): astroquery 0.4.11 (the oracle, in target/conformance/venv, rerun only when \
+        about: "Runs ../shared/conformance, else its copy conformance/harness (--dir or \
+                MAST_CONFORMANCE_DIR to point elsewhere; an error when none is there): astroquery 0.4.11 (the oracle, in target/conformance/venv, rerun only when \
                 its cases or fixtures changed, or with --fresh) and the debug `mast` CLI, with the case \
                 -> argv map conformance/cli-map.json, against the same stand-in MAST; compares them \
                 cell by cell (mast semantics, unmapped cases skipped) and exits with compare.py's \
