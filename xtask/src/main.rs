@@ -9,6 +9,7 @@ mod conformance;
 mod fuzz;
 #[path = "../../fuzz/harness.rs"]
 mod harness;
+mod mutants;
 mod rng;
 
 use std::path::PathBuf;
@@ -72,6 +73,18 @@ const COMMANDS: &[Command] = &[
                 cell by cell (mast semantics, unmapped cases skipped) and exits with compare.py's \
                 status. Needs bash, python3 3.11+ and, the first time, PyPI.",
         run: conformance::main,
+        hidden: false,
+    },
+    Command {
+        name: "mutants",
+        usage: "mutants [--summary DIR] [cargo-mutants options, e.g. --shard 1/20 --sharding round-robin, -f FILE]",
+        about: "Mutation testing with cargo-mutants (`cargo install --locked cargo-mutants`) over the \
+                modules of .cargo/mutants.toml (mast-proto's client and decoders, mast-download, \
+                mast-observations), output in target/mutants, then caught/timeout/missed/unviable \
+                per module; exits non-zero when a module catches under 90% of its viable mutants. \
+                Hours on two cores for the whole set, so not part of .ci/run: use --shard for a \
+                sample. --summary DIR only summarises an earlier run's DIR/mutants.out.",
+        run: mutants::main,
         hidden: false,
     },
     Command { name: "bench-run", usage: "", about: "", run: bench::main_run, hidden: true },
