@@ -80,3 +80,45 @@ impl std::fmt::Display for Checksum {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    #[test]
+    fn hex_digests_read_in_either_case_and_anything_else_is_refused() {
+        assert_eq!(Checksum::sha256_hex(EMPTY).unwrap(), Checksum::sha256_of(b""));
+        assert_eq!(Checksum::sha256_hex(&format!(" {} ", EMPTY.to_uppercase())).unwrap(), Checksum::sha256_of(b""));
+        // One digit short or long, a non-hexadecimal digit, and 64 bytes that are not 64
+        // ASCII characters (a two-byte character where two digits should be) are errors,
+        // never a slice across a character.
+        for bad in [&EMPTY[1..], &format!("{EMPTY}0"), &format!("g{}", &EMPTY[1..]), &format!("é{}", &EMPTY[2..]), ""]
+        {
+            let err = Checksum::sha256_hex(bad).unwrap_err();
+            assert!(matches!(err, Error::InvalidSource { .. }), "{bad:?}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn files_and_readers_hash_past_one_buffer() {
+        let data: Vec<u8> = (0..(3 << 20) + 7).map(|i| (i % 251) as u8).collect();
+        let expected = Checksum::sha256_of(&data);
+        assert_eq!(expected.compute_reader(&data[..]).unwrap(), expected);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, &data).unwrap();
+        assert_eq!(expected.compute_file(&path).unwrap(), expected);
+        assert_ne!(expected.compute_file(&path).unwrap(), Checksum::sha256_of(&data[1..]));
+        assert_eq!(
+            expected.to_string(),
+            format!("sha256:{}", expected_hex(&data)),
+            "Display is sha256: and 64 lowercase digits"
+        );
+    }
+
+    fn expected_hex(data: &[u8]) -> String {
+        Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+    }
+}

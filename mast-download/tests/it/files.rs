@@ -320,3 +320,16 @@ async fn hostile_names_are_refused_and_shown_escaped() {
     assert_eq!(emu.stats().total, 0);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[tokio::test]
+async fn a_curl_script_creates_its_directory_and_returns_its_size() {
+    let emu = emulator().await;
+    let root = tempfile::tempdir().unwrap();
+    let script = root.path().join("new").join("sub").join("bundle.sh");
+    let size = downloader(&emu).bundle_script(["mast:HST/product/u9o40504m_c3m.fits"], &script).await.unwrap();
+    let written = std::fs::read(&script).unwrap();
+    assert_eq!(size, written.len() as u64);
+    assert!(written.starts_with(b"#!"), "{:?}", String::from_utf8_lossy(&written));
+    assert_eq!(emu.stats().count("bundle"), 1);
+    assert!(!root.path().join("new/sub/bundle.sh.part").exists());
+}

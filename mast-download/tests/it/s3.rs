@@ -212,6 +212,9 @@ async fn a_partial_file_is_resumed_by_the_source_that_wrote_it() {
     assert!(row.fallback_from.is_none());
     let stats = emu.stats();
     assert_eq!((stats.count("s3:get"), stats.count("download:range")), (0, 1), "{stats:?}");
+    // Once MAST has completed the file the cloud source is not consulted at all, not even
+    // for a size: the one ranged GET is the whole conversation.
+    assert_eq!(stats.total, 1, "{stats:?}");
     assert_eq!(file_sha(&dir.path().join("f.fits")), expected);
 
     // MAST first fails, the cloud copy then works: complete, and no fallback to report.
