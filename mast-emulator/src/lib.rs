@@ -20,14 +20,16 @@
 //! | `GET`/`HEAD /stpubdata[/<key>]` | the public S3 bucket, path-style ([`cloud`], spec §9.2–9.4): a real S3 server (s3s with s3s-fs) over a temporary directory, anonymous and read-only: `ListObjects[V2]` (with `delimiter`/`prefix`), `HeadObject`, `GetObject` with `Range`, `If-Match`/`If-None-Match`; the bucket name is [`EmulatorConfig::bucket`] (see [`Emulator::s3_endpoint`]) |
 //! | `POST /search/<mission>/api/v0.1/search` (JSON body) | the MastMissions search: `mission_results.json` (whatever the mission), its `results` sliced by the body's `limit` (default 5000) and `offset` (default 0), `totalResults` as recorded (or as the [`Fault::TotalResults`] fault says) |
 //! | `GET /__emulator/redirect?to=<url>[&hops=N][&status=302]` | a redirect (`status` 301/302/303/307/308) to `<url>`, through `N` − 1 redirects to itself first; counted in the stats as `redirect` (for redirect-policy tests) |
-//! | `/__emulator/...` | control: `GET stats`, `POST stats/reset`, `GET`/`PUT faults`, `GET`/`PUT config`, `GET`/`PUT files`, `GET cloud` (bucket, root, written and removed keys), `POST cloud/remove?key=<key>` (see [`Emulator::remove_cloud_object`]) |
+//! | `/__emulator/...` | control: `GET stats`, `POST stats/reset` (the counters and the request log), `GET requests[?key=<endpoint key>]` (the [`RequestLog`], see [`Emulator::request_log`]), `GET`/`PUT faults`, `GET`/`PUT config`, `GET`/`PUT files`, `GET cloud` (bucket, root, written and removed keys), `POST cloud/remove?key=<key>` (see [`Emulator::remove_cloud_object`]) |
 //!
 //! Every answer can be replaced or damaged by [`FaultRule`]s (status codes with
 //! `Retry-After`, dropped connections, truncated bodies, malformed JSON, HTML error pages,
 //! slow responses, and the hostile kinds: raw `Retry-After` text, absurd `paging` numbers,
 //! a stall mid-body, a huge `Content-Length`), set in the [`EmulatorConfig`], with
 //! [`Emulator::set_faults`] or over HTTP.
-//! [`Stats`] count what was asked, so tests can check that a request was (not) sent.
+//! [`Stats`] count what was asked, so tests can check that a request was (not) sent, and the
+//! request log ([`Emulator::request_log`]) keeps what each request carried (service,
+//! parameters, query, selected headers), its fault and its status.
 //!
 //! ## Paging
 //!
@@ -63,6 +65,7 @@ mod faults;
 pub mod files;
 pub mod filtered;
 mod fixtures;
+mod log;
 mod portal;
 pub mod products;
 mod resolver;
@@ -83,6 +86,9 @@ use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultRule, HUGE_CONTENT_LENGTH};
 pub use files::FileOptions;
+pub use log::{
+    LOGGED_HEADERS, LoggedBody, LoggedRequest, MAX_LOGGED_BODY, MAX_LOGGED_BYTES, MAX_LOGGED_REQUESTS, RequestLog,
+};
 pub use server::SERVED_ENDPOINTS;
 pub use stats::{MAX_ARRIVALS, Stats};
 
@@ -344,7 +350,59 @@ impl Emulator {
         self.state.stats.snapshot()
     }
 
-    /// Zeroes the counters (`max_concurrency` restarts from the requests in flight now).
+    /// The request log: the last [`MAX_LOGGED_REQUESTS`] requests since the start or the
+    /// last [`Emulator::reset_stats`], oldest first, each with its endpoint keys, method,
+    /// path, query, decoded body, the headers of [`LOGGED_HEADERS`], the fault applied and
+    /// the status answered ([`LoggedRequest`]), and how many older ones were dropped. The
+    /// same as `GET /__emulator/requests`. A test aid: header values are kept as sent,
+    /// credentials included.
+    ///
+    /// ```
+    /// use mast_emulator::{Emulator, EmulatorConfig};
+    ///
+    /// let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    /// runtime.block_on(async {
+    ///     let emulator = Emulator::start(EmulatorConfig::default()).await?;
+    ///     let url = format!("{}/Santa-war/query?outputFormat=json&name=M1", emulator.base_url());
+    ///     tokio::task::spawn_blocking(move || {
+    ///         use std::io::{Read, Write};
+    ///         let url = url.strip_prefix("http://").unwrap();
+    ///         let (host, path) = url.split_once('/').unwrap();
+    ///         let mut s = std::net::TcpStream::connect(host).unwrap();
+    ///         write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    ///         s.read_to_end(&mut Vec::new()).unwrap();
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    ///     let log = emulator.request_log();
+    ///     let santa = log.for_key("resolver");
+    ///     assert_eq!(santa.len(), 1);
+    ///     assert_eq!(santa[0].query_values("name"), ["M1"]);
+    ///     assert_eq!(santa[0].status, Some(200));
+    ///     emulator.reset_stats();
+    ///     assert!(emulator.requests().is_empty());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn request_log(&self) -> RequestLog {
+        self.state.stats.log.snapshot()
+    }
+
+    /// The request log's entries ([`Emulator::request_log`]), oldest first.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.request_log().entries
+    }
+
+    /// The request log's entries counted under endpoint key `key` (the keys of
+    /// [`Stats::requests`]: `invoke`, `invoke:Mast.Caom.Cone`, `download:head`, ...), oldest
+    /// first.
+    pub fn requests_for(&self, key: &str) -> Vec<LoggedRequest> {
+        self.request_log().entries.into_iter().filter(|e| e.is(key)).collect()
+    }
+
+    /// Zeroes the counters (`max_concurrency` restarts from the requests in flight now) and
+    /// empties the request log.
     pub fn reset_stats(&self) {
         self.state.stats.reset();
     }

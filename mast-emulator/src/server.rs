@@ -683,6 +683,22 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
     if (path == "/__emulator" || path.starts_with("/__emulator/")) && path != REDIRECT_PATH {
         return Ok(control(&state, req).await);
     }
+    // The request log's entry number, once the request is counted; its status when answered.
+    let mut logged = None;
+    let result = serve(Arc::clone(&state), ctl, req, path, &mut logged).await;
+    if let Some(seq) = logged {
+        state.stats.log.answered(seq, result.as_ref().ok().map(|r| r.status().as_u16()));
+    }
+    result
+}
+
+async fn serve(
+    state: Arc<State>,
+    ctl: Arc<ConnCtl>,
+    req: Request<Incoming>,
+    path: String,
+    logged: &mut Option<u64>,
+) -> Result<Response<EmuBody>, BoxError> {
     let in_flight = state.stats.enter();
     let (parts, incoming) = req.into_parts();
     let method = parts.method.clone();
@@ -722,6 +738,8 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
         state.stats.fault_injected();
         tracing::debug!(endpoint = key, fault = ?f, "injecting fault");
     }
+    let (entry, weight) = crate::log::entry(&parts, &body, key.clone(), endpoint.keys(), fault.clone());
+    *logged = Some(state.stats.log.push(entry, weight));
     if matches!(endpoint, Endpoint::Invoke { .. } | Endpoint::File(_) | Endpoint::S3(_) | Endpoint::PathLookup { .. }) {
         let latency = state.latency_us.load(Ordering::SeqCst);
         if latency > 0 {
@@ -1049,6 +1067,13 @@ async fn control(state: &Arc<State>, req: Request<Incoming>) -> Response<EmuBody
             state.stats.reset();
             no_content()
         }
+        (Method::GET, "/__emulator/requests") => {
+            let mut log = state.stats.log.snapshot();
+            if let Some(key) = form_value(query.as_bytes(), "key") {
+                log.entries.retain(|e| e.is(&key));
+            }
+            json_response(&log)
+        }
         (Method::GET, "/__emulator/faults") => json_response(&lock(&state.faults).rules()),
         (Method::PUT, "/__emulator/faults") => match serde_json::from_slice::<Vec<FaultRule>>(&body) {
             Ok(rules) => {
@@ -1124,6 +1149,7 @@ async fn control(state: &Arc<State>, req: Request<Incoming>) -> Response<EmuBody
             _,
             "/__emulator/stats"
             | "/__emulator/stats/reset"
+            | "/__emulator/requests"
             | "/__emulator/faults"
             | "/__emulator/config"
             | "/__emulator/files"
@@ -1132,7 +1158,7 @@ async fn control(state: &Arc<State>, req: Request<Incoming>) -> Response<EmuBody
         ) => control_error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
         _ => control_error(
             StatusCode::NOT_FOUND,
-            "unknown control endpoint: GET /__emulator/stats, POST /__emulator/stats/reset, GET|PUT /__emulator/faults, GET|PUT /__emulator/config, GET|PUT /__emulator/files, GET /__emulator/cloud, POST /__emulator/cloud/remove?key=<key>",
+            "unknown control endpoint: GET /__emulator/stats, POST /__emulator/stats/reset, GET /__emulator/requests[?key=<endpoint key>], GET|PUT /__emulator/faults, GET|PUT /__emulator/config, GET|PUT /__emulator/files, GET /__emulator/cloud, POST /__emulator/cloud/remove?key=<key>",
         ),
     }
 }

@@ -97,6 +97,8 @@ impl Stats {
 pub(crate) struct Recorder {
     counts: Mutex<Stats>,
     in_flight: AtomicU64,
+    /// The request log ([`crate::log`]), cleared with the counters.
+    pub(crate) log: crate::log::Log,
 }
 
 impl Recorder {
@@ -108,6 +110,7 @@ impl Recorder {
         let mut s = lock(&self.counts);
         *s = Stats::default();
         s.max_concurrency = self.in_flight.load(Ordering::SeqCst);
+        self.log.clear();
     }
 
     pub(crate) fn record(&self, keys: &[String]) {

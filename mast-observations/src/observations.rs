@@ -272,7 +272,9 @@ impl Observations {
     /// the error is astroquery's "At least one non-positional criterion must be supplied.".
     pub async fn query_criteria(&self, criteria: &Criteria, options: &QueryOptions) -> Result<Table> {
         let (request, warnings) = self.criteria_request(criteria, options, Purpose::Rows).await?;
-        let mut table = self.client.portal_table(options.apply_paging(request)).await?;
+        // MAST describes the filtered services' rows with the cone's columns config (spec
+        // §3.1), which also becomes the live config criteria are validated against.
+        let mut table = self.client.portal_table_with_config(options.apply_paging(request), CAOM_CONFIG).await?;
         finish(&table);
         warnings.into_iter().for_each(|w| table.push_warning(w));
         Ok(table)

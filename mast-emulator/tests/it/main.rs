@@ -8,6 +8,7 @@ mod endpoints;
 mod faults;
 mod files;
 mod hostile;
+mod log;
 mod paging;
 mod polling;
 mod products;

@@ -38,6 +38,18 @@ async fn curl_script_is_saved_with_astroquerys_manifest() {
     let stats = emulator.stats();
     assert_eq!(stats.requests.get("bundle").copied(), Some(1));
     assert_eq!(stats.requests.get("download").copied(), None);
+    // MAST was asked for the products of that obsid, then for a script of the MRP ones.
+    let products = emulator.requests_for("invoke:Mast.Caom.Products");
+    assert_eq!(
+        products.iter().map(|e| e.params().unwrap()).collect::<Vec<_>>(),
+        [serde_json::json!({"obsid": "2003738726"})]
+    );
+    let bundle = emulator.requests_for("bundle");
+    assert_eq!(bundle[0].method, "POST");
+    assert_eq!(
+        bundle[0].form_values("uri"),
+        ["u9o40504m_c0f.fits", "u9o40504m_c1f.fits", "u9o40504m_drz.fits"].map(|f| format!("mast:HST/product/{f}"))
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -89,11 +89,29 @@ async fn count_returns_the_query_warnings() {
     assert_eq!(counted.value(), 599);
     let sent = emulator.stats().requests.get("invoke:Mast.Caom.Filtered").copied();
     assert_eq!(sent, Some(3), "the query, the count, and the count again were sent");
+    // What was sent: t_min left out, the rest the same for the query and the counts.
+    let image = serde_json::json!([{"paramName": "dataproduct_type", "values": ["image"]}]);
+    let params: Vec<_> =
+        emulator.requests_for("invoke:Mast.Caom.Filtered").iter().map(|e| e.params().unwrap()).collect();
+    assert_eq!(
+        params,
+        [
+            serde_json::json!({"columns": "*", "filters": image}),
+            serde_json::json!({"columns": "COUNT_BIG(*)", "filters": image}),
+            serde_json::json!({"columns": "COUNT_BIG(*)", "filters": image}),
+        ]
+    );
 
     emulator.reset_stats();
     let everything = obs.query_criteria_count(&Criteria::new(), &QueryOptions::new()).await.unwrap();
     assert!(everything.warnings().is_empty());
     assert_eq!(emulator.stats().requests.get("invoke:Mast.Caom.Filtered").copied(), Some(1));
+    let sent = emulator.requests_for("invoke:Mast.Caom.Filtered");
+    assert_eq!(
+        sent[0].params(),
+        Some(serde_json::json!({"columns": "COUNT_BIG(*)", "filters": []})),
+        "no filter at all"
+    );
     let err = obs.query_criteria(&Criteria::new(), &QueryOptions::new()).await.unwrap_err();
     assert!(err.to_string().contains("At least one non-positional criterion"), "{err}");
 }

@@ -65,6 +65,31 @@ async fn service_as_table_and_json_with_columns() {
     let mut lines = text.lines();
     assert!(lines.next().unwrap().trim_start().starts_with("obs_collection"));
     assert!(lines.next().unwrap().starts_with("---"));
+    // The position and radius as MAST reads them: degrees (12h17m12s is 184.3 degrees).
+    let sent = emulator.requests_for("invoke:Mast.Caom.Cone");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].params(), Some(serde_json::json!({"ra": 184.3, "dec": 54.5, "radius": 5.0 / 60.0})));
+    // That cone's rows, nearest first: `--max-rows 5` shows the first three and the last two
+    // (the middle column elided), then the length.
+    let cone = mast_emulator::sky::search(184.3, 54.5, 5.0 / 60.0, None, 42).unwrap();
+    let all: Vec<(String, f64)> = cone
+        .obsids()
+        .zip(cone.distances())
+        .map(|(id, d)| (mast_emulator::sky::observation(id, 42).unwrap().obs_collection.to_owned(), d))
+        .collect();
+    assert!(all.len() > 5);
+    let expected: Vec<(String, f64)> = all[..3].iter().chain(&all[all.len() - 2..]).cloned().collect();
+    let body: Vec<&str> = lines.collect();
+    let shown: Vec<(String, f64)> = body
+        .iter()
+        .filter(|l| !l.trim_start().starts_with("...") && !l.starts_with("Length"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            (cells[0].to_owned(), cells[cells.len() - 1].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(shown, expected, "{text}");
+    assert_eq!(body.last().copied(), Some(format!("Length = {} rows", all.len()).as_str()), "{text}");
 
     let output = mast(&emulator)
         .args(["service", "Mast.Caom.Cone", "-p", "ra=184.3", "-p", "dec=54.5", "-p", "emulator_rows=3"])
@@ -465,11 +490,42 @@ async fn download_products_of_a_criteria_query() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let csv = String::from_utf8(output.stdout).unwrap();
     let rows: Vec<&str> = csv.lines().skip(2).collect();
-    assert!(!rows.is_empty(), "{csv}");
     assert!(rows.iter().all(|r| r.starts_with("\"./mastDownload/HST/") && r.contains(".fits\",")), "{csv}");
     let stats = emulator.stats();
     assert_eq!(stats.count("invoke:Mast.Caom.Filtered.Position"), 1, "{stats:?}");
     assert_eq!(stats.count("download"), 0);
+    // What was asked: HST around the position (the default radius), then the products of
+    // exactly the observations found, in one batch.
+    let hst = serde_json::json!([{"paramName": "obs_collection", "separator": ";", "values": ["HST"]}]);
+    let sent = emulator.requests_for("invoke:Mast.Caom.Filtered.Position");
+    assert_eq!(
+        sent[0].params(),
+        Some(serde_json::json!({"columns": "*", "filters": hst, "position": "210.80227, 54.34895, 0.2"}))
+    );
+    let filters = mast_emulator::filtered::Filters::parse(Some(&hst)).unwrap();
+    let found: Vec<i64> =
+        mast_emulator::filtered::query(&filters, Some((210.80227, 54.34895, 0.2)), 42).unwrap().obsids().collect();
+    assert!(!found.is_empty() && found.len() < 500, "{}", found.len());
+    let joined = found.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let products = emulator.requests_for("invoke:Mast.Caom.Products");
+    assert_eq!(
+        products.iter().map(|e| e.params().unwrap()).collect::<Vec<_>>(),
+        [serde_json::json!({"obsid": joined})]
+    );
+    // One row per FITS product of those observations (by dataURI), each as its URL.
+    let mut uris: Vec<String> = found
+        .iter()
+        .flat_map(|&id| mast_emulator::products::products_of(id, 42))
+        .filter(|p| p.product_filename.to_ascii_lowercase().ends_with(".fits"))
+        .map(|p| p.data_uri)
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    uris.retain(|u| seen.insert(u.clone()));
+    assert!(!uris.is_empty());
+    assert_eq!(rows.len(), uris.len(), "{csv}");
+    for (row, uri) in rows.iter().zip(&uris) {
+        assert!(row.contains(&format!("Download/file?uri={uri}")), "{row} is not {uri}");
+    }
 
     // A misspelt criterion costs no request.
     emulator.reset_stats();
