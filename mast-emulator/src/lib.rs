@@ -28,6 +28,9 @@
 //! a stall mid-body, a huge `Content-Length`), set in the [`EmulatorConfig`], with
 //! [`Emulator::set_faults`] or over HTTP.
 //! [`Stats`] count what was asked, so tests can check that a request was (not) sent.
+//! [`Barrier`]s hold requests until a given number are in flight at once
+//! ([`Emulator::set_barriers`]), so that a test reaches a client's concurrency bound by
+//! construction rather than by timing.
 //!
 //! ## Paging
 //!
@@ -58,6 +61,7 @@
 //! ## Features
 #![cfg_attr(doc, doc = document_features::document_features!())]
 
+mod barrier;
 pub mod cloud;
 mod faults;
 pub mod files;
@@ -81,6 +85,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use barrier::Barrier;
 pub use faults::{Fault, FaultRule, HUGE_CONTENT_LENGTH};
 pub use files::FileOptions;
 pub use server::SERVED_ENDPOINTS;
@@ -299,6 +304,7 @@ impl Emulator {
             pages: portal::PageCache::default(),
             file_options: Mutex::new(config.files),
             cloud,
+            barriers: barrier::Barriers::default(),
         });
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&state)));
         tracing::info!(%base_url, mode = ?config.data_mode, seed = config.seed, "mast-emulator listening");
@@ -357,6 +363,17 @@ impl Emulator {
     /// The fault rules in force.
     pub fn faults(&self) -> Vec<FaultRule> {
         lock(&self.state.faults).rules()
+    }
+
+    /// Replaces the [`Barrier`]s (each holds the first requests of an endpoint until that
+    /// many are in flight at once; requests held by the old ones are released).
+    pub fn set_barriers(&self, barriers: Vec<Barrier>) {
+        self.state.barriers.set(barriers);
+    }
+
+    /// The barriers in force.
+    pub fn barriers(&self) -> Vec<Barrier> {
+        self.state.barriers.list()
     }
 
     /// Changes how the file endpoints behave (a new [`FileOptions::version`] changes every

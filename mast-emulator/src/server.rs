@@ -65,6 +65,7 @@ pub(crate) struct State {
     pub(crate) pages: PageCache,
     pub(crate) file_options: Mutex<FileOptions>,
     pub(crate) cloud: CloudStore,
+    pub(crate) barriers: crate::barrier::Barriers,
 }
 
 /// Accepts connections until the task is aborted; aborting it drops the `JoinSet`, which
@@ -722,6 +723,7 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
         state.stats.fault_injected();
         tracing::debug!(endpoint = key, fault = ?f, "injecting fault");
     }
+    state.barriers.pass(&key, &state.stats).await;
     if matches!(endpoint, Endpoint::Invoke { .. } | Endpoint::File(_) | Endpoint::S3(_) | Endpoint::PathLookup { .. }) {
         let latency = state.latency_us.load(Ordering::SeqCst);
         if latency > 0 {

@@ -41,6 +41,8 @@ use serde::{Deserialize, Serialize};
 /// endpoint key, when its requests were counted (their heads read), in microseconds on a
 /// monotonic clock whose zero means nothing: compare two arrivals (e.g. a refused request
 /// and its retry). At most [`MAX_ARRIVALS`] per key are kept; later ones are counted only.
+/// `barriers_timed_out` counts the [`crate::Barrier`]s whose requests were released by
+/// the timeout rather than by reaching their count.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Stats {
     /// Requests per endpoint key.
@@ -62,6 +64,9 @@ pub struct Stats {
     /// monotonic clock (only differences mean something), the first [`MAX_ARRIVALS`] per key.
     #[serde(default)]
     pub arrivals: BTreeMap<String, Vec<u64>>,
+    /// [`crate::Barrier`]s that timed out before their count of requests was in flight.
+    #[serde(default)]
+    pub barriers_timed_out: u64,
 }
 
 /// The most arrival times [`Stats::arrivals`] keeps per endpoint key.
@@ -138,6 +143,10 @@ impl Recorder {
                 s.bytes_sent.insert(key.to_owned(), n);
             }
         }
+    }
+
+    pub(crate) fn barrier_timed_out(&self) {
+        lock(&self.counts).barriers_timed_out += 1;
     }
 
     pub(crate) fn fault_injected(&self) {
