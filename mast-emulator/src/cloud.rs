@@ -56,7 +56,9 @@
 //! answers the URI with a path, and written again by a later lookup if what `Download/file`
 //! serves has changed since (a new [`crate::FileOptions::version`], or a generated product
 //! whose size became known when a product list containing it was served). Copies are real
-//! files: looking up large generated products costs their size in disk space.
+//! files: looking up large generated products costs their size in disk space, and the
+//! lookup answers once they are written (not flushed to disk), so a lookup naming gigabytes
+//! of products takes as long as writing them.
 //!
 //! [`crate::Emulator::remove_cloud_object`] (or `POST /__emulator/cloud/remove?key=<key>`)
 //! deletes a copy and keeps it deleted: later lookups still answer its path (MAST's database
@@ -403,7 +405,9 @@ fn write_copy(path: &Path, info: &Path, tmp: &Path, file: &FileContent) -> io::R
             out.write_all(&buf[..n])?;
             pos += n as u64;
         }
-        out.into_inner().map_err(io::IntoInnerError::into_error)?.sync_data()?;
+        // No `fdatasync`: the bucket is a temporary directory, and forcing every copy to
+        // disk made a lookup of large products outlast a client's first-byte timeout.
+        out.flush()?;
         std::fs::rename(tmp, path)
     })();
     if result.is_err() {
