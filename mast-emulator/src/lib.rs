@@ -345,6 +345,32 @@ impl Emulator {
         self.state.cloud.remove(key)
     }
 
+    /// Overwrites the cloud copy under `key` (a leading `/` is ignored) with `bytes` from
+    /// `offset` and gives it a new `ETag`, as uploading a new version of the object would;
+    /// returns the new `ETag` (quoted). The object keeps its size (bytes past its end are an
+    /// `InvalidInput` error; no copy under `key` is `NotFound`); a later `GET` or `HEAD` with
+    /// `If-Match` on the old `ETag` gets `412 PreconditionFailed`. Later lookups keep the copy
+    /// as patched (it no longer equals what `Download/file` serves).
+    ///
+    /// ```
+    /// use mast_emulator::{Emulator, EmulatorConfig};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let emulator = Emulator::start(EmulatorConfig::default()).await?;
+    /// let key = "hst/public/u9o4/u9o40504m/u9o40504m_c3m.fits";
+    /// assert!(emulator.patch_cloud_object(key, 0, b"new").is_err(), "not looked up yet: no copy");
+    /// let url = format!("{}/api/v0.1/path_lookup/?uri=mast:HST/product/u9o40504m_c3m.fits", emulator.base_url());
+    /// reqwest::get(url).await?.error_for_status()?;
+    /// let etag = emulator.patch_cloud_object(key, 0, b"new")?;
+    /// let object = reqwest::get(format!("{}/stpubdata/{key}", emulator.base_url())).await?;
+    /// assert_eq!(object.headers()["etag"], etag.as_str());
+    /// assert_eq!(&object.bytes().await?[..3], b"new");
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn patch_cloud_object(&self, key: &str, offset: u64, bytes: &[u8]) -> std::io::Result<String> {
+        self.state.cloud.patch(key, offset, bytes)
+    }
+
     /// The counters so far.
     pub fn stats(&self) -> Stats {
         self.state.stats.snapshot()

@@ -705,7 +705,8 @@ async fn handle(state: Arc<State>, ctl: Arc<ConnCtl>, req: Request<Incoming>) ->
         }
         Err(e) => return Err(e),
     };
-    let s3 = cloud::classify(&method, &path, range.is_some(), state.cloud.bucket());
+    let if_match = parts.headers.contains_key(hyper::header::IF_MATCH);
+    let s3 = cloud::classify(&method, &path, (range.is_some(), if_match), state.cloud.bucket());
     let endpoint = match s3.map(Ok).or_else(|| files::classify(&method, &path, &query, range, if_range).map(Err)) {
         Some(Ok(op)) => Endpoint::S3(op),
         Some(Err(Ok(file))) => Endpoint::File(file),

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 /// | `s3` | every request for the S3 bucket (`/<bucket>[/<key>]`, see [`crate::cloud`]) |
 /// | `s3:list` / `s3:head` / `s3:get` / `s3:write` | the same, for a `GET` of the bucket (listings) / a `HEAD` / a `GET` of an object / any other method |
 /// | `s3:get:range` | a `GET` of an object with a `Range` header (also counted under `s3:get`) |
+/// | `s3:get:if_match` | a `GET` of an object with an `If-Match` header (also counted under `s3:get`) |
 /// | `search:<mission>` | `/search/<mission>/api/v0.1/search` (MastMissions search) |
 /// | `redirect` | `/__emulator/redirect` (see [`crate`]'s table of paths) |
 /// | `not_found` | any other path (answered 404) |
