@@ -19,7 +19,8 @@ use crate::stats::{Recorder, lock};
 /// once never opens the barrier. If `count` requests have not arrived within `timeout`
 /// (default 10 s) of a held request's arrival, every held request is released and
 /// [`crate::Stats::barriers_timed_out`] counts it once: a test asserts that it stayed 0.
-/// A barrier holds requests before the configured latency and before a fault is delivered.
+/// A barrier holds requests before the configured latency and before a fault is delivered;
+/// [`Barrier::after`] lets a first few matching requests through unheld.
 ///
 /// ```
 /// use std::time::Duration;
@@ -48,12 +49,22 @@ pub struct Barrier {
     pub count: u32,
     /// How long a held request waits at most before every held request is released.
     pub timeout: Duration,
+    /// How many matching requests pass unheld before the barrier starts gathering (a page 1
+    /// that must be answered before the other pages are asked for).
+    #[serde(default)]
+    pub after: u32,
 }
 
 impl Barrier {
     /// A barrier for the first `count` requests of `endpoint`, with a 10 s timeout.
     pub fn new(endpoint: impl Into<String>, count: u32) -> Self {
-        Barrier { endpoint: endpoint.into(), count, timeout: Duration::from_secs(10) }
+        Barrier { endpoint: endpoint.into(), count, timeout: Duration::from_secs(10), after: 0 }
+    }
+
+    /// Lets the first `n` matching requests pass unheld.
+    pub fn after(mut self, n: u32) -> Self {
+        self.after = n;
+        self
     }
 
     /// Changes the timeout.
@@ -66,6 +77,8 @@ impl Barrier {
 /// A barrier with its arrivals and its gate (`true` once open).
 struct Gate {
     barrier: Barrier,
+    /// Matching requests let through before gathering.
+    passed: u32,
     arrived: u32,
     open: Arc<tokio::sync::watch::Sender<bool>>,
 }
@@ -81,7 +94,12 @@ impl Barriers {
     pub(crate) fn set(&self, barriers: Vec<Barrier>) {
         *lock(&self.gates) = barriers
             .into_iter()
-            .map(|barrier| Gate { barrier, arrived: 0, open: Arc::new(tokio::sync::watch::Sender::new(false)) })
+            .map(|barrier| Gate {
+                barrier,
+                passed: 0,
+                arrived: 0,
+                open: Arc::new(tokio::sync::watch::Sender::new(false)),
+            })
             .collect();
     }
 
@@ -101,6 +119,10 @@ impl Barriers {
             else {
                 return;
             };
+            if gate.passed < gate.barrier.after {
+                gate.passed += 1;
+                return;
+            }
             gate.arrived += 1;
             if gate.arrived == gate.barrier.count {
                 gate.open.send_replace(true);

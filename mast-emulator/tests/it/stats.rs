@@ -87,3 +87,19 @@ async fn a_barrier_that_never_fills_times_out_and_is_counted() {
     let s = emu.stats();
     assert_eq!((s.count("resolver"), s.max_concurrency, s.barriers_timed_out), (2, 2, 1), "{s:?}");
 }
+
+/// `after(1)`: the first matching request passes alone (held, it would time out), the next
+/// two are gathered.
+#[tokio::test]
+async fn a_barrier_lets_its_first_requests_pass() {
+    let emu = start(EmulatorConfig::default()).await;
+    emu.set_barriers(vec![Barrier::new("resolver", 2).after(1).timeout(Duration::from_secs(30))]);
+    let c = client();
+    let base = emu.base_url().to_owned();
+    let get = || c.get(format!("{base}/Santa-war/query?name=M1")).send();
+    assert_eq!(get().await.unwrap().status().as_u16(), 200);
+    let (a, b) = tokio::join!(get(), get());
+    assert_eq!((a.unwrap().status().as_u16(), b.unwrap().status().as_u16()), (200, 200));
+    let s = emu.stats();
+    assert_eq!((s.count("resolver"), s.max_concurrency, s.barriers_timed_out), (3, 2, 0), "{s:?}");
+}
