@@ -56,12 +56,19 @@
 //! answers the URI with a path, and written again by a later lookup if what `Download/file`
 //! serves has changed since (a new [`crate::FileOptions::version`], or a generated product
 //! whose size became known when a product list containing it was served). Copies are real
-//! files: looking up large generated products costs their size in disk space.
+//! files: looking up large generated products costs their size in disk space, and the
+//! lookup answers once they are written (not flushed to disk), so a lookup naming gigabytes
+//! of products takes as long as writing them.
 //!
 //! [`crate::Emulator::remove_cloud_object`] (or `POST /__emulator/cloud/remove?key=<key>`)
 //! deletes a copy and keeps it deleted: later lookups still answer its path (MAST's database
 //! still lists it), but S3 answers `404 NoSuchKey`, the case astroquery handles after its
 //! `HeadObject`.
+//!
+//! [`crate::Emulator::patch_cloud_object`] overwrites part of a copy and gives it a new
+//! `ETag`, as uploading a new version of the object would: `If-Match` with the old `ETag`
+//! then gets `412 PreconditionFailed`. The copy keeps its size; later lookups leave it as
+//! patched, and it no longer equals what `Download/file` serves.
 //!
 //! # `path_lookup`
 //!
@@ -76,9 +83,10 @@
 //! Endpoint keys (for [`crate::FaultRule`]s and [`crate::Stats`]): `path_lookup`; every S3
 //! request is counted under `s3` and one of `s3:list` (`GET /<bucket>`, any listing),
 //! `s3:head` (`HEAD` of the bucket or an object), `s3:get` (`GET` of an object) or `s3:write`
-//! (any other method); a `GetObject` with a `Range` header also under `s3:get:range`. Fault
-//! rules match by prefix, so `s3` faults every S3 request and `s3:get` whole and ranged
-//! reads. Status faults on S3 answer an S3 XML error (`SlowDown` for 503 and 429,
+//! (any other method); a `GetObject` with a `Range` header also under `s3:get:range`, one
+//! with an `If-Match` header also under `s3:get:if_match` (counted only: fault rules see
+//! `s3:get` or `s3:get:range`). Fault rules match by prefix, so `s3` faults every S3
+//! request and `s3:get` whole and ranged reads. Status faults on S3 answer an S3 XML error (`SlowDown` for 503 and 429,
 //! `InternalError` for 500, ...); body faults (`drop_mid_body`, `truncated_body`,
 //! `slow_body`, `malformed_json`: half the body with a matching `Content-Length`) cut or slow
 //! the S3 answer as for `Download/file`; `slow_first_byte` delays the head of every S3
@@ -258,6 +266,9 @@ pub(crate) struct CloudStore {
 
 static ROOTS: AtomicU64 = AtomicU64::new(0);
 
+/// Patches made by [`CloudStore::patch`] (the suffix of the `ETag`s it gives).
+static PATCHES: AtomicU64 = AtomicU64::new(0);
+
 impl CloudStore {
     /// Creates the root directory, the bucket and its dataset placeholders.
     pub(crate) fn new(bucket: &str) -> io::Result<CloudStore> {
@@ -371,6 +382,30 @@ impl CloudStore {
         existed
     }
 
+    /// Overwrites the copy under `key` with `bytes` from `offset` and gives it a new `ETag`
+    /// (the old one with `-<n>` added); returns the new `ETag`, quoted.
+    pub(crate) fn patch(&self, key: &str, offset: u64, bytes: &[u8]) -> io::Result<String> {
+        use std::io::{Seek as _, SeekFrom};
+        let key = key.trim_start_matches('/');
+        if !safe_key(key) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("not an object key: {key:?}")));
+        }
+        let mut file = std::fs::OpenOptions::new().write(true).open(self.object_path(key))?;
+        let size = file.metadata()?.len();
+        if offset.checked_add(bytes.len() as u64).is_none_or(|end| end > size) {
+            let msg = format!("{} bytes at {offset} go past the end of {key} ({size} bytes)", bytes.len());
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+        }
+        file.seek(SeekFrom::Start(offset))?;
+        file.write_all(bytes)?;
+        let info = self.info_path(key);
+        let old: Value = serde_json::from_slice(&std::fs::read(&info)?).map_err(io::Error::other)?;
+        let old = old.get("e_tag").and_then(Value::as_str).unwrap_or_default();
+        let etag = format!("{old}-{}", PATCHES.fetch_add(1, Ordering::Relaxed) + 1);
+        std::fs::write(&info, json!({ "e_tag": etag }).to_string())?;
+        Ok(format!("\"{etag}\""))
+    }
+
     /// The keys written by lookups and the keys removed, each sorted.
     pub(crate) fn listing(&self) -> (Vec<String>, Vec<String>) {
         let book = lock(&self.book);
@@ -403,7 +438,9 @@ fn write_copy(path: &Path, info: &Path, tmp: &Path, file: &FileContent) -> io::R
             out.write_all(&buf[..n])?;
             pos += n as u64;
         }
-        out.into_inner().map_err(io::IntoInnerError::into_error)?.sync_data()?;
+        // No `fdatasync`: the bucket is a temporary directory, and forcing every copy to
+        // disk made a lookup of large products outlast a client's first-byte timeout.
+        out.flush()?;
         std::fs::rename(tmp, path)
     })();
     if result.is_err() {
@@ -473,6 +510,8 @@ pub(crate) struct S3Op {
     pub(crate) key: &'static str,
     /// A `GetObject` with a `Range` header.
     pub(crate) ranged: bool,
+    /// A `GetObject` with an `If-Match` header.
+    pub(crate) if_match: bool,
     /// The request names an object (not only the bucket).
     object: bool,
 }
@@ -484,6 +523,9 @@ impl S3Op {
         if self.ranged {
             keys.push("s3:get:range".to_owned());
         }
+        if self.if_match {
+            keys.push("s3:get:if_match".to_owned());
+        }
         keys
     }
 
@@ -493,20 +535,21 @@ impl S3Op {
     }
 }
 
-/// Classifies a request for `/<bucket>` or `/<bucket>/...` (`None`: another path).
-pub(crate) fn classify(method: &Method, path: &str, ranged: bool, bucket: &str) -> Option<S3Op> {
+/// Classifies a request for `/<bucket>` or `/<bucket>/...` (`None`: another path), given
+/// whether it has a `Range` and an `If-Match` header.
+pub(crate) fn classify(method: &Method, path: &str, (ranged, if_match): (bool, bool), bucket: &str) -> Option<S3Op> {
     let rest = path.strip_prefix('/')?.strip_prefix(bucket)?;
     if !(rest.is_empty() || rest.starts_with('/')) {
         return None;
     }
     let object = rest.len() > 1;
-    let (key, ranged) = match *method {
-        Method::HEAD => ("s3:head", false),
-        Method::GET if object => ("s3:get", ranged),
-        Method::GET => ("s3:list", false),
-        _ => ("s3:write", false),
+    let (key, ranged, if_match) = match *method {
+        Method::HEAD => ("s3:head", false, false),
+        Method::GET if object => ("s3:get", ranged, if_match),
+        Method::GET => ("s3:list", false, false),
+        _ => ("s3:write", false, false),
     };
-    Some(S3Op { key, ranged, object })
+    Some(S3Op { key, ranged, if_match, object })
 }
 
 /// An S3 XML error answer.
@@ -732,7 +775,7 @@ mod tests {
         assert!(valid_bucket("stpubdata") && valid_bucket("my.bucket-1"));
         assert!(!valid_bucket("files") && !valid_bucket("Upper") && !valid_bucket("ab") && !valid_bucket("-ab"));
         assert!(!valid_bucket("api") && !valid_bucket("tesscut") && !valid_bucket("search") && !valid_bucket("whoami"));
-        let c = |m: Method, p: &str, r: bool| classify(&m, p, r, "stpubdata").map(|o| o.keys());
+        let c = |m: Method, p: &str, r: bool| classify(&m, p, (r, false), "stpubdata").map(|o| o.keys());
         assert_eq!(c(Method::GET, "/stpubdata", false), Some(vec!["s3".into(), "s3:list".into()]));
         assert_eq!(c(Method::GET, "/stpubdata/", true), Some(vec!["s3".into(), "s3:list".into()]));
         assert_eq!(
@@ -741,6 +784,10 @@ mod tests {
         );
         assert_eq!(c(Method::HEAD, "/stpubdata/hst/x", false), Some(vec!["s3".into(), "s3:head".into()]));
         assert_eq!(c(Method::PUT, "/stpubdata/hst/x", false), Some(vec!["s3".into(), "s3:write".into()]));
+        assert_eq!(
+            classify(&Method::GET, "/stpubdata/hst/x", (true, true), "stpubdata").map(|o| o.keys()),
+            Some(vec!["s3".into(), "s3:get".into(), "s3:get:range".into(), "s3:get:if_match".into()])
+        );
         assert_eq!(c(Method::GET, "/stpubdatax/y", false), None);
         assert_eq!(c(Method::GET, "/files/x", false), None);
     }

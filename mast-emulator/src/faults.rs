@@ -189,12 +189,18 @@ impl FaultRule {
 
     /// Whether this rule applies to requests with endpoint key `key`.
     pub fn matches(&self, key: &str) -> bool {
-        if self.endpoint == "*" {
-            return true;
-        }
-        let (p, k) = (self.endpoint.as_bytes(), key.as_bytes());
-        k.len() >= p.len() && k[..p.len()].eq_ignore_ascii_case(p)
+        key_matches(&self.endpoint, key)
     }
+}
+
+/// Whether endpoint key `key` is selected by `pattern` (`"*"`, or a prefix of the key,
+/// compared case-insensitively): the matching of [`FaultRule`]s and barriers.
+pub(crate) fn key_matches(pattern: &str, key: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    let (p, k) = (pattern.as_bytes(), key.as_bytes());
+    k.len() >= p.len() && k[..p.len()].eq_ignore_ascii_case(p)
 }
 
 /// The active rules with their counters.

@@ -30,6 +30,9 @@
 //! [`Stats`] count what was asked, so tests can check that a request was (not) sent, and the
 //! request log ([`Emulator::request_log`]) keeps what each request carried (service,
 //! parameters, query, selected headers), its fault and its status.
+//! [`Barrier`]s hold requests until a given number are in flight at once
+//! ([`Emulator::set_barriers`]), so that a test reaches a client's concurrency bound by
+//! construction rather than by timing.
 //!
 //! ## Paging
 //!
@@ -60,6 +63,7 @@
 //! ## Features
 #![cfg_attr(doc, doc = document_features::document_features!())]
 
+mod barrier;
 pub mod cloud;
 mod faults;
 pub mod files;
@@ -84,6 +88,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use barrier::Barrier;
 pub use faults::{Fault, FaultRule, HUGE_CONTENT_LENGTH};
 pub use files::FileOptions;
 pub use log::{
@@ -305,6 +310,7 @@ impl Emulator {
             pages: portal::PageCache::default(),
             file_options: Mutex::new(config.files),
             cloud,
+            barriers: barrier::Barriers::default(),
         });
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&state)));
         tracing::info!(%base_url, mode = ?config.data_mode, seed = config.seed, "mast-emulator listening");
@@ -343,6 +349,32 @@ impl Emulator {
     /// `POST /__emulator/cloud/remove?key=<key>`.
     pub fn remove_cloud_object(&self, key: &str) -> bool {
         self.state.cloud.remove(key)
+    }
+
+    /// Overwrites the cloud copy under `key` (a leading `/` is ignored) with `bytes` from
+    /// `offset` and gives it a new `ETag`, as uploading a new version of the object would;
+    /// returns the new `ETag` (quoted). The object keeps its size (bytes past its end are an
+    /// `InvalidInput` error; no copy under `key` is `NotFound`); a later `GET` or `HEAD` with
+    /// `If-Match` on the old `ETag` gets `412 PreconditionFailed`. Later lookups keep the copy
+    /// as patched (it no longer equals what `Download/file` serves).
+    ///
+    /// ```
+    /// use mast_emulator::{Emulator, EmulatorConfig};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let emulator = Emulator::start(EmulatorConfig::default()).await?;
+    /// let key = "hst/public/u9o4/u9o40504m/u9o40504m_c3m.fits";
+    /// assert!(emulator.patch_cloud_object(key, 0, b"new").is_err(), "not looked up yet: no copy");
+    /// let url = format!("{}/api/v0.1/path_lookup/?uri=mast:HST/product/u9o40504m_c3m.fits", emulator.base_url());
+    /// reqwest::get(url).await?.error_for_status()?;
+    /// let etag = emulator.patch_cloud_object(key, 0, b"new")?;
+    /// let object = reqwest::get(format!("{}/stpubdata/{key}", emulator.base_url())).await?;
+    /// assert_eq!(object.headers()["etag"], etag.as_str());
+    /// assert_eq!(&object.bytes().await?[..3], b"new");
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn patch_cloud_object(&self, key: &str, offset: u64, bytes: &[u8]) -> std::io::Result<String> {
+        self.state.cloud.patch(key, offset, bytes)
     }
 
     /// The counters so far.
@@ -415,6 +447,17 @@ impl Emulator {
     /// The fault rules in force.
     pub fn faults(&self) -> Vec<FaultRule> {
         lock(&self.state.faults).rules()
+    }
+
+    /// Replaces the [`Barrier`]s (each holds the first requests of an endpoint until that
+    /// many are in flight at once; requests held by the old ones are released).
+    pub fn set_barriers(&self, barriers: Vec<Barrier>) {
+        self.state.barriers.set(barriers);
+    }
+
+    /// The barriers in force.
+    pub fn barriers(&self) -> Vec<Barrier> {
+        self.state.barriers.list()
     }
 
     /// Changes how the file endpoints behave (a new [`FileOptions::version`] changes every

@@ -65,6 +65,7 @@ pub(crate) struct State {
     pub(crate) pages: PageCache,
     pub(crate) file_options: Mutex<FileOptions>,
     pub(crate) cloud: CloudStore,
+    pub(crate) barriers: crate::barrier::Barriers,
 }
 
 /// Accepts connections until the task is aborted; aborting it drops the `JoinSet`, which
@@ -720,7 +721,8 @@ async fn serve(
         }
         Err(e) => return Err(e),
     };
-    let s3 = cloud::classify(&method, &path, range.is_some(), state.cloud.bucket());
+    let if_match = parts.headers.contains_key(hyper::header::IF_MATCH);
+    let s3 = cloud::classify(&method, &path, (range.is_some(), if_match), state.cloud.bucket());
     let endpoint = match s3.map(Ok).or_else(|| files::classify(&method, &path, &query, range, if_range).map(Err)) {
         Some(Ok(op)) => Endpoint::S3(op),
         Some(Err(Ok(file))) => Endpoint::File(file),
@@ -740,6 +742,7 @@ async fn serve(
     }
     let (entry, weight) = crate::log::entry(&parts, &body, key.clone(), endpoint.keys(), fault.clone());
     *logged = Some(state.stats.log.push(entry, weight));
+    state.barriers.pass(&key, &state.stats).await;
     if matches!(endpoint, Endpoint::Invoke { .. } | Endpoint::File(_) | Endpoint::S3(_) | Endpoint::PathLookup { .. }) {
         let latency = state.latency_us.load(Ordering::SeqCst);
         if latency > 0 {

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 /// | `s3` | every request for the S3 bucket (`/<bucket>[/<key>]`, see [`crate::cloud`]) |
 /// | `s3:list` / `s3:head` / `s3:get` / `s3:write` | the same, for a `GET` of the bucket (listings) / a `HEAD` / a `GET` of an object / any other method |
 /// | `s3:get:range` | a `GET` of an object with a `Range` header (also counted under `s3:get`) |
+/// | `s3:get:if_match` | a `GET` of an object with an `If-Match` header (also counted under `s3:get`) |
 /// | `search:<mission>` | `/search/<mission>/api/v0.1/search` (MastMissions search) |
 /// | `redirect` | `/__emulator/redirect` (see [`crate`]'s table of paths) |
 /// | `not_found` | any other path (answered 404) |
@@ -41,6 +42,8 @@ use serde::{Deserialize, Serialize};
 /// endpoint key, when its requests were counted (their heads read), in microseconds on a
 /// monotonic clock whose zero means nothing: compare two arrivals (e.g. a refused request
 /// and its retry). At most [`MAX_ARRIVALS`] per key are kept; later ones are counted only.
+/// `barriers_timed_out` counts the [`crate::Barrier`]s whose requests were released by
+/// the timeout rather than by reaching their count.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Stats {
     /// Requests per endpoint key.
@@ -62,6 +65,9 @@ pub struct Stats {
     /// monotonic clock (only differences mean something), the first [`MAX_ARRIVALS`] per key.
     #[serde(default)]
     pub arrivals: BTreeMap<String, Vec<u64>>,
+    /// [`crate::Barrier`]s that timed out before their count of requests was in flight.
+    #[serde(default)]
+    pub barriers_timed_out: u64,
 }
 
 /// The most arrival times [`Stats::arrivals`] keeps per endpoint key.
@@ -141,6 +147,10 @@ impl Recorder {
                 s.bytes_sent.insert(key.to_owned(), n);
             }
         }
+    }
+
+    pub(crate) fn barrier_timed_out(&self) {
+        lock(&self.counts).barriers_timed_out += 1;
     }
 
     pub(crate) fn fault_injected(&self) {

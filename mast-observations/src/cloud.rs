@@ -283,32 +283,26 @@ impl Observations {
             warn(&mut warnings, WarningCategory::NoResults, "No matching products to fetch associated cloud URIs.");
             return Ok(CloudUris { entries: Vec::new(), warnings });
         }
-        let keys = self.client.path_lookup(&uris).await?;
-        let keys: Vec<Option<String>> = if options.verify {
-            futures::stream::iter(keys)
-                .map(|key| {
-                    let store = &store;
-                    async move {
-                        match key {
-                            Some(k) => store.head(&k).await.map(|found| found.map(|_| k.clone()).ok_or(k)),
-                            None => Ok(Err(String::new())),
-                        }
-                    }
-                })
-                .buffered(HEAD_CONCURRENCY)
-                .map_ok(|found| match found {
-                    Ok(k) => Some(k),
-                    Err(missing) if !missing.is_empty() => {
-                        tracing::warn!("Failed to retrieve cloud path for {missing}");
-                        None
-                    }
-                    Err(_) => None,
-                })
-                .try_collect()
-                .await?
-        } else {
-            keys
-        };
+        let mut keys = self.client.path_lookup(&uris).await?;
+        if options.verify {
+            // Only the keys are checked, HEAD_CONCURRENCY at a time whatever order the
+            // answers come in: an ordered buffer would keep finished checks (and the URIs
+            // with no key) in its window behind a slower one, so fewer would be in flight.
+            let checks: Vec<(usize, bool)> =
+                futures::stream::iter(keys.iter().enumerate().filter_map(|(i, key)| key.clone().map(|k| (i, k))))
+                    .map(|(i, key)| {
+                        let store = &store;
+                        async move { store.head(&key).await.map(|found| (i, found.is_some())) }
+                    })
+                    .buffer_unordered(HEAD_CONCURRENCY)
+                    .try_collect()
+                    .await?;
+            for (i, found) in checks {
+                if !found && let Some(missing) = keys[i].take() {
+                    tracing::warn!("Failed to retrieve cloud path for {missing}");
+                }
+            }
+        }
         let mut entries = Vec::with_capacity(uris.len());
         for (uri, key) in uris.into_iter().zip(keys) {
             if key.is_none() {

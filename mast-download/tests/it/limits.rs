@@ -1,11 +1,14 @@
 //! The downloader's default bounds, reached and not exceeded: MAST's hosts get
 //! [`DEFAULT_PER_HOST_CONCURRENCY`] files at once, an S3 bucket [`DEFAULT_S3_CONCURRENCY`].
-//! Every answer is held back by the emulator's latency, so the files of a batch overlap as
-//! far as the bounds let them; `max_concurrency` is what the emulator saw.
+//! An emulator barrier holds the first requests until the bound is in flight (reached by
+//! construction, or the barrier times out), and the latency keeps every answer in flight,
+//! so a request beyond the bound would be seen; `max_concurrency` is what the emulator saw.
 
 use std::time::Duration;
 
 use mast_download::{DEFAULT_PER_HOST_CONCURRENCY, DownloadItem, Downloader, Status};
+
+use mast_emulator::Barrier;
 
 use crate::util::*;
 
@@ -20,13 +23,18 @@ async fn mast_hosts_get_four_files_at_once() {
         })
         .collect();
     emu.set_latency(Duration::from_millis(200));
+    emu.set_barriers(vec![Barrier::new("download", DEFAULT_PER_HOST_CONCURRENCY as u32)]);
     emu.reset_stats();
     // The default builder: MAST's limit comes from the host being the configured MAST base.
     let manifest = Downloader::new(&client(&emu, 5)).download_all(items).await;
     assert_eq!(manifest.count(Status::Complete), n, "{:?}", manifest.rows());
     let stats = emu.stats();
     assert_eq!(stats.count("download"), n as u64, "{stats:?}");
-    assert_eq!(stats.max_concurrency, DEFAULT_PER_HOST_CONCURRENCY as u64, "{stats:?}");
+    assert_eq!(
+        (stats.max_concurrency, stats.barriers_timed_out),
+        (DEFAULT_PER_HOST_CONCURRENCY as u64, 0),
+        "{stats:?}"
+    );
 }
 
 #[cfg(feature = "s3")]
@@ -48,10 +56,11 @@ async fn an_s3_bucket_gets_sixteen_objects_at_once() {
         })
         .collect();
     emu.set_latency(Duration::from_millis(300));
+    emu.set_barriers(vec![Barrier::new("s3:get", DEFAULT_S3_CONCURRENCY as u32)]);
     emu.reset_stats();
     let manifest = Downloader::new(&client(&emu, 5)).download_all(items).await;
     assert_eq!(manifest.count(Status::Complete), keys.len(), "{:?}", manifest.rows());
     let stats = emu.stats();
     assert_eq!(stats.count("s3:get"), keys.len() as u64, "{stats:?}");
-    assert_eq!(stats.max_concurrency, DEFAULT_S3_CONCURRENCY as u64, "{stats:?}");
+    assert_eq!((stats.max_concurrency, stats.barriers_timed_out), (DEFAULT_S3_CONCURRENCY as u64, 0), "{stats:?}");
 }

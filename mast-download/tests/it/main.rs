@@ -4,6 +4,8 @@ mod auth;
 mod cache;
 mod faults;
 mod files;
+#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
+mod flush;
 mod hostile;
 mod kill;
 mod limits;

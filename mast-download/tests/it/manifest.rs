@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use mast_download::{BatchOptions, DownloadItem, Downloader, ProgressEvent, Status};
+use mast_emulator::Barrier;
 use mast_proto::DataType;
 
 use crate::util::*;
@@ -79,6 +80,9 @@ async fn rows_keep_the_order_and_hosts_keep_their_bound() {
             DownloadItem::new(url, dir.path(), format!("f{i}.bin")).size(size)
         })
         .collect();
+    // The first two held until both are in flight: the bound is reached by construction
+    // (the latency keeps each in flight, so a third at once would be seen).
+    emu.set_barriers(vec![Barrier::new("files", 2)]);
     let manifest = dl.download_all(items).await;
     assert_eq!(manifest.count(Status::Complete), 12);
     for (i, row) in manifest.iter().enumerate() {
@@ -86,7 +90,7 @@ async fn rows_keep_the_order_and_hosts_keep_their_bound() {
     }
     let s = emu.stats();
     assert_eq!(s.count("files"), 12);
-    assert_eq!(s.max_concurrency, 2, "two at a time on one host");
+    assert_eq!((s.max_concurrency, s.barriers_timed_out), (2, 0), "two at a time on one host: {s:?}");
 }
 
 #[tokio::test]
@@ -111,13 +115,19 @@ async fn concurrent_calls_share_the_downloaders_bounds_and_keep_their_own_option
             sink.fetch_add(1, Ordering::Relaxed);
         }
     });
+    // Three held until all are in flight: the shared bound is reached by construction.
+    emu.set_barriers(vec![Barrier::new("files", 3)]);
     let (clone, plain) = (dl.clone(), BatchOptions::new());
     let (a, b) = tokio::join!(dl.download_all_with(items("a"), &plain), clone.download_all_with(items("b"), &counted));
     assert_eq!((a.count(Status::Complete), b.count(Status::Complete)), (6, 6));
     assert_eq!(finished.load(Ordering::Relaxed), 6, "only the second call's files");
     let s = emu.stats();
     assert_eq!(s.count("files"), 12);
-    assert_eq!(s.max_concurrency, 3, "both calls together stay within the host's bound");
+    assert_eq!(
+        (s.max_concurrency, s.barriers_timed_out),
+        (3, 0),
+        "both calls together reach the host's bound and stay within it: {s:?}"
+    );
     // A call without cache downloads again; the downloader's default (cache) is back after it.
     let again = dl.download_all_with(items("a"), &BatchOptions::new().cache(false)).await;
     assert!(again.iter().all(|r| r.status == Status::Complete && !r.cached));

@@ -141,6 +141,50 @@ async fn a_changed_object_is_read_again_from_the_start() {
     assert!(stats.bytes("s3") >= bytes.len() as u64, "{stats:?}");
 }
 
+/// Kept bytes of an object that then got a new version differing only before the re-read
+/// tail (its ETag changed, the 64 KiB compared are the same): only `If-Match` can tell, and
+/// the ranged read is refused with 412 (no object byte sent), then the whole new object is
+/// read. A resume would splice the old head onto the new object.
+#[tokio::test]
+async fn a_new_version_is_caught_by_if_match_alone() {
+    let emu = emulator().await;
+    let (_, source) = cloud_product(&emu).await;
+    let Source::S3 { key, .. } = &source else { unreachable!() };
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("f.fits");
+    // An interrupted run (no retries): half the object kept, with its ETag in the sidecar.
+    emu.set_faults(vec![FaultRule::new("s3:get", Fault::DropMidBody).times(1)]);
+    let row =
+        mast_download::Downloader::new(&client(&emu, 0)).download(DownloadItem::to_path(source.clone(), &target)).await;
+    emu.set_faults(Vec::new());
+    assert_eq!(row.status, Status::Error, "{:?}", row.message);
+    let kept = std::fs::metadata(part_of(&target)).unwrap().len();
+    let old = std::fs::read(emu.cloud_root().join(emu.bucket()).join(key)).unwrap();
+    assert!(kept > OVERLAP + 4096, "{kept}");
+    assert_eq!(std::fs::read(part_of(&target)).unwrap(), old[..kept as usize], "the kept prefix is the old one");
+    // The new version: the first 4 KiB differ, everything from there on (the re-read tail
+    // from kept - 64 KiB included) is the same; a new ETag.
+    let head: Vec<u8> = old[..4096].iter().map(|b| !b).collect();
+    emu.patch_cloud_object(key, 0, &head).unwrap();
+    let new = std::fs::read(emu.cloud_root().join(emu.bucket()).join(key)).unwrap();
+    assert_eq!(new[4096..], old[4096..]);
+    assert_ne!(new[..4096], old[..4096]);
+    emu.reset_stats();
+    let row = downloader(&emu).download(DownloadItem::to_path(source, &target)).await;
+    assert_eq!(row.status, Status::Complete, "{:?}", row.message);
+    assert_eq!(row.resumed_from, 0, "nothing of the old version is kept");
+    assert_eq!(std::fs::read(&target).unwrap(), new, "the new object, whole");
+    let stats = emu.stats();
+    // One ranged read with If-Match (refused), then the whole object without a condition.
+    assert_eq!(
+        (stats.count("s3:get"), stats.count("s3:get:range"), stats.count("s3:get:if_match")),
+        (2, 1, 1),
+        "{stats:?}"
+    );
+    assert_eq!(stats.bytes("s3"), new.len() as u64, "the refused read sent nothing, the restart all: {stats:?}");
+    assert!(!part_of(&target).exists() && !meta_of(&target).exists());
+}
+
 #[tokio::test]
 async fn a_missing_object_is_an_error_or_falls_back_to_https() {
     let emu = emulator().await;

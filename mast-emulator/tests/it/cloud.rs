@@ -202,6 +202,7 @@ async fn object_store_lists_heads_and_reads() {
     assert_eq!(s.count("s3:head"), 2);
     assert_eq!(s.count("s3:get"), 5);
     assert_eq!(s.count("s3:get:range"), 2);
+    assert_eq!(s.count("s3:get:if_match"), 2, "the two reads with If-Match");
     assert_eq!(s.count("s3:write"), 1);
     assert_eq!(s.count("s3"), 11);
     assert_eq!(s.bytes("s3"), 207_360 + 1000 + 7360);
@@ -244,6 +245,54 @@ async fn s3_faults_then_success() {
     let whole = s3.get(&path).await.unwrap().bytes().await.unwrap();
     assert!(t0.elapsed() >= Duration::from_millis(80));
     assert_eq!(whole, emu.file_content(C3M).bytes(0..207_360));
+}
+
+/// A patched copy: new bytes where patched, the same size and the rest, a new ETag; a read
+/// or HEAD with `If-Match` on the old ETag is refused with 412; a later lookup keeps it.
+#[tokio::test]
+async fn patched_copies_change_their_etag() {
+    let emu = start(EmulatorConfig::default()).await;
+    let c = client();
+    let s3 = store(&emu);
+    let path = Path::from(C3M_KEY);
+    let err = emu.patch_cloud_object(C3M_KEY, 0, b"x").unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "no copy before a lookup");
+    lookup(&c, emu.base_url(), &[C3M]).await;
+    let before = s3.get(&path).await.unwrap();
+    let old_etag = before.meta.e_tag.clone().unwrap();
+    let old = before.bytes().await.unwrap();
+
+    let etag = emu.patch_cloud_object(&format!("/{C3M_KEY}"), 1000, &[0xAA; 100]).unwrap();
+    assert_ne!(etag, old_etag);
+    let meta = s3.head(&path).await.unwrap();
+    assert_eq!((meta.e_tag.as_deref(), meta.size), (Some(etag.as_str()), 207_360));
+    let now = s3.get(&path).await.unwrap().bytes().await.unwrap();
+    assert_eq!(now.len(), old.len());
+    assert_eq!(&now[1000..1100], &[0xAA; 100]);
+    assert_eq!((&now[..1000], &now[1100..]), (&old[..1000], &old[1100..]), "only the patched bytes changed");
+
+    emu.reset_stats();
+    let stale = GetOptions {
+        range: Some(GetRange::Offset(100_000)),
+        if_match: Some(old_etag.clone()),
+        ..GetOptions::default()
+    };
+    let err = s3.get_opts(&path, stale).await.unwrap_err();
+    assert!(matches!(err, object_store::Error::Precondition { .. }), "{err:?}");
+    let head = c.head(format!("{}/stpubdata/{C3M_KEY}", emu.base_url())).header("if-match", &old_etag).send().await;
+    assert_eq!(head.unwrap().status(), 412);
+    let fresh = GetOptions { if_match: Some(etag.clone()), ..GetOptions::default() };
+    assert_eq!(s3.get_opts(&path, fresh).await.unwrap().bytes().await.unwrap(), now);
+    let s = emu.stats();
+    assert_eq!((s.count("s3:get"), s.count("s3:get:if_match"), s.count("s3:get:range")), (2, 2, 1), "{s:?}");
+    assert_eq!(s.bytes("s3"), 207_360, "the refused read sent no object bytes: {s:?}");
+
+    // A later lookup keeps the patched copy; a patch past the end is refused.
+    lookup(&c, emu.base_url(), &[C3M]).await;
+    assert_eq!(s3.head(&path).await.unwrap().e_tag.as_deref(), Some(etag.as_str()));
+    let err = emu.patch_cloud_object(C3M_KEY, 207_300, &[0; 61]).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+    assert!(emu.patch_cloud_object("hst/../x", 0, b"x").is_err());
 }
 
 #[tokio::test]

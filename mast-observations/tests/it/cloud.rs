@@ -3,7 +3,7 @@
 //! fallbacks, `cloud_only` skips and warnings.
 
 use mast_download::Status;
-use mast_emulator::{Emulator, Fault, FaultRule};
+use mast_emulator::{Barrier, Emulator, Fault, FaultRule};
 use mast_observations::{
     CloudUriInput, CloudUriOptions, DownloadFileOptions, DownloadOptions, ObsIds, Observations, QueryOptions,
 };
@@ -231,6 +231,43 @@ async fn cloud_uris_from_products_uris_and_criteria() {
         .await
         .unwrap();
     assert_eq!(head_checked.uris().len(), keys.uris().len() - 1);
+}
+
+/// `get_cloud_uris` checks keys with 16 `HEAD`s in flight, reached (a barrier holds the
+/// first 16 until all are in flight: it times out if fewer are ever sent at once) and never
+/// exceeded, even when URIs without a key sit among them; one path lookup, not retried.
+#[tokio::test]
+async fn cloud_uris_are_verified_sixteen_heads_at_a_time() {
+    let emulator = sky().await;
+    let obs = observations(&emulator);
+    // 40 URIs (one lookup): 37 small products in the cloud, 3 with no cloud copy among them.
+    let mut in_cloud = (0..)
+        .map(|i| format!("mast:HST/product/h{i:04}head_q.dat"))
+        .filter(|u| mast_emulator::cloud::cloud_key(u).is_some());
+    let uris: Vec<String> = (0..40)
+        .map(|i| match i {
+            3 | 17 | 30 => format!("mast:HST/product/does_not_exist_{i}.fits"),
+            _ => in_cloud.next().unwrap(),
+        })
+        .collect();
+    let keyed = uris.iter().filter(|u| mast_emulator::cloud::cloud_key(u).is_some()).count();
+    assert_eq!(keyed, 37, "the URIs chosen: 37 with a cloud copy");
+    assert!(uris.iter().all(|u| emulator.file_size(u) <= 3_000_000), "small copies: the lookup writes them");
+    emulator.reset_stats();
+    emulator.set_barriers(vec![Barrier::new("s3:head", 16)]);
+    let found = obs.get_cloud_uris(&uris, &CloudUriOptions::new()).await.unwrap();
+    let stats = emulator.stats();
+    assert_eq!(stats.count("path_lookup"), 1, "one lookup of 40 URIs, not retried: {stats:?}");
+    assert_eq!(stats.count("s3:head"), 37, "one HEAD per key: {stats:?}");
+    assert_eq!(stats.barriers_timed_out, 0, "16 HEADs were in flight at once: {stats:?}");
+    assert_eq!(stats.max_concurrency, 16, "and never more: {stats:?}");
+    assert_eq!(stats.total, 38, "{stats:?}");
+    // The answer keeps the input's order, the three without a copy unmatched.
+    assert_eq!(found.entries().len(), 40);
+    for (i, (uri, cloud)) in found.entries().iter().enumerate() {
+        assert_eq!(uri, &uris[i]);
+        assert_eq!(cloud.is_none(), [3, 17, 30].contains(&i), "{i}: {uri} {cloud:?}");
+    }
 }
 
 #[tokio::test]

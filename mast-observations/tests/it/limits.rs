@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mast_download::DEFAULT_PER_HOST_CONCURRENCY;
-use mast_emulator::Emulator;
+use mast_emulator::{Barrier, Emulator};
 use mast_observations::{DownloadOptions, Layout};
 use mast_proto::{Column, DataType, Table, Value};
 
@@ -33,9 +33,11 @@ fn products(emulator: &Emulator, tag: &str, n: usize) -> Table {
 async fn concurrent_downloads_on_one_observations_share_the_per_host_limit() {
     let emulator = sky().await;
     let obs = observations(&emulator);
-    // Each request stays in flight for at least the latency, so that the two calls overlap
-    // and each alone would keep MAST's limit of files busy.
+    // The first files are held until MAST's limit is in flight (reached by construction, or
+    // the barrier times out); each request stays in flight for at least the latency, so a
+    // file beyond the limit (a downloader per call) would be seen.
     emulator.set_latency(Duration::from_millis(150));
+    emulator.set_barriers(vec![Barrier::new("download", DEFAULT_PER_HOST_CONCURRENCY as u32)]);
     let (a, b) = (products(&emulator, "first", 8), products(&emulator, "second", 8));
     let dir = tempfile::tempdir().unwrap();
     let options = |sub: &str| DownloadOptions::new().download_dir(dir.path().join(sub)).layout(Layout::Flat);
@@ -52,6 +54,7 @@ async fn concurrent_downloads_on_one_observations_share_the_per_host_limit() {
     let stats = emulator.stats();
     assert_eq!(stats.count("download"), 16, "{stats:?}");
     assert_eq!(stats.total, 16, "only downloads were measured: {stats:?}");
+    assert_eq!(stats.barriers_timed_out, 0, "MAST's limit was reached: {stats:?}");
     assert_eq!(
         stats.max_concurrency,
         DEFAULT_PER_HOST_CONCURRENCY as u64,

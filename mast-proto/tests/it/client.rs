@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use mast_emulator::{Emulator, EmulatorConfig, Fault, FaultRule};
+use mast_emulator::{Barrier, Emulator, EmulatorConfig, Fault, FaultRule};
 use mast_proto::{Error, Mast, MastClient, MastConfig, NameResolver, ResolveOptions, ServiceRequest, Table};
 
 fn config(emulator: &Emulator) -> MastConfig {
@@ -75,11 +75,19 @@ async fn executing_forever_ends_in_a_timeout_error() {
 #[tokio::test]
 async fn page_concurrency_bound_is_never_exceeded() {
     let emulator = Emulator::start(EmulatorConfig::default().latency(Duration::from_millis(60))).await.unwrap();
+    // Page 1 passes; then three pages are held until all three are in flight (the bound
+    // reached by construction, or the barrier times out); the latency keeps every page in
+    // flight, so a fourth at once would be seen.
+    emulator.set_barriers(vec![Barrier::new("invoke", 3).after(1)]);
     let table = fetch(&emulator, 3, cone(10_000).pagesize(1_000)).await.unwrap();
     assert_eq!(table.num_rows(), 10_000);
     let stats = emulator.stats();
-    assert!(stats.max_concurrency <= 3, "{stats:?}");
-    assert!(stats.max_concurrency >= 2, "pages were fetched concurrently: {stats:?}");
+    assert_eq!(stats.count("invoke"), 10, "{stats:?}");
+    assert_eq!(
+        (stats.max_concurrency, stats.barriers_timed_out),
+        (3, 0),
+        "the bound reached, never exceeded: {stats:?}"
+    );
 }
 
 fn every_fault() -> Vec<Fault> {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use mast_emulator::{Emulator, EmulatorConfig, Fault, FaultRule};
+use mast_emulator::{Barrier, Emulator, EmulatorConfig, Fault, FaultRule};
 use mast_proto::services::Host;
 use mast_proto::{Error, MastClient, MastConfig, ServicesRequest, Table, decode};
 
@@ -60,11 +60,18 @@ async fn panstarrs_pages_join_in_order_and_equal_one_page() {
 async fn panstarrs_page_concurrency_is_bounded() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     emulator.set_faults(vec![FaultRule::new("services:panstarrs", Fault::SlowFirstByte { millis: 80 })]);
+    // Page 1 passes; then three pages are held until all three are in flight (the bound
+    // reached by construction, or the barrier times out); the slow answers keep every page
+    // in flight, so a fourth at once would be seen.
+    emulator.set_barriers(vec![Barrier::new("services:panstarrs", 3).after(1)]);
     let table = client(&emulator, 3).services_table(panstarrs(2)).await.unwrap();
     assert_eq!(table, recorded_panstarrs());
     let stats = emulator.stats();
-    assert!(stats.max_concurrency <= 3, "{stats:?}");
-    assert!(stats.max_concurrency >= 2, "pages were fetched concurrently: {stats:?}");
+    assert_eq!(
+        (stats.max_concurrency, stats.barriers_timed_out),
+        (3, 0),
+        "the bound reached, never exceeded: {stats:?}"
+    );
 }
 
 #[tokio::test]
