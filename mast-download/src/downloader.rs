@@ -1220,6 +1220,33 @@ mod tests {
         assert!(check_not_an_html_page(&job("a/b.htm"), Some("text/html")).is_ok());
     }
 
+    #[tokio::test]
+    async fn one_task_per_target_and_the_map_keeps_only_live_targets() {
+        let config = mast_proto::MastConfig::new().with_all_urls("http://127.0.0.1:9999").unwrap();
+        let d = Downloader::new(&MastClient::new(config).unwrap());
+        let (a, b) = (Path::new("/tmp/x/a.fits"), Path::new("/tmp/x/b.fits"));
+        let (first, waited) = d.lock_target(a).await;
+        assert!(!waited);
+        // Another target is not held up by the first.
+        let (other, waited) = d.lock_target(b).await;
+        assert!(!waited);
+        drop(other);
+        // The same target waits until the first guard is dropped, and says it waited.
+        let second = tokio::spawn({
+            let d = d.clone();
+            async move { d.lock_target(Path::new("/tmp/x/a.fits")).await.1 }
+        });
+        // On this single-threaded runtime the sleep runs the spawned task up to its wait.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!second.is_finished(), "a second task on one target runs only after the first");
+        drop(first);
+        assert!(second.await.unwrap(), "the second task knows another held the target");
+        // Released targets are forgotten (the map does not grow with every file ever fetched).
+        let _ = d.lock_target(Path::new("/tmp/x/c.fits")).await;
+        let map = d.inner.targets.lock().unwrap();
+        assert_eq!(map.len(), 1, "only the last target remains until the next call: {map:?}");
+    }
+
     #[test]
     fn host_limits_keep_mast_at_the_spec_limit() {
         let config = mast_proto::MastConfig::new().with_all_urls("http://127.0.0.1:9999").unwrap();

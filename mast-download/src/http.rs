@@ -94,7 +94,9 @@ impl Downloader {
                 // did not match (the file changed): start over with this body. A
                 // `Content-Length` other than the listed size is trusted (checked in verify).
                 let announced = content_length(response.headers());
-                if resume || have > 0 {
+                // Without `resume` the file is already empty (discarded before the loop or
+                // when a resume failed): only a refused resume has bytes to drop.
+                if resume {
                     part.reset().await?;
                 }
                 part.write_meta(&Meta::from_headers(&job.url, response.headers(), announced)).await?;

@@ -94,6 +94,15 @@ async fn failed_flush() {
     let emu = emulator().await;
     let dir = tempfile::tempdir().unwrap();
 
+    // A file shorter than one flush interval never starts a background flush: it completes
+    // with `fdatasync` failing (the commit before the rename is an `fsync`).
+    let size = 1 << 20;
+    let url = format!("{}/files/small.bin?size={size}", emu.base_url());
+    let target = dir.path().join("small.bin");
+    let said = run_child(emu.base_url(), &url, &target).await;
+    assert_eq!(line(&said, "status"), "COMPLETE", "{said}");
+    assert_eq!(std::fs::metadata(&target).unwrap().len(), size);
+
     // A fresh download one flush long and a little more.
     let size = FLUSH_EVERY + (1 << 20);
     let url = format!("{}/files/fresh.bin?size={size}", emu.base_url());
