@@ -197,3 +197,20 @@ fn shortened(text: &str) -> String {
     let head: String = text.chars().take(80).collect();
     format!("{head}… ({chars} characters)")
 }
+
+#[cfg(all(test, feature = "https"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_urls_with_a_host_are_requested() {
+        let config = MastConfig::new();
+        let url = |s: &str| Source::Url(s.to_owned()).request_url(&config);
+        assert_eq!(url("https://example.org/a.fits").unwrap(), "https://example.org/a.fits");
+        assert_eq!(url("http://127.0.0.1:9/a").unwrap(), "http://127.0.0.1:9/a");
+        // A host but another scheme, no host, or no URL at all: refused before any request.
+        for bad in ["ftp://example.org/a.fits", "file:///etc/passwd", "data:text/plain,x", "not a url"] {
+            assert!(matches!(url(bad), Err(Error::InvalidSource { .. })), "{bad}");
+        }
+    }
+}

@@ -49,3 +49,48 @@ async fn a_body_with_no_size_anywhere_is_kept_and_warned_about() {
     assert_eq!(done.warnings.len(), 1, "{:?}", done.warnings);
     assert!(done.warnings[0].message.contains("nolength.fits: size unknown: not verified"));
 }
+
+#[tokio::test]
+async fn a_negative_listed_size_is_no_listed_size() {
+    let emulator = sky().await;
+    let obs = observations(&emulator);
+    let uri = "mast:TEST/product/negative.fits";
+    let text = |name: &str, value: &str| Column::from_values(name, DataType::String, [Value::Str(value)]);
+    let products = Table::new(vec![
+        text("dataURI", uri),
+        text("productFilename", "negative.fits"),
+        text("obs_collection", "TEST"),
+        text("obs_id", "negative"),
+        Column::from_values("size", DataType::Int64, [Value::Int(-1)]),
+    ])
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let options = DownloadOptions::new().download_dir(dir.path()).layout(Layout::Flat);
+    let done = obs.download_products(&products, &options).await.unwrap();
+    let row = &done.manifest.rows()[0];
+    // Not a listed size of 2^64 - 1 bytes that the server "contradicts": simply none.
+    assert_eq!((row.status, row.message.as_deref()), (Status::Complete, None));
+    assert!(done.warnings.is_empty(), "{:?}", done.warnings);
+    assert_eq!(std::fs::metadata(dir.path().join("negative.fits")).unwrap().len(), emulator.file_size(uri));
+}
+
+#[tokio::test]
+async fn download_file_keeps_a_complete_file_unless_told_not_to() {
+    let emulator = sky().await;
+    let obs = observations(&emulator);
+    let dir = tempfile::tempdir().unwrap();
+    let uri = "mast:TEST/product/cached.fits";
+    let into = DownloadFileOptions::new().local_path(dir.path());
+    for (options, downloads, cached) in
+        [(into.clone(), 1, false), (into.clone(), 0, true), (into.clone().cache(false), 1, false)]
+    {
+        emulator.reset_stats();
+        let done = obs.download_file(uri, &options).await.unwrap();
+        let row = &done.manifest.rows()[0];
+        assert_eq!(row.status, Status::Complete, "{:?}", row.message);
+        let stats = emulator.stats();
+        assert_eq!(stats.count("download") - stats.count("download:head"), downloads, "{stats:?}");
+        assert_eq!(row.cached, cached, "{row:?}");
+        assert_eq!(row.local_path, dir.path().join("cached.fits"), "the options kept their local path");
+    }
+}

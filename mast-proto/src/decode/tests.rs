@@ -165,3 +165,29 @@ fn fast_path_agrees_with_serde() {
         agree(&mutate(&mut rng, seed));
     }
 }
+
+#[test]
+fn falsy_bodies_are_error_statuses_and_other_scalars_are_not_envelopes() {
+    // astroquery reads any falsy JSON answer as a failed request.
+    for body in ["0", "0.0", "-0", "false", "null", "\"\"", "[]", "{}"] {
+        let response = parse_portal(body.as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"));
+        assert_eq!(response.status, Status::Error, "{body}");
+    }
+    for body in ["1", "0.5", "-3", "true", "\"x\"", "[0]"] {
+        assert!(parse_portal(body.as_bytes()).is_err(), "{body} is neither an envelope nor falsy");
+    }
+}
+
+#[test]
+fn extjs_errors_carry_the_servers_message_or_the_generic_one() {
+    let message = |body: &str| match extjs_tables(body.as_bytes(), "Mast.Caom.All") {
+        Err(Error::Remote { service, message }) => {
+            assert_eq!(service, "Mast.Caom.All");
+            message
+        }
+        other => panic!("{body}: {other:?}"),
+    };
+    assert_eq!(message(r#"{"status":"ERROR","msg":"Table not found"}"#), "Table not found");
+    assert_eq!(message(r#"{"status":"ERROR","msg":""}"#), "There was an error with your request.");
+    assert_eq!(message(r#"{"status":"ERROR"}"#), "There was an error with your request.");
+}
