@@ -60,7 +60,77 @@ async fn executing_is_polled_until_complete() {
     let emulator = Emulator::start(EmulatorConfig::default().executing_polls(3)).await.unwrap();
     let table = fetch(&emulator, 4, cone(30)).await.unwrap();
     assert_eq!(table.num_rows(), 30);
-    assert_eq!(emulator.stats().requests.get("invoke").copied(), Some(4), "3 EXECUTING answers, then COMPLETE");
+    let stats = emulator.stats();
+    assert_eq!(stats.count("invoke"), 4, "3 EXECUTING answers, then COMPLETE");
+    // The polls back off: at least 100, 200 and 400 ms apart (lower bounds only: a loaded
+    // machine may only make the gaps longer).
+    let at = stats.arrivals("invoke");
+    let gaps: Vec<u64> = at.windows(2).map(|w| (w[1] - w[0]) / 1_000).collect();
+    assert_eq!(gaps.len(), 3, "{at:?}");
+    for (gap, least) in gaps.iter().zip([100, 200, 400]) {
+        assert!(*gap >= least, "poll gaps {gaps:?} ms: each at least twice the one before, from 100 ms");
+    }
+}
+
+#[tokio::test]
+async fn mast_query_sends_filters_positions_and_properties_where_they_belong() {
+    use serde_json::json;
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let mast = Mast::new(MastClient::new(config(&emulator)).unwrap());
+    let p = |k: &str, v: serde_json::Value| (k.to_owned(), v);
+
+    // A cone: the parameters as they are, a property by its lower-case name, and `columns`
+    // ignored with a warning.
+    let cone_params =
+        [p("ra", json!(184.3)), p("dec", json!(54.5)), p("radius", json!(0.2)), p("emulator_rows", json!(30))];
+    let mut with_page = cone_params.to_vec();
+    with_page.push(p("PageSize", json!(50)));
+    let table = mast.mast_query("Mast.Caom.Cone", &with_page, Some("obs_id")).await.unwrap();
+    assert_eq!(table.num_rows(), 30);
+    assert_eq!(table.warnings().len(), 1, "{:?}", table.warnings());
+    assert!(table.warnings()[0].message.contains("'columns' parameter is ignored"));
+    let sent = emulator.request_log().portal_requests("invoke");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["service"], "Mast.Caom.Cone");
+    assert_eq!(sent[0]["params"], json!({"ra": 184.3, "dec": 54.5, "radius": 0.2, "emulator_rows": 30}));
+    assert_eq!(sent[0]["pagesize"], 50);
+    let direct = fetch(&emulator, 1, cone(30)).await.unwrap();
+    assert_eq!(table.column("obs_id").unwrap().len(), 30);
+    assert_eq!(format!("{:?}", table.column("obs_id")), format!("{:?}", direct.column("obs_id")));
+
+    // A Filtered service: every other parameter is a filter (a list ORed, a range as an
+    // object), the position kept as it is, `columns` defaulting to `*`.
+    emulator.reset_stats();
+    let filtered = [
+        p("obs_collection", json!(["HST", "JWST"])),
+        p("t_exptime", json!({"min": 10, "max": 100})),
+        p("dataproduct_type", json!("image")),
+        p("position", json!("184.3, 54.5, 0.2")),
+    ];
+    mast.mast_query("Mast.Caom.Filtered.Position", &filtered, None).await.unwrap();
+    let sent = emulator.request_log().portal_requests("invoke");
+    let params = &sent.last().unwrap()["params"];
+    assert_eq!(params["columns"], "*");
+    assert_eq!(params["position"], "184.3, 54.5, 0.2");
+    let mut filters = params["filters"].as_array().unwrap().clone();
+    filters.sort_by_key(|f| f["paramName"].as_str().unwrap().to_owned());
+    assert_eq!(
+        filters,
+        [
+            json!({"paramName": "dataproduct_type", "values": ["image"]}),
+            json!({"paramName": "obs_collection", "values": ["HST", "JWST"]}),
+            json!({"paramName": "t_exptime", "values": [{"min": 10, "max": 100}]}),
+        ]
+    );
+
+    // No filter, or a range without both ends: an error before any request.
+    emulator.reset_stats();
+    let none = mast.mast_query("Mast.Caom.Filtered", &[], None).await.unwrap_err();
+    assert!(matches!(&none, Error::InvalidQuery { message } if message.contains("at least one filter")), "{none}");
+    let half = [p("t_exptime", json!({"min": 10}))];
+    let half = mast.mast_query("Mast.Caom.Filtered", &half, None).await.unwrap_err();
+    assert!(half.to_string().contains("must be a dictionary with \"min\" and \"max\" keys"), "{half}");
+    assert_eq!(emulator.stats().total, 0);
 }
 
 #[tokio::test]
