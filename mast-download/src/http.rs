@@ -250,6 +250,11 @@ mod tests {
         assert_eq!(check_partial(&unknown, 40, &meta), Ok(Some(100)));
         assert!(check_partial(&HeaderMap::new(), 40, &meta).is_err());
         assert!(check_partial(&headers(&[(CONTENT_RANGE, "items 1-2/3")]), 1, &meta).is_err());
+        // One byte is a span (the last byte of the file); a span that ends before it starts
+        // is not.
+        let last_byte = headers(&[(CONTENT_RANGE, "bytes 99-99/100"), (CONTENT_LENGTH, "1")]);
+        assert_eq!(check_partial(&last_byte, 99, &meta), Ok(Some(100)));
+        assert!(check_partial(&headers(&[(CONTENT_RANGE, "bytes 99-98/100")]), 99, &meta).is_err());
         // A hostile server's numbers at the edge of u64: an error, never an overflow.
         let max = u64::MAX;
         for (range, start) in [
