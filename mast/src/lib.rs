@@ -70,6 +70,10 @@ pub use mast_download as download;
 #[cfg(feature = "observations")]
 pub use mast_observations as observations;
 
+/// MAST API tokens (feature `auth`): sources and stores, [`mast_auth`].
+#[cfg(feature = "auth")]
+pub use mast_auth as auth;
+
 #[cfg(feature = "blocking")]
 pub mod blocking;
 

@@ -1,0 +1,104 @@
+//! The opt-in token file: mode 0600, opened without following a symbolic link.
+//!
+//! mast-download has the same kind of helpers (`open_no_follow`, `write_file`), but
+//! mast-auth and mast-download are on the same layer and may not depend on each other; the
+//! few lines here cover only this one small file.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::Path;
+
+use crate::{Error, Result, Token};
+
+/// The longest token file read (a MAST token is a few dozen characters).
+const MAX_TOKEN_FILE: u64 = 64 * 1024;
+
+pub(crate) fn read(path: &Path) -> Result<Option<Token>> {
+    let file = match open(path, OpenOptions::new().read(true)) {
+        Ok(file) => file,
+        Err(Error::File { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    check_private(path, &file)?;
+    let mut text = String::new();
+    file.take(MAX_TOKEN_FILE).read_to_string(&mut text).map_err(|source| Error::File {
+        path: path.to_owned(),
+        action: "read",
+        source,
+    })?;
+    let token = Token::new(text.trim_end_matches(['\n', '\r']));
+    zeroize_string(text);
+    Ok(Some(token))
+}
+
+pub(crate) fn write(path: &Path, token: &Token) -> Result<()> {
+    let fail = |action, source| Error::File { path: path.to_owned(), action, source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(|e| fail("create the directory of", e))?;
+    }
+    let mut file = open(path, OpenOptions::new().write(true).create(true).truncate(true))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // A file that existed keeps its mode through `open`; make it private first.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(|e| fail("set the permissions of", e))?;
+    }
+    file.write_all(token.expose().as_bytes()).map_err(|e| fail("write", e))?;
+    file.write_all(b"\n").map_err(|e| fail("write", e))?;
+    file.sync_all().map_err(|e| fail("write", e))
+}
+
+pub(crate) fn remove(path: &Path) -> Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(Error::File { path: path.to_owned(), action: "remove", source }),
+    }
+}
+
+/// Opens `path` with `options`, refusing a symbolic link (`O_NOFOLLOW` on Unix, where the
+/// file is also created with mode 0600; a `symlink_metadata` check elsewhere).
+fn open(path: &Path, options: &mut OpenOptions) -> Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW).mode(0o600);
+    }
+    #[cfg(not(unix))]
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::Symlink { path: path.to_owned() });
+    }
+    options.open(path).map_err(|source| {
+        #[cfg(unix)]
+        if source.raw_os_error() == Some(libc::ELOOP) {
+            return Error::Symlink { path: path.to_owned() };
+        }
+        Error::File { path: path.to_owned(), action: "open", source }
+    })
+}
+
+/// Refuses a token file that group or others may read or write (as ssh refuses keys).
+fn check_private(path: &Path, file: &File) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta =
+            file.metadata().map_err(|source| Error::File { path: path.to_owned(), action: "inspect", source })?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Error::Permissions { path: path.to_owned(), mode });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, file);
+    Ok(())
+}
+
+fn zeroize_string(text: String) {
+    // Secret zeroes on drop; do the same for the buffer read.
+    drop(mast_proto::Secret::new(text));
+}

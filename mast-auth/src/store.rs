@@ -1,0 +1,159 @@
+//! Where a token is stored: a keyring entry or the opt-in token file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use keyring_core::{CredentialStore, Entry};
+
+use crate::{Error, Result, Token};
+
+/// The keyring service astroquery stores its MAST token under.
+pub const KEYRING_SERVICE: &str = "astroquery:mast.stsci.edu.token";
+/// The keyring user name astroquery stores its MAST token under.
+pub const KEYRING_USER: &str = "masttoken";
+
+/// Where the MAST token is stored: a keyring (astroquery's entry, [`KEYRING_SERVICE`] /
+/// [`KEYRING_USER`], in an injected keyring-core store) or, only when asked for, a token
+/// file. A cheap clone.
+///
+/// ```
+/// use mast_auth::{Token, TokenStore};
+/// use mast_auth::keyring_core::mock::Store;
+/// let store = TokenStore::keyring(Store::new().unwrap());
+/// assert!(store.get()?.is_none());
+/// store.store_token(&Token::new("abc123"))?;
+/// assert_eq!(store.get()?.unwrap().expose(), "abc123");
+/// assert!(store.forget_token()?);
+/// assert!(!store.forget_token()?);
+/// # Ok::<(), mast_auth::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct TokenStore {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Keyring(Arc<CredentialStore>),
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for TokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl TokenStore {
+    /// The keyring `store` (any keyring-core store: a platform store, or
+    /// `keyring_core::mock::Store` in tests). The store is used as given, never the
+    /// process-wide default store.
+    pub fn keyring(store: Arc<CredentialStore>) -> TokenStore {
+        TokenStore { backend: Backend::Keyring(store) }
+    }
+
+    /// The opt-in token file at `path` (created with mode 0600, never through a symbolic
+    /// link; a file other users can read is refused). Use it where no keyring works.
+    ///
+    /// ```
+    /// use mast_auth::{Token, TokenStore};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = TokenStore::file(dir.path().join("token"));
+    /// store.store_token(&Token::new("abc123"))?;
+    /// assert_eq!(store.get()?.unwrap().expose(), "abc123");
+    /// # Ok::<(), mast_auth::Error>(())
+    /// ```
+    pub fn file(path: impl Into<PathBuf>) -> TokenStore {
+        TokenStore { backend: Backend::File(path.into()) }
+    }
+
+    /// The opt-in token file in the configuration directory: `$XDG_CONFIG_HOME/mast-rs/token`,
+    /// else `$HOME/.config/mast-rs/token` (`%APPDATA%\mast-rs\token` on Windows).
+    ///
+    /// ```no_run
+    /// let store = mast_auth::TokenStore::default_file()?;
+    /// # Ok::<(), mast_auth::Error>(())
+    /// ```
+    pub fn default_file() -> Result<TokenStore> {
+        Ok(TokenStore::file(default_file_path()?))
+    }
+
+    /// The platform keyring. No platform store is compiled into this build yet, so this is
+    /// always [`Error::NoKeyring`], which names the opt-in file store; it never falls back to
+    /// the file by itself.
+    ///
+    /// ```
+    /// let error = mast_auth::TokenStore::platform().unwrap_err();
+    /// assert!(error.to_string().contains("TokenStore::file"));
+    /// ```
+    pub fn platform() -> Result<TokenStore> {
+        Err(Error::NoKeyring { reason: "this build of mast-rs has no platform keyring store".into() })
+    }
+
+    /// Where the token is kept, for messages (`keyring <vendor>` or `file <path>`).
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Keyring(store) => format!("keyring {}", store.vendor()),
+            Backend::File(path) => format!("file {}", path.display()),
+        }
+    }
+
+    /// The token file's path, for a file store.
+    pub fn file_path(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::File(path) => Some(path),
+            Backend::Keyring(_) => None,
+        }
+    }
+
+    /// The stored token, `None` when there is none.
+    pub fn get(&self) -> Result<Option<Token>> {
+        match &self.backend {
+            Backend::Keyring(store) => match self.entry(store, "read")?.get_password() {
+                Ok(token) => Ok(Some(Token::new(token))),
+                Err(keyring_core::Error::NoEntry) => Ok(None),
+                Err(e) => Err(Error::keyring(store.vendor(), "read", &e)),
+            },
+            Backend::File(path) => crate::file::read(path),
+        }
+    }
+
+    /// Stores `token` (astroquery's `store_token=True`), replacing a stored one.
+    pub fn store_token(&self, token: &Token) -> Result<()> {
+        match &self.backend {
+            Backend::Keyring(store) => self
+                .entry(store, "store")?
+                .set_password(token.expose())
+                .map_err(|e| Error::keyring(store.vendor(), "store", &e)),
+            Backend::File(path) => crate::file::write(path, token),
+        }
+    }
+
+    /// Deletes the stored token; `false` when there was none.
+    pub fn forget_token(&self) -> Result<bool> {
+        match &self.backend {
+            Backend::Keyring(store) => match self.entry(store, "forget")?.delete_credential() {
+                Ok(()) => Ok(true),
+                Err(keyring_core::Error::NoEntry) => Ok(false),
+                Err(e) => Err(Error::keyring(store.vendor(), "forget", &e)),
+            },
+            Backend::File(path) => crate::file::remove(path),
+        }
+    }
+
+    fn entry(&self, store: &Arc<CredentialStore>, action: &'static str) -> Result<Entry> {
+        Entry::new_in_store(store, KEYRING_SERVICE, KEYRING_USER)
+            .map_err(|e| Error::keyring(store.vendor(), action, &e))
+    }
+}
+
+fn default_file_path() -> Result<PathBuf> {
+    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let dir = if cfg!(windows) {
+        non_empty("APPDATA")
+    } else {
+        non_empty("XDG_CONFIG_HOME").or_else(|| non_empty("HOME").map(|home| home.join(".config")))
+    };
+    let dir = dir.filter(|d| d.is_absolute()).ok_or(Error::NoConfigDir)?;
+    Ok(dir.join("mast-rs").join("token"))
+}

@@ -1,0 +1,4 @@
+//! mast-auth's integration tests.
+
+mod sources;
+mod store;
