@@ -18,6 +18,7 @@
 //! | `GET`/`HEAD /files/<name>?size=N` | a generated file of `N` bytes, same semantics (for benchmarks) |
 //! | `GET /api/v0.1/path_lookup/?uri=<u1>&uri=<u2>...&use_cloud_path=True` | cloud paths of `mast:` URIs ([`cloud`], spec §9.3): `{"<uri>": {"status_code": 200, "path": "/<key>"}}` or `{"status_code": 404, "path": null}` per URI, in request order; at most 40 URIs (else `400`); writes the cloud copies it names |
 //! | `GET`/`HEAD /stpubdata[/<key>]` | the public S3 bucket, path-style ([`cloud`], spec §9.2–9.4): a real S3 server (s3s with s3s-fs) over a temporary directory, anonymous and read-only: `ListObjects[V2]` (with `delimiter`/`prefix`), `HeadObject`, `GetObject` with `Range`, `If-Match`/`If-None-Match`; the bucket name is [`EmulatorConfig::bucket`] (see [`Emulator::s3_endpoint`]) |
+//! | `GET /whoami` (cookie `mast_token=<token>` or `Authorization: Bearer <token>`) | the session behind a token ([`auth`], spec §12): `anon: false` and the user's fields for a token configured with [`EmulatorConfig::token`], the anonymous session for an expired, unknown or missing token |
 //! | `POST /search/<mission>/api/v0.1/search` (JSON body) | the MastMissions search: `mission_results.json` (whatever the mission), its `results` sliced by the body's `limit` (default 5000) and `offset` (default 0), `totalResults` as recorded (or as the [`Fault::TotalResults`] fault says) |
 //! | `GET /__emulator/redirect?to=<url>[&hops=N][&status=302]` | a redirect (`status` 301/302/303/307/308) to `<url>`, through `N` − 1 redirects to itself first; counted in the stats as `redirect` (for redirect-policy tests) |
 //! | `/__emulator/...` | control: `GET stats`, `POST stats/reset` (the counters and the request log), `GET requests[?key=<endpoint key>]` (the [`RequestLog`], see [`Emulator::request_log`]), `GET`/`PUT faults`, `GET`/`PUT config`, `GET`/`PUT files`, `GET cloud` (bucket, root, written and removed keys), `POST cloud/remove?key=<key>` (see [`Emulator::remove_cloud_object`]) |
@@ -63,6 +64,7 @@
 //! ## Features
 #![cfg_attr(doc, doc = document_features::document_features!())]
 
+pub mod auth;
 mod barrier;
 pub mod cloud;
 mod faults;
@@ -88,6 +90,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use auth::EmulatorToken;
 pub use barrier::Barrier;
 pub use faults::{Fault, FaultRule, HUGE_CONTENT_LENGTH};
 pub use files::FileOptions;
@@ -146,6 +149,7 @@ pub struct EmulatorConfig {
     data_mode: DataMode,
     files: FileOptions,
     bucket: String,
+    tokens: Vec<EmulatorToken>,
 }
 
 impl Default for EmulatorConfig {
@@ -160,6 +164,7 @@ impl Default for EmulatorConfig {
             data_mode: DataMode::Sky,
             files: FileOptions::default(),
             bucket: cloud::DEFAULT_BUCKET.to_owned(),
+            tokens: Vec::new(),
         }
     }
 }
@@ -239,6 +244,24 @@ impl EmulatorConfig {
         &self.bucket
     }
 
+    /// Adds a MAST API token `/whoami` knows ([`auth`]): valid, or expired
+    /// ([`EmulatorToken::expired`]); any other token is unknown (anonymous).
+    ///
+    /// ```
+    /// use mast_emulator::{EmulatorConfig, EmulatorToken};
+    /// let config = EmulatorConfig::new().token(EmulatorToken::new("abc123").display_name("Jane Doe"));
+    /// assert_eq!(config.get_tokens().len(), 1);
+    /// ```
+    pub fn token(mut self, token: EmulatorToken) -> Self {
+        self.tokens.push(token);
+        self
+    }
+
+    /// The configured tokens.
+    pub fn get_tokens(&self) -> &[EmulatorToken] {
+        &self.tokens
+    }
+
     /// The configured port.
     pub fn get_port(&self) -> u16 {
         self.port
@@ -311,6 +334,7 @@ impl Emulator {
             file_options: Mutex::new(config.files),
             cloud,
             barriers: barrier::Barriers::default(),
+            tokens: config.tokens,
         });
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&state)));
         tracing::info!(%base_url, mode = ?config.data_mode, seed = config.seed, "mast-emulator listening");

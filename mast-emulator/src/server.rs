@@ -66,6 +66,8 @@ pub(crate) struct State {
     pub(crate) file_options: Mutex<FileOptions>,
     pub(crate) cloud: CloudStore,
     pub(crate) barriers: crate::barrier::Barriers,
+    /// The tokens `/whoami` knows.
+    pub(crate) tokens: Vec<crate::EmulatorToken>,
 }
 
 /// Accepts connections until the task is aborted; aborting it drops the `JoinSet`, which
@@ -509,6 +511,10 @@ enum Endpoint {
     PathLookup {
         uris: Vec<String>,
     },
+    /// `/whoami`, with the token the request presents.
+    Whoami {
+        token: Option<String>,
+    },
     /// `Download/bundle.sh`: the URIs of the form body (or query), in order.
     Bundle {
         uris: Vec<String>,
@@ -535,6 +541,7 @@ pub const SERVED_ENDPOINTS: &[endpoints::Endpoint] = &[
     endpoints::CATALOGS_SEARCH,
     endpoints::CATALOGS_METADATA,
     endpoints::MISSIONS_SEARCH,
+    endpoints::WHOAMI,
 ];
 
 impl Endpoint {
@@ -623,6 +630,12 @@ impl Endpoint {
                 }
                 Endpoint::CatalogMetadata { catalog }
             }
+            endpoints::WHOAMI => {
+                if *method != Method::GET {
+                    return Endpoint::WrongMethod { key: "whoami".into(), allow: "GET" };
+                }
+                Endpoint::Whoami { token: None }
+            }
             // `Download/file` is classified by `files::classify` before this point.
             _ => Endpoint::NotFound,
         }
@@ -642,6 +655,7 @@ impl Endpoint {
             Endpoint::S3(op) => op.fault_key().into(),
             Endpoint::PathLookup { .. } => "path_lookup".into(),
             Endpoint::Bundle { .. } => "bundle".into(),
+            Endpoint::Whoami { .. } => "whoami".into(),
             Endpoint::WrongMethod { key, .. } => key.clone(),
             Endpoint::NotFound => "not_found".into(),
         }
@@ -730,6 +744,9 @@ async fn serve(
         None => Endpoint::classify(&method, &path, &query, &body),
     };
     let mut endpoint = endpoint;
+    if let Endpoint::Whoami { token } = &mut endpoint {
+        *token = crate::auth::presented(&parts.headers);
+    }
     let key = endpoint.key();
     state.stats.record(&endpoint.keys());
     if credentials {
@@ -938,6 +955,7 @@ async fn answer(state: &Arc<State>, endpoint: Endpoint) -> Option<Reply> {
             }
         }
         Endpoint::ColumnsConfig { id } => Reply::json(columns_config(&id, state.mode)),
+        Endpoint::Whoami { token } => Reply::json(crate::auth::whoami(&state.tokens, token.as_deref())),
         Endpoint::Resolver { query } => Reply::json(resolver::santa(&query)),
         Endpoint::CatalogSearch { catalog, page } => {
             if catalog != "panstarrs" {

@@ -16,4 +16,5 @@ mod recorded;
 mod resolver;
 mod stats;
 mod util;
+mod whoami;
 mod wire;
