@@ -67,6 +67,35 @@ pub enum Error {
         "no configuration directory: set XDG_CONFIG_HOME or HOME, or give the token file's path (TokenStore::file)"
     )]
     NoConfigDir,
+    /// An empty token (e.g. `MAST_API_TOKEN=`) cannot log in.
+    #[error(
+        "the MAST API token is empty (is MAST_API_TOKEN set to an empty string?): unset MAST_API_TOKEN or set it \
+         to a token from https://auth.mast.stsci.edu/token"
+    )]
+    EmptyToken,
+    /// MAST did not accept the token (unknown or expired): `/whoami` answered the anonymous
+    /// session.
+    #[cfg(feature = "client")]
+    #[error(
+        "MAST API token invalid or expired: MAST answered as for an anonymous user. Tokens expire after \
+         10 days without use and 60 days after creation; create a new one at {token_page} (your tokens: {info})",
+        info = crate::TOKEN_INFO_URL
+    )]
+    LoginInvalid {
+        /// The page where a new token is created.
+        token_page: String,
+    },
+    /// `/whoami` answered something that is not a session.
+    #[cfg(feature = "client")]
+    #[error("MAST's /whoami answer is not a session ({message}); try again later")]
+    Whoami {
+        /// What was wrong, without the answer's values.
+        message: String,
+    },
+    /// The request failed (connection, timeout, HTTP status, configuration).
+    #[cfg(feature = "client")]
+    #[error(transparent)]
+    Proto(#[from] mast_proto::Error),
     /// `MAST_API_TOKEN` is set to something that is not UTF-8.
     #[error(
         "MAST_API_TOKEN is not valid UTF-8: set it to the token from https://auth.mast.stsci.edu/token, or unset it"

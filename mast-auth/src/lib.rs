@@ -11,6 +11,8 @@
 //!   (mode 0600, never through a symbolic link). Nothing falls back silently from one to the
 //!   other: with no keyring, [`TokenStore::platform`] is [`Error::NoKeyring`], which names
 //!   the file store.
+//! - `MastAuth` (feature `client`): `login` (checked against `/whoami`), `session_info`,
+//!   `logout`.
 //!
 //! The token reaches MAST only through mast-proto's hook (`MastClient::authorize`, feature `client`):
 //! [`Token::into_secret`] gives the [`mast_proto::Secret`] for
@@ -21,10 +23,14 @@
 
 mod error;
 mod file;
+#[cfg(feature = "client")]
+mod session;
 mod store;
 mod token;
 
 pub use error::{Error, Result};
+#[cfg(feature = "client")]
+pub use session::{MastAuth, SessionInfo, TOKEN_INFO_URL, token_page_url};
 pub use store::{KEYRING_SERVICE, KEYRING_USER, TokenStore};
 pub use token::{Found, TOKEN_ENV, Token, TokenSource, find_token, find_token_with};
 
