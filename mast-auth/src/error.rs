@@ -107,22 +107,27 @@ impl Error {
     /// The error for a keyring-core failure: its description without the bytes some
     /// variants carry (`BadEncoding`, `BadDataFormat` hold what was stored).
     pub(crate) fn keyring(store: String, action: &'static str, error: &keyring_core::Error) -> Error {
-        use keyring_core::Error as K;
-        let reason = match error {
-            K::PlatformFailure(e) => format!("the platform store failed: {e}"),
-            K::NoStorageAccess(e) => format!("the store cannot be accessed (is it locked?): {e}"),
-            K::NoEntry => "no such entry".into(),
-            K::BadEncoding(_) => "the stored value is not UTF-8 text; store the token again".into(),
-            K::BadDataFormat(..) => "the stored value is not in the store's format; store the token again".into(),
-            K::BadStoreFormat(what) => format!("the store is damaged: {what}"),
-            K::TooLong(attr, limit) => format!("{attr} is longer than the store allows ({limit})"),
-            K::Invalid(what, why) => format!("invalid {what}: {why}"),
-            K::Ambiguous(entries) => format!("{} entries match; remove all but one", entries.len()),
-            K::NoDefaultStore => "no default store is set".into(),
-            K::NotSupportedByStore(what) => format!("not supported by this store: {what}"),
-            other => format!("keyring error of an unknown kind ({})", kind_name(other)),
-        };
-        Error::Keyring { store, action, reason }
+        Error::Keyring { store, action, reason: describe(error) }
+    }
+}
+
+/// keyring-core's error as text, without the bytes some variants carry (`BadEncoding` and
+/// `BadDataFormat` hold what was stored).
+pub(crate) fn describe(error: &keyring_core::Error) -> String {
+    use keyring_core::Error as K;
+    match error {
+        K::PlatformFailure(e) => format!("the platform store failed: {e}"),
+        K::NoStorageAccess(e) => format!("the store cannot be accessed (is it locked?): {e}"),
+        K::NoEntry => "no such entry".into(),
+        K::BadEncoding(_) => "the stored value is not UTF-8 text; store the token again".into(),
+        K::BadDataFormat(..) => "the stored value is not in the store's format; store the token again".into(),
+        K::BadStoreFormat(what) => format!("the store is damaged: {what}"),
+        K::TooLong(attr, limit) => format!("{attr} is longer than the store allows ({limit})"),
+        K::Invalid(what, why) => format!("invalid {what}: {why}"),
+        K::Ambiguous(entries) => format!("{} entries match; remove all but one", entries.len()),
+        K::NoDefaultStore => "no default store is set".into(),
+        K::NotSupportedByStore(what) => format!("not supported by this store: {what}"),
+        other => format!("keyring error of an unknown kind ({})", kind_name(other)),
     }
 }
 

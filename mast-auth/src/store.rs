@@ -78,16 +78,45 @@ impl TokenStore {
         Ok(TokenStore::file(default_file_path()?))
     }
 
-    /// The platform keyring. No platform store is compiled into this build yet, so this is
-    /// always [`Error::NoKeyring`], which names the opt-in file store; it never falls back to
-    /// the file by itself.
+    /// The platform keyring, checked by one read of astroquery's entry
+    /// ([`TokenStore::checked`]). With the feature `secret-service` on Linux and the BSDs it
+    /// is the Secret Service over D-Bus; other platforms and builds have none yet. Where no
+    /// keyring works (a headless server: no session bus, a locked or absent keyring) this is
+    /// [`Error::NoKeyring`], which names the opt-in file store; it never falls back to the
+    /// file by itself.
     ///
     /// ```
-    /// let error = mast_auth::TokenStore::platform().unwrap_err();
-    /// assert!(error.to_string().contains("TokenStore::file"));
+    /// match mast_auth::TokenStore::platform() {
+    ///     Ok(store) => println!("tokens in the {}", store.describe()),
+    ///     Err(error) => assert!(error.to_string().contains("TokenStore::file")),
+    /// }
     /// ```
     pub fn platform() -> Result<TokenStore> {
-        Err(Error::NoKeyring { reason: "this build of mast-rs has no platform keyring store".into() })
+        TokenStore::checked(platform_store()?)
+    }
+
+    /// The keyring `store`, after reading astroquery's entry once: a store that cannot be
+    /// reached or opened (a platform failure, no access) is [`Error::NoKeyring`]; a missing
+    /// entry is fine. This is how [`TokenStore::platform`] tells a working keyring from a
+    /// headless machine.
+    ///
+    /// ```
+    /// use mast_auth::{Error, TokenStore};
+    /// use mast_auth::keyring_core::mock::Store;
+    /// assert!(TokenStore::checked(Store::new().unwrap()).is_ok());
+    /// ```
+    pub fn checked(store: Arc<CredentialStore>) -> Result<TokenStore> {
+        let unreachable = |e: &keyring_core::Error| Error::NoKeyring {
+            reason: format!("the {} cannot be used: {}", store.vendor(), crate::error::describe(e)),
+        };
+        let entry = Entry::new_in_store(&store, KEYRING_SERVICE, KEYRING_USER).map_err(|e| unreachable(&e))?;
+        match entry.get_password() {
+            Err(e @ (keyring_core::Error::PlatformFailure(_) | keyring_core::Error::NoStorageAccess(_))) => {
+                Err(unreachable(&e))
+            }
+            // A value, no entry, or an entry the store can reach but not decode: it works.
+            _ => Ok(TokenStore::keyring(store)),
+        }
     }
 
     /// Where the token is kept, for messages (`keyring <vendor>` or `file <path>`).
@@ -156,4 +185,43 @@ fn default_file_path() -> Result<PathBuf> {
     };
     let dir = dir.filter(|d| d.is_absolute()).ok_or(Error::NoConfigDir)?;
     Ok(dir.join("mast-rs").join("token"))
+}
+
+/// The platform's keyring store, for [`TokenStore::platform`].
+#[cfg(all(
+    feature = "secret-service",
+    any(
+        target_os = "linux",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd",
+        target_os = "dragonfly"
+    )
+))]
+fn platform_store() -> Result<Arc<CredentialStore>> {
+    match zbus_secret_service_keyring_store::Store::new() {
+        Ok(store) => Ok(store),
+        Err(e) => Err(Error::NoKeyring {
+            reason: format!("the Secret Service (D-Bus) cannot be reached: {}", crate::error::describe(&e)),
+        }),
+    }
+}
+
+/// The platform's keyring store, for [`TokenStore::platform`]: none in this build.
+#[cfg(not(all(
+    feature = "secret-service",
+    any(
+        target_os = "linux",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd",
+        target_os = "dragonfly"
+    )
+)))]
+fn platform_store() -> Result<Arc<CredentialStore>> {
+    Err(Error::NoKeyring {
+        reason: "this build of mast-rs has no platform keyring store (the feature `secret-service` adds the \
+                 Secret Service on Linux and the BSDs)"
+            .into(),
+    })
 }

@@ -70,6 +70,7 @@ fn keyring_errors_are_typed_and_never_show_what_was_stored() {
     assert_eq!(store.get().unwrap().unwrap().expose(), SECRET);
 }
 
+#[cfg(not(feature = "secret-service"))]
 #[test]
 fn no_keyring_is_an_error_naming_the_file_store() {
     let error = TokenStore::platform().unwrap_err();
@@ -128,4 +129,46 @@ fn file_store_refuses_links_and_readable_files() {
     store.store_token(&Token::new(SECRET)).unwrap();
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(store.get().unwrap().unwrap().expose(), SECRET);
+}
+
+#[test]
+fn an_unreachable_keyring_is_no_keyring_not_no_token() {
+    for failure in [
+        keyring_core::Error::PlatformFailure("no session bus".into()),
+        keyring_core::Error::NoStorageAccess("keyring locked".into()),
+    ] {
+        let inner = mock_store();
+        inject(&inner, failure);
+        let error = TokenStore::checked(inner).unwrap_err();
+        assert!(matches!(error, Error::NoKeyring { .. }), "{error:?}");
+        let text = error.to_string();
+        assert!(
+            text.contains("TokenStore::file") && (text.contains("no session bus") || text.contains("keyring locked")),
+            "{text}"
+        );
+    }
+    // A reachable store passes, with or without a token, even one it cannot decode.
+    assert!(TokenStore::checked(mock_store()).is_ok());
+    let inner = mock_store();
+    inject(&inner, keyring_core::Error::BadEncoding(SECRET.as_bytes().to_vec()));
+    assert!(TokenStore::checked(inner).is_ok());
+}
+
+/// On a machine without a D-Bus session bus (this CI's kind: headless), the platform
+/// keyring is `NoKeyring` naming the file store, not a silent fallback nor a hang.
+#[cfg(all(feature = "secret-service", target_os = "linux"))]
+#[test]
+fn headless_secret_service_is_no_keyring() {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").unwrap().uid();
+    let bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+        || std::path::Path::new(&format!("/run/user/{uid}/bus")).exists();
+    if bus {
+        eprintln!("a session bus is present: the headless case cannot be checked here");
+        return;
+    }
+    let error = TokenStore::platform().unwrap_err();
+    assert!(matches!(error, Error::NoKeyring { .. }), "{error:?}");
+    let text = error.to_string();
+    assert!(text.contains("Secret Service") && text.contains("TokenStore::file"), "{text}");
 }
