@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use mast_emulator::{Emulator, EmulatorConfig};
+use mast_emulator::{Emulator, EmulatorConfig, LoggedRequest};
 use mast_proto::services::Host;
 use mast_proto::{Error, Mast, MastClient, MastConfig, Secret, ServiceRequest, ServicesRequest};
 
@@ -20,6 +20,17 @@ fn config(emulator: &Emulator) -> MastConfig {
 
 fn with_token(emulator: &Emulator) -> MastClient {
     MastClient::new(config(emulator).with_token(Secret::new(TOKEN))).unwrap()
+}
+
+/// Whether `entry` of the emulator's request log carries `TOKEN` anywhere it was logged: a
+/// header (any of them), the path or the query.
+fn carries_token(entry: &LoggedRequest) -> bool {
+    entry.headers.iter().any(|(k, v)| k.contains(TOKEN) || v.contains(TOKEN)) || in_url(entry)
+}
+
+/// Whether `entry` has `TOKEN` in its URL (path, or a query name or value).
+fn in_url(entry: &LoggedRequest) -> bool {
+    entry.path.contains(TOKEN) || entry.query.iter().any(|(k, v)| k.contains(TOKEN) || v.contains(TOKEN))
 }
 
 fn cone() -> ServiceRequest {
@@ -52,6 +63,19 @@ async fn the_token_goes_on_portal_and_services_requests_only() {
     assert_eq!(stats.authorized("resolver"), 0, "never on the resolver: {stats:?}");
     assert_eq!(stats.count("path_lookup"), 1, "{stats:?}");
     assert_eq!(stats.authorized("path_lookup"), 0, "never on the path lookup: {stats:?}");
+    // The request log, searched: the resolver and the path lookup have it nowhere, no URL
+    // has it, and where it is, it is the cookie.
+    let log = emulator.requests();
+    assert!(log.iter().any(carries_token), "the search finds the cookie: {log:?}");
+    for entry in &log {
+        assert!(!in_url(entry), "the token in a URL: {entry:?}");
+        if entry.is("resolver") || entry.is("path_lookup") {
+            assert!(!carries_token(entry), "{entry:?}");
+        } else if carries_token(entry) {
+            let cookie = format!("mast_token={TOKEN}");
+            assert_eq!(entry.header("cookie"), Some(cookie.as_str()), "only as the cookie: {entry:?}");
+        }
+    }
 
     // No token configured: nothing carries one.
     let other = Emulator::start(EmulatorConfig::default()).await.unwrap();
@@ -110,4 +134,12 @@ async fn redirects_are_bounded_and_drop_the_token_across_hosts() {
     assert!(here.authorized("redirect") >= 2, "{here:?}");
     assert_eq!(there.count("services:panstarrs"), 1, "{there:?}");
     assert!(there.authorized.is_empty(), "the foreign host never sees the token: {there:?}");
+    // The request logs, searched: the MAST hops carry it, the foreign hop nowhere (no header,
+    // path or query), and no URL on either host.
+    let hops = emulator.requests_for("redirect");
+    assert!(hops.len() >= 2 && hops.iter().all(carries_token), "{hops:?}");
+    let log = foreign.requests();
+    assert!(log.iter().any(|e| e.is("services:panstarrs")), "{log:?}");
+    assert!(log.iter().all(|e| !carries_token(e)), "the token crossed the redirect: {log:?}");
+    assert!(emulator.requests().iter().chain(&log).all(|e| !in_url(e)), "the token in a URL");
 }
