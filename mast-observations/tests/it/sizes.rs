@@ -94,3 +94,32 @@ async fn download_file_keeps_a_complete_file_unless_told_not_to() {
         assert_eq!(row.local_path, dir.path().join("cached.fits"), "the options kept their local path");
     }
 }
+
+#[tokio::test]
+async fn download_products_keeps_complete_files_unless_told_not_to() {
+    let emulator = sky().await;
+    let obs = observations(&emulator);
+    let uri = "mast:TEST/product/kept.fits";
+    let text = |name: &str, value: &str| Column::from_values(name, DataType::String, [Value::Str(value)]);
+    let products = Table::new(vec![
+        text("dataURI", uri),
+        text("productFilename", "kept.fits"),
+        text("obs_collection", "TEST"),
+        text("obs_id", "kept"),
+    ])
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let flat = DownloadOptions::new().download_dir(dir.path()).layout(Layout::Flat);
+    for (options, downloads, cached) in
+        [(flat.clone(), 1, false), (flat.clone(), 0, true), (flat.clone().cache(false), 1, false)]
+    {
+        emulator.reset_stats();
+        let done = obs.download_products(&products, &options).await.unwrap();
+        let row = &done.manifest.rows()[0];
+        assert_eq!(row.status, Status::Complete, "{:?}", row.message);
+        let stats = emulator.stats();
+        assert_eq!(stats.count("download") - stats.count("download:head"), downloads, "{stats:?}");
+        assert_eq!(row.cached, cached, "{row:?}");
+        assert_eq!(row.local_path, dir.path().join("kept.fits"), "the options kept their directory and layout");
+    }
+}
