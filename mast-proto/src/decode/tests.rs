@@ -191,3 +191,11 @@ fn extjs_errors_carry_the_servers_message_or_the_generic_one() {
     assert_eq!(message(r#"{"status":"ERROR","msg":""}"#), "There was an error with your request.");
     assert_eq!(message(r#"{"status":"ERROR"}"#), "There was an error with your request.");
 }
+
+#[test]
+fn the_envelope_keeps_masts_message() {
+    let error = parse_portal(br#"{"status":"ERROR","msg":"Request timed out"}"#).unwrap();
+    assert_eq!((error.status(), error.message()), (&Status::Error, Some("Request timed out")));
+    let plain = parse_portal(br#"{"status":"COMPLETE","data":[],"fields":[]}"#).unwrap();
+    assert_eq!(plain.message(), None);
+}
