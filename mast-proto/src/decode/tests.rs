@@ -173,6 +173,10 @@ fn falsy_bodies_are_error_statuses_and_other_scalars_are_not_envelopes() {
         let response = parse_portal(body.as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"));
         assert_eq!(response.status, Status::Error, "{body}");
     }
+    // An object without a status is an error only when it is empty.
+    assert_eq!(parse_portal(br#"{"msg":"no status"}"#).unwrap().status, Status::Missing);
+    assert_eq!(parse_portal_serde(r#"{"msg":"no status"}"#).unwrap().status, Status::Missing);
+    assert_eq!(parse_portal_serde("{ }").unwrap().status, Status::Error);
     for body in ["1", "0.5", "-3", "true", "\"x\"", "[0]"] {
         assert!(parse_portal(body.as_bytes()).is_err(), "{body} is neither an envelope nor falsy");
     }
