@@ -222,6 +222,19 @@ pub(crate) fn display_join(dir: &Path, relative: &str) -> PathBuf {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_is_named_for_what_it_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("linked")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real/x"), dir.path().join("real/file.fits")).unwrap();
+        let message = |relative: &str| safe_join(dir.path(), relative).unwrap_err().to_string();
+        assert!(message("linked/file.fits").contains("a directory on the way"), "{}", message("linked/file.fits"));
+        assert!(message("real/file.fits").contains("the file name"), "{}", message("real/file.fits"));
+        assert_eq!(safe_join(dir.path(), "real/new/f.fits").unwrap(), normalized(dir.path()).join("real/new/f.fits"));
+    }
+
     #[test]
     fn names() {
         assert_eq!(check_name("a/b.fits").unwrap(), ["a", "b.fits"]);

@@ -93,3 +93,15 @@ impl ProgressEvent {
 /// The callback type of [`crate::DownloaderBuilder::on_progress`].
 #[cfg(feature = "client")]
 pub(crate) type ProgressFn = std::sync::Arc<dyn Fn(&ProgressEvent) + Send + Sync>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_paths_are_escaped_for_the_terminal() {
+        let event = ProgressEvent::Bytes { path: "d/a\x1b[2Jb.fits".into(), n: 1 };
+        assert_eq!(event.display_path(), "d/a\\x1b[2Jb.fits");
+        assert_eq!(ProgressEvent::Bytes { path: "d/plain.fits".into(), n: 1 }.display_path(), "d/plain.fits");
+    }
+}

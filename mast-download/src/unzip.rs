@@ -428,6 +428,34 @@ mod tests {
 
     use super::*;
 
+    /// A reader interrupted by a signal before each read, then reading on.
+    struct Interrupted<R> {
+        inner: R,
+        interrupt: bool,
+    }
+
+    impl<R: Read> Read for Interrupted<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.interrupt = !self.interrupt;
+            if self.interrupt {
+                return Err(std::io::Error::from(ErrorKind::Interrupted));
+            }
+            self.inner.read(buf)
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_retried_and_the_limit_holds() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
+        let mut buffer = [0u8; 1024];
+        let mut out = Vec::new();
+        let mut reader = Interrupted { inner: Cursor::new(&data), interrupt: false };
+        assert_eq!(copy_limited(&mut reader, &mut out, &mut buffer, 10_000).ok(), Some(10_000));
+        assert_eq!(out, data);
+        let mut reader = Interrupted { inner: Cursor::new(&data), interrupt: false };
+        assert!(matches!(copy_limited(&mut reader, &mut Vec::new(), &mut buffer, 9_999), Err(Copy::TooLarge(_))));
+    }
+
     fn archive(path: &Path, entries: &[(&str, &[u8])]) {
         let mut w = zip::ZipWriter::new(File::create(path).unwrap());
         let options = zip::write::SimpleFileOptions::default();

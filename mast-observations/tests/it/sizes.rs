@@ -7,21 +7,29 @@ use mast_proto::{Column, DataType, Table, Value, WarningCategory};
 
 use crate::{observations, sky};
 
+/// A products table of one `TEST` product `<name>.fits` (obs_id `<name>`), with a listed size
+/// when one is given.
+fn one_product(name: &str, size: Option<i64>) -> Table {
+    let text = |column: &str, value: &str| Column::from_values(column, DataType::String, [Value::Str(value)]);
+    let mut columns = vec![
+        text("dataURI", &format!("mast:TEST/product/{name}.fits")),
+        text("productFilename", &format!("{name}.fits")),
+        text("obs_collection", "TEST"),
+        text("obs_id", name),
+    ];
+    if let Some(size) = size {
+        columns.push(Column::from_values("size", DataType::Int64, [Value::Int(size)]));
+    }
+    Table::new(columns).unwrap()
+}
+
 #[tokio::test]
 async fn a_stale_listed_size_is_saved_and_warned_about() {
     let emulator = sky().await;
     let obs = observations(&emulator);
     let uri = "mast:TEST/product/stale.fits";
     let served = emulator.file_size(uri);
-    let text = |name: &str, value: &str| Column::from_values(name, DataType::String, [Value::Str(value)]);
-    let products = Table::new(vec![
-        text("dataURI", uri),
-        text("productFilename", "stale.fits"),
-        text("obs_collection", "TEST"),
-        text("obs_id", "stale"),
-        Column::from_values("size", DataType::Int64, [Value::Int(207_360)]),
-    ])
-    .unwrap();
+    let products = one_product("stale", Some(207_360));
     let dir = tempfile::tempdir().unwrap();
     let options = DownloadOptions::new().download_dir(dir.path()).layout(Layout::Flat);
     let done = obs.download_products(&products, &options).await.unwrap();
@@ -55,15 +63,7 @@ async fn a_negative_listed_size_is_no_listed_size() {
     let emulator = sky().await;
     let obs = observations(&emulator);
     let uri = "mast:TEST/product/negative.fits";
-    let text = |name: &str, value: &str| Column::from_values(name, DataType::String, [Value::Str(value)]);
-    let products = Table::new(vec![
-        text("dataURI", uri),
-        text("productFilename", "negative.fits"),
-        text("obs_collection", "TEST"),
-        text("obs_id", "negative"),
-        Column::from_values("size", DataType::Int64, [Value::Int(-1)]),
-    ])
-    .unwrap();
+    let products = one_product("negative", Some(-1));
     let dir = tempfile::tempdir().unwrap();
     let options = DownloadOptions::new().download_dir(dir.path()).layout(Layout::Flat);
     let done = obs.download_products(&products, &options).await.unwrap();
@@ -92,5 +92,26 @@ async fn download_file_keeps_a_complete_file_unless_told_not_to() {
         assert_eq!(stats.count("download") - stats.count("download:head"), downloads, "{stats:?}");
         assert_eq!(row.cached, cached, "{row:?}");
         assert_eq!(row.local_path, dir.path().join("cached.fits"), "the options kept their local path");
+    }
+}
+
+#[tokio::test]
+async fn download_products_keeps_complete_files_unless_told_not_to() {
+    let emulator = sky().await;
+    let obs = observations(&emulator);
+    let products = one_product("kept", None);
+    let dir = tempfile::tempdir().unwrap();
+    let flat = DownloadOptions::new().download_dir(dir.path()).layout(Layout::Flat);
+    for (options, downloads, cached) in
+        [(flat.clone(), 1, false), (flat.clone(), 0, true), (flat.clone().cache(false), 1, false)]
+    {
+        emulator.reset_stats();
+        let done = obs.download_products(&products, &options).await.unwrap();
+        let row = &done.manifest.rows()[0];
+        assert_eq!(row.status, Status::Complete, "{:?}", row.message);
+        let stats = emulator.stats();
+        assert_eq!(stats.count("download") - stats.count("download:head"), downloads, "{stats:?}");
+        assert_eq!(row.cached, cached, "{row:?}");
+        assert_eq!(row.local_path, dir.path().join("kept.fits"), "the options kept their directory and layout");
     }
 }

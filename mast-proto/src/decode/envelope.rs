@@ -182,3 +182,23 @@ fn guess_fields(text: &str, data_at: usize) -> Option<(usize, Vec<Field>)> {
     let list = from_span::<Option<Vec<Field>>>(&mut sc).ok()??;
     Some((start, list))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fields of a body that sends them after its data are found where they are, so the
+    /// one-pass reader can decode the rows it meets first.
+    #[test]
+    fn fields_after_the_data_are_guessed_from_the_end() {
+        let text = r#"{"status":"COMPLETE","data":[{"a":1,"b":"x"}],"fields":[{"name":"a","type":"int"},{"name":"b","type":"string"}],"paging":{"page":1}}"#;
+        let data_at = text.find("[{\"a\"").unwrap();
+        let (at, fields) = guess_fields(text, data_at).expect("a guess");
+        assert_eq!(at, text.find("[{\"name\"").unwrap(), "where the list starts");
+        let names: Vec<(&str, &str)> = fields.iter().map(|f| (f.name.as_str(), f.type_name.as_str())).collect();
+        assert_eq!(names, [("a", "int"), ("b", "string")]);
+        // No fields after the data: no guess.
+        let none = r#"{"status":"COMPLETE","fields":[{"name":"a","type":"int"}],"data":[{"a":1}]}"#;
+        assert_eq!(guess_fields(none, none.find("[{\"a\"").unwrap()), None);
+    }
+}

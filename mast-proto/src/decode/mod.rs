@@ -119,12 +119,12 @@ fn parse_portal_serde(text: &str) -> Result<PortalResponse<'_>> {
     const FORMAT: &str = "portal JSON";
     match serde_json::from_str::<RawEnvelope<'_>>(text) {
         Ok(env) => {
-            let empty = env.status.is_none()
-                && env.msg.is_none()
-                && env.paging.is_none()
-                && env.fields.is_none()
-                && env.data.is_none();
-            let status = status_of(env.status.as_deref(), empty && is_empty_object(text));
+            // Only a body without a status is read again, to tell `{}` (an error) from one
+            // that has other keys.
+            let status = match env.status.as_deref() {
+                None => status_of(None, is_empty_object(text)),
+                known => status_of(known, false),
+            };
             Ok(PortalResponse {
                 status,
                 msg: env.msg,

@@ -571,6 +571,36 @@ fn eight_digits(w: u64) -> u64 {
 mod tests {
     use super::*;
 
+    /// The short path itself (not only its agreement with the general one): it takes the
+    /// usual numbers, so that a regression to the slow path is seen, and leaves the rest.
+    #[test]
+    fn the_short_path_takes_the_usual_numbers() {
+        let short = |s: &str| Scanner::new(&format!("{s},{}", " ".repeat(40))).short_number();
+        assert_eq!(short("0"), Some(Num::U64(0)));
+        assert_eq!(short("12345"), Some(Num::U64(12345)));
+        assert_eq!(short("-7"), Some(Num::I64(-7)));
+        assert_eq!(short("184.25"), Some(Num::F64(184.25)));
+        assert_eq!(short("-54.5"), Some(Num::F64(-54.5)));
+        for long in ["1e5", "1.5E-3", "01", "-", "1.", "12345678901234567890"] {
+            assert_eq!(short(long), None, "{long} is for the general path");
+        }
+    }
+
+    #[test]
+    fn keys_are_matched_a_word_at_a_time() {
+        let key = KeyPattern::new("obs_id").unwrap();
+        let text = format!("\"obs_id\":1{}", " ".repeat(30));
+        let mut sc = Scanner::new(&text);
+        assert!(sc.eat_key(&key));
+        assert_eq!(sc.peek(), Some(b'1'), "the key, its closing quote and the colon consumed");
+        for other in ["\"obs_ic\":1", "\"obs_idx\":1", "\"Obs_id\":1", "\"obs_id\" :1"] {
+            let text = format!("{other}{}", " ".repeat(30));
+            let mut sc = Scanner::new(&text);
+            assert!(!sc.eat_key(&key), "{other}");
+            assert_eq!(sc.pos, 0, "{other}: nothing consumed");
+        }
+    }
+
     /// The number `s`, read both at the end of the input (the general path) and followed by
     /// more input (the short path where it applies); both must agree.
     fn num(s: &str) -> Option<Num> {

@@ -173,6 +173,10 @@ fn falsy_bodies_are_error_statuses_and_other_scalars_are_not_envelopes() {
         let response = parse_portal(body.as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"));
         assert_eq!(response.status, Status::Error, "{body}");
     }
+    // An object without a status is an error only when it is empty.
+    assert_eq!(parse_portal(br#"{"msg":"no status"}"#).unwrap().status, Status::Missing);
+    assert_eq!(parse_portal_serde(r#"{"msg":"no status"}"#).unwrap().status, Status::Missing);
+    assert_eq!(parse_portal_serde("{ }").unwrap().status, Status::Error);
     for body in ["1", "0.5", "-3", "true", "\"x\"", "[0]"] {
         assert!(parse_portal(body.as_bytes()).is_err(), "{body} is neither an envelope nor falsy");
     }
@@ -190,4 +194,12 @@ fn extjs_errors_carry_the_servers_message_or_the_generic_one() {
     assert_eq!(message(r#"{"status":"ERROR","msg":"Table not found"}"#), "Table not found");
     assert_eq!(message(r#"{"status":"ERROR","msg":""}"#), "There was an error with your request.");
     assert_eq!(message(r#"{"status":"ERROR"}"#), "There was an error with your request.");
+}
+
+#[test]
+fn the_envelope_keeps_masts_message() {
+    let error = parse_portal(br#"{"status":"ERROR","msg":"Request timed out"}"#).unwrap();
+    assert_eq!((error.status(), error.message()), (&Status::Error, Some("Request timed out")));
+    let plain = parse_portal(br#"{"status":"COMPLETE","data":[],"fields":[]}"#).unwrap();
+    assert_eq!(plain.message(), None);
 }

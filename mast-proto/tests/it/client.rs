@@ -73,6 +73,24 @@ async fn executing_is_polled_until_complete() {
 }
 
 #[tokio::test]
+async fn raw_pages_are_polled_past_executing_and_configs_are_cached_per_id() {
+    let emulator = Emulator::start(EmulatorConfig::default().executing_polls(2)).await.unwrap();
+    let client = MastClient::new(config(&emulator)).unwrap();
+    assert!(client.cached_column_config("Mast.Caom.Cone").is_none(), "nothing fetched yet");
+    let pages = client.portal_raw(cone(30)).await.unwrap();
+    assert_eq!(pages.len(), 1);
+    let page = mast_proto::decode::parse_portal(&pages[0]).unwrap();
+    assert_eq!(page.status(), &mast_proto::decode::Status::Complete, "the raw page is the answer after EXECUTING");
+    assert_eq!(emulator.stats().count("invoke"), 3);
+    // A table query fetches the columns config once and keeps it under its id only.
+    let table = client.portal_table(cone(30)).await.unwrap();
+    let cached = client.cached_column_config("Mast.Caom.Cone").expect("cached after the query");
+    assert!(cached.len() > 10, "the real config, not an empty one: {} columns", cached.len());
+    assert!(table.num_rows() == 30);
+    assert!(client.cached_column_config("Mast.Caom.Filtered").is_none());
+}
+
+#[tokio::test]
 async fn mast_query_sends_filters_positions_and_properties_where_they_belong() {
     use serde_json::json;
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
@@ -294,6 +312,12 @@ async fn resolver() {
     assert_eq!((ned.objects[0].position.ra(), ned.objects[0].resolver.as_str()), (83.63311, "NED"));
     let all = mast.resolve_objects(&["M1"], &ResolveOptions::new().resolve_all(true)).await.unwrap();
     assert!(all.objects.len() >= 2);
+
+    // With a resolver named, a name no resolver knows gets the plain message (the one that
+    // names the resolver is for names another resolver knows).
+    let ned = ResolveOptions::new().resolver(NameResolver::Ned);
+    let err = mast.resolve_objects(&["nonexisting"], &ned).await.unwrap_err();
+    assert_eq!(err.to_string(), "Could not resolve \"nonexisting\" to a sky position.");
 
     let err = mast.resolve_objects(&["nope1", "nope2"], &ResolveOptions::new()).await.unwrap_err();
     assert_eq!(err.to_string(), "Could not resolve any of the given object names to sky positions.");
