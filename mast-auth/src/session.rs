@@ -1,10 +1,11 @@
 //! Logging in (feature `client`): `/whoami` through the client's token hook.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use mast_proto::auth::RequestKind;
 use mast_proto::endpoints;
-use mast_proto::{MastClient, MastConfig, Patience, Secret};
+use mast_proto::{MastClient, MastConfig, Patience};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -35,17 +36,17 @@ pub fn token_page_url(config: &MastConfig) -> String {
 }
 
 /// The session behind a token, as `/whoami` answers it (the fields of astroquery's
-/// `session_info()`). The `token` MAST echoes back is kept as a [`Token`], so `Debug` and
-/// [`SessionInfo::lines`] never show it.
+/// `session_info()`). The `token` MAST echoes back is kept as a [`Token`], so `Debug` never
+/// shows it and [`SessionInfo::lines`] only as MAST truncates it.
 ///
 /// ```
 /// let info: mast_auth::SessionInfo = serde_json::from_str(
 ///     r#"{"eppn": "alice@stsci.edu", "ezid": "alice", "attrib": {"display_name": "A. User"},
-///         "anon": false, "scopes": ["mast:user:info"], "session": null, "token": "abc123"}"#,
+///         "anon": false, "scopes": ["mast:user:info"], "session": null, "token": "abc12345678"}"#,
 /// ).unwrap();
 /// assert_eq!(info.display_name(), Some("A. User"));
 /// assert!(info.lines().contains(&"attrib.display_name: A. User".to_string()));
-/// assert!(!format!("{info:?} {:?}", info.lines()).contains("abc123"));
+/// assert!(!format!("{info:?} {:?}", info.lines()).contains("abc1234"));
 /// ```
 #[derive(Clone, Deserialize)]
 pub struct SessionInfo {
@@ -67,7 +68,7 @@ pub struct SessionInfo {
     /// MAST's `session` field (null for token sessions).
     #[serde(default)]
     pub session: Value,
-    /// The token MAST echoes back.
+    /// The token MAST echoes back (its first characters; see [`SessionInfo::token_echo`]).
     #[serde(default, deserialize_with = "token_field")]
     pub token: Option<Token>,
 }
@@ -97,7 +98,7 @@ impl SessionInfo {
     }
 
     /// astroquery's verbose `session_info` output: one `key: value` line per field and
-    /// `key.subkey: value` for the attributes; the token is shown as `***`.
+    /// `key.subkey: value` for the attributes; the token as [`SessionInfo::token_echo`].
     pub fn lines(&self) -> Vec<String> {
         let text = |v: &Value| match v {
             Value::String(s) => s.clone(),
@@ -111,34 +112,51 @@ impl SessionInfo {
         lines.push(format!("anon: {}", text(&Value::Bool(self.anon))));
         lines.push(format!("scopes: {:?}", self.scopes));
         lines.push(format!("session: {}", text(&self.session)));
-        lines.push(format!("token: {}", if self.token.is_some() { "***" } else { "None" }));
+        lines.push(format!("token: {}", self.token_echo().unwrap_or("None")));
         lines
+    }
+
+    /// The `token` field as it may be shown: MAST echoes only the token's first eight
+    /// characters and `...` (`56a9cf3d...`), which is shown as it is; anything else (a server
+    /// that echoes the whole token) is shown as `***`.
+    ///
+    /// ```
+    /// let info = |token: &str| -> mast_auth::SessionInfo {
+    ///     serde_json::from_value(serde_json::json!({"anon": false, "token": token})).unwrap()
+    /// };
+    /// assert_eq!(info("56a9cf3d...").token_echo(), Some("56a9cf3d..."));
+    /// assert_eq!(info("56a9cf3d0123456789abcdef").token_echo(), Some("***"));
+    /// ```
+    pub fn token_echo(&self) -> Option<&str> {
+        let echo = self.token.as_ref()?.expose();
+        let prefix = echo.strip_suffix("...").unwrap_or(echo);
+        let truncated = echo.len() > prefix.len() && prefix.chars().count() <= 8;
+        Some(if truncated { echo } else { "***" })
     }
 }
 
 /// Logging in and out over a [`MastClient`] (astroquery's `login`, `session_info`,
 /// `logout`). The token travels only through the client's hook
-/// ([`MastClient::authorize`]): logging in makes a client whose configuration has the token
-/// ([`MastConfig::with_token`]), which [`MastAuth::client`] hands out for every later query.
+/// ([`MastClient::authorize`]). Logging in puts the token into the client's token slot
+/// ([`MastClient::set_token`]), which every clone of that client shares: an `Observations`
+/// or a `Downloader` built from the same client sends it from then on, and stops after
+/// [`MastAuth::logout`].
 ///
 /// ```no_run
 /// use mast_auth::{MastAuth, Token};
 /// # async fn run() -> mast_auth::Result<()> {
-/// let auth = MastAuth::new(mast_proto::MastClient::from_env()?);
+/// let client = mast_proto::MastClient::from_env()?;
+/// let auth = MastAuth::new(client.clone());
 /// let info = auth.login(Token::new("12348r9w0sa2392ff94as841")).await?;
 /// println!("{:?}", info.display_name());
-/// let client = auth.client(); // carries the token to MAST
+/// // `client` (and every clone of it) now carries the token to MAST.
 /// auth.logout();
-/// # drop(client); Ok(()) }
+/// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct MastAuth {
-    inner: Arc<RwLock<State>>,
-}
-
-struct State {
     client: MastClient,
-    authenticated: bool,
+    authenticated: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for MastAuth {
@@ -148,67 +166,87 @@ impl std::fmt::Debug for MastAuth {
 }
 
 impl MastAuth {
-    /// Over `client`, as it is (no request). A token already in its configuration is sent
-    /// as configured, but the session counts as logged in only after [`MastAuth::login`].
+    /// Over `client`, as it is (no request). A token the client already has is sent as it
+    /// is, but the session counts as logged in only after [`MastAuth::login`]; use
+    /// [`MastAuth::connect`] to check it at once.
     pub fn new(client: MastClient) -> MastAuth {
-        MastAuth { inner: Arc::new(RwLock::new(State { client, authenticated: false })) }
+        MastAuth { client, authenticated: Arc::new(AtomicBool::new(false)) }
     }
 
-    /// The client to query with: it carries the token after a successful login, none
-    /// after [`MastAuth::logout`].
+    /// Over `client`, logging in at once when the client has a token (astroquery's
+    /// `Observations(mast_token=...)`): the token is checked against `/whoami` and a token
+    /// MAST does not accept is [`Error::LoginInvalid`] (and is taken out of the client, so
+    /// no later request sends it). Without a token, no request is sent.
+    ///
+    /// ```no_run
+    /// # async fn run() -> mast_auth::Result<()> {
+    /// // MAST_API_TOKEN set: checked here, before any query.
+    /// let auth = mast_auth::MastAuth::connect(mast_proto::MastClient::from_env()?).await?;
+    /// assert!(auth.is_authenticated() || !auth.client().has_token());
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(client: MastClient) -> Result<MastAuth> {
+        let auth = MastAuth::new(client);
+        if auth.client.has_token() {
+            let info = whoami(&auth.client).await?;
+            if info.anon {
+                auth.client.set_token(None);
+                return Err(Error::LoginInvalid { token_page: token_page_url(auth.client.config()) });
+            }
+            auth.accepted(&info);
+        }
+        Ok(auth)
+    }
+
+    /// The client this session logs in and out: the same token slot as every clone of the
+    /// client it was built from.
     pub fn client(&self) -> MastClient {
-        self.read().client.clone()
+        self.client.clone()
     }
 
     /// Whether the last login succeeded and no logout followed.
     pub fn is_authenticated(&self) -> bool {
-        self.read().authenticated
+        self.authenticated.load(Ordering::SeqCst)
     }
 
-    /// Checks `token` against `/whoami` and, when MAST accepts it, makes it this session's
+    /// Checks `token` against `/whoami` and, when MAST accepts it, makes it the client's
     /// token and logs `MAST API token accepted, welcome <display name>`. An empty token is
     /// [`Error::EmptyToken`] without a request; a token MAST does not accept (unknown or
     /// expired: MAST answers the anonymous session) is [`Error::LoginInvalid`], and the
-    /// session keeps its previous client (unlike astroquery, the refused token is not kept).
+    /// client keeps its previous token (unlike astroquery, the refused token is not kept).
     pub async fn login(&self, token: Token) -> Result<SessionInfo> {
         if token.is_empty() {
             return Err(Error::EmptyToken);
         }
-        let config = self.client().config().clone().with_token(token.into_secret());
-        let client = MastClient::new(config)?;
-        let info = whoami(&client).await?;
+        let secret = token.into_secret();
+        // The candidate is checked through a client of its own, so that no query running
+        // meanwhile on the shared client sends a token MAST may refuse.
+        let probe = MastClient::new(self.client.config().clone().with_token(secret.clone()))?;
+        let info = whoami(&probe).await?;
         if info.anon {
-            return Err(Error::LoginInvalid { token_page: token_page_url(client.config()) });
+            return Err(Error::LoginInvalid { token_page: token_page_url(probe.config()) });
         }
-        let name: String = info.display_name().unwrap_or("").chars().filter(|c| !c.is_control()).collect();
-        tracing::info!("MAST API token accepted, welcome {name}");
-        *self.write() = State { client, authenticated: true };
+        self.client.set_token(Some(secret));
+        self.accepted(&info);
         Ok(info)
     }
 
-    /// The session as MAST sees it now (`/whoami` with this session's token, if any).
+    /// The session as MAST sees it now (`/whoami` with the client's token, if any).
     pub async fn session_info(&self) -> Result<SessionInfo> {
-        whoami(&self.client()).await
+        whoami(&self.client).await
     }
 
-    /// Forgets the token in this session (no request; a stored token stays stored, see
-    /// [`crate::TokenStore::forget_token`]).
+    /// Forgets the token in the client and every clone of it (no request; a stored token
+    /// stays stored, see [`crate::TokenStore::forget_token`]).
     pub fn logout(&self) {
-        let mut state = self.write();
-        let config = state.client.config().clone().with_token(Secret::new(""));
-        // The configuration was valid a moment ago; only the token changed.
-        if let Ok(client) = MastClient::new(config) {
-            state.client = client;
-        }
-        state.authenticated = false;
+        self.client.set_token(None);
+        self.authenticated.store(false, Ordering::SeqCst);
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
-        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    fn accepted(&self, info: &SessionInfo) {
+        let name: String = info.display_name().unwrap_or("").chars().filter(|c| !c.is_control()).collect();
+        tracing::info!("MAST API token accepted, welcome {name}");
+        self.authenticated.store(true, Ordering::SeqCst);
     }
 }
 

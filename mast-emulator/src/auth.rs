@@ -101,7 +101,8 @@ impl EmulatorToken {
             "anon": false,
             "scopes": ["mast:user:info", "mast:exclusive_access"],
             "session": null,
-            "token": self.token,
+            // MAST echoes only the start of the token (spec §12: "56a9cf3d...").
+            "token": format!("{}...", self.token.chars().take(8).collect::<String>()),
         })
     }
 }

@@ -381,7 +381,9 @@ impl MastConfig {
     /// Sets the MAST API token (astroquery's `mast_token`; env `MAST_API_TOKEN`). It is sent
     /// as the cookie `mast_token=<token>` on the requests astroquery sends it on, and only to
     /// the configured MAST hosts ([`crate::auth::may_send_token`]); it never appears in
-    /// `Debug` output. An empty token is no token.
+    /// `Debug` output. An empty token is no token. This is the token a client starts with;
+    /// `MastClient::set_token` (feature `client`) changes it later for every clone of the
+    /// client.
     ///
     /// ```
     /// use mast_proto::{MastConfig, Secret};
@@ -394,7 +396,7 @@ impl MastConfig {
         self
     }
 
-    /// The MAST API token, if one is set.
+    /// The configured MAST API token, if one is set (the one a client starts with).
     pub fn token(&self) -> Option<&Secret> {
         self.token.as_ref()
     }

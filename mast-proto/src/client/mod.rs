@@ -10,7 +10,7 @@ mod resolver;
 mod services;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 pub use http::{Patience, Retrier};
@@ -20,7 +20,7 @@ pub use resolver::{
 };
 
 use crate::auth::RequestKind;
-use crate::{ColumnConfig, Error, MastConfig, Result};
+use crate::{ColumnConfig, Error, MastConfig, Result, Secret};
 
 /// A cheap-to-clone handle to MAST: one connection pool, one configuration, one cache of
 /// columns configs.
@@ -55,6 +55,10 @@ struct Inner {
     /// resolver calls), so nested fan-out never exceeds `page_concurrency`.
     in_flight: tokio::sync::Semaphore,
     column_configs: Mutex<HashMap<String, (Instant, Arc<ColumnConfig>)>>,
+    /// The MAST API token requests carry now: the configured one at first, then whatever
+    /// [`MastClient::set_token`] put here. Shared by every clone, so logging in or out
+    /// through one handle (mast-auth's `MastAuth`) applies to every query made with any.
+    token: RwLock<Option<Secret>>,
 }
 
 impl std::fmt::Debug for MastClient {
@@ -80,8 +84,9 @@ impl MastClient {
             .build()
             .map_err(|e| Error::Config { key: "http client".into(), message: e.to_string() })?;
         let in_flight = tokio::sync::Semaphore::new(config.page_concurrency());
+        let token = RwLock::new(config.token().cloned());
         Ok(MastClient {
-            inner: Arc::new(Inner { http, config, in_flight, column_configs: Mutex::new(HashMap::new()) }),
+            inner: Arc::new(Inner { http, config, in_flight, column_configs: Mutex::new(HashMap::new()), token }),
         })
     }
 
@@ -93,6 +98,30 @@ impl MastClient {
     /// The configuration.
     pub fn config(&self) -> &MastConfig {
         &self.inner.config
+    }
+
+    /// Replaces the MAST API token that this client and every clone of it send from now on
+    /// (`None`, or an empty token, sends none). The configured token
+    /// ([`MastConfig::with_token`]) is only the first value. No request is sent: checking a
+    /// token against MAST is mast-auth's `MastAuth::login`.
+    ///
+    /// ```
+    /// use mast_proto::{MastClient, MastConfig, Secret};
+    /// let client = MastClient::new(MastConfig::new().with_token(Secret::new("abc123")))?;
+    /// let other = client.clone();
+    /// assert!(other.has_token());
+    /// client.set_token(None);
+    /// assert!(!other.has_token());
+    /// # Ok::<(), mast_proto::Error>(())
+    /// ```
+    pub fn set_token(&self, token: Option<Secret>) {
+        *self.inner.token.write().unwrap_or_else(|e| e.into_inner()) = token.filter(|t| !t.is_empty());
+    }
+
+    /// Whether requests carry a MAST API token now (whether MAST accepts it is another
+    /// matter: mast-auth's `MastAuth::session_info`).
+    pub fn has_token(&self) -> bool {
+        self.inner.token.read().unwrap_or_else(|e| e.into_inner()).is_some()
     }
 
     /// The underlying HTTP client (one pool per `MastClient`), for crates that add endpoints.
@@ -139,7 +168,7 @@ impl MastClient {
     }
 
     /// Adds the MAST token to a request, as astroquery's cookie `mast_token=<token>`, when
-    /// the configuration has one and [`crate::auth::may_send_token`] allows it for `url` and
+    /// the client has one ([`MastClient::set_token`]) and [`crate::auth::may_send_token`] allows it for `url` and
     /// `kind` (the kinds astroquery sends it on, only to the configured MAST hosts, `https`
     /// unless a base URL is configured as `http`); otherwise returns `builder` unchanged.
     /// The header is marked sensitive. Every request that may carry the token goes through
@@ -162,11 +191,14 @@ impl MastClient {
     /// # Ok::<(), mast_proto::Error>(())
     /// ```
     pub fn authorize(&self, builder: reqwest::RequestBuilder, url: &str, kind: RequestKind) -> reqwest::RequestBuilder {
-        let Some(token) = self.config().token() else { return builder };
         if !crate::auth::may_send_token(self.config(), url, kind) {
             return builder;
         }
-        let cookie = zeroize::Zeroizing::new(format!("mast_token={}", token.expose()));
+        let cookie = {
+            let token = self.inner.token.read().unwrap_or_else(|e| e.into_inner());
+            let Some(token) = token.as_ref() else { return builder };
+            zeroize::Zeroizing::new(format!("mast_token={}", token.expose()))
+        };
         match reqwest::header::HeaderValue::from_str(&cookie) {
             Ok(mut value) => {
                 value.set_sensitive(true);
