@@ -29,8 +29,10 @@ mod store;
 mod token;
 
 pub use error::{Error, Result};
+/// The token pages (moved down to mast-proto, where mast-download's messages use them too).
+pub use mast_proto::auth::{TOKEN_INFO_URL, token_page_url};
 #[cfg(feature = "client")]
-pub use session::{MastAuth, SessionInfo, TOKEN_INFO_URL, token_page_url};
+pub use session::{MastAuth, SessionInfo};
 pub use store::{KEYRING_SERVICE, KEYRING_USER, TokenStore};
 pub use token::{Found, TOKEN_ENV, Token, TokenSource, find_token, find_token_with};
 

@@ -3,37 +3,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mast_proto::auth::RequestKind;
+use mast_proto::auth::{RequestKind, token_page_url};
 use mast_proto::endpoints;
-use mast_proto::{MastClient, MastConfig, Patience};
+use mast_proto::{MastClient, Patience};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::{Error, Result, Token};
-
-/// The page listing a user's tokens (spec §12).
-pub const TOKEN_INFO_URL: &str = "https://auth.mast.stsci.edu/info";
-
-/// The page where a MAST API token is created for the configured MAST: astroquery's
-/// `server.replace("mast", "auth.mast") + "/token"` for a host starting with `mast.`
-/// (`https://auth.mast.stsci.edu/token` by default), else MAST's own page.
-///
-/// ```
-/// use mast_proto::MastConfig;
-/// assert_eq!(mast_auth::token_page_url(&MastConfig::new()), "https://auth.mast.stsci.edu/token");
-/// ```
-pub fn token_page_url(config: &MastConfig) -> String {
-    const DEFAULT: &str = "https://auth.mast.stsci.edu/token";
-    let Ok(mut url) = url::Url::parse(config.mast_url()) else { return DEFAULT.into() };
-    match url.host_str().filter(|h| h.starts_with("mast.")).map(|h| format!("auth.{h}")) {
-        Some(host) if url.set_host(Some(&host)).is_ok() => {
-            url.set_path("/token");
-            url.set_query(None);
-            url.to_string()
-        }
-        _ => DEFAULT.into(),
-    }
-}
 
 /// The session behind a token, as `/whoami` answers it (the fields of astroquery's
 /// `session_info()`). The `token` MAST echoes back is kept as a [`Token`], so `Debug` never

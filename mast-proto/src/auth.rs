@@ -79,6 +79,30 @@ impl std::fmt::Display for Secret {
     }
 }
 
+/// The page listing a user's tokens (spec §12).
+pub const TOKEN_INFO_URL: &str = "https://auth.mast.stsci.edu/info";
+
+/// The page where a MAST API token is created for the configured MAST: astroquery's
+/// `server.replace("mast", "auth.mast") + "/token"` for a host starting with `mast.`
+/// (`https://auth.mast.stsci.edu/token` by default), else MAST's own page.
+///
+/// ```
+/// use mast_proto::MastConfig;
+/// assert_eq!(mast_proto::auth::token_page_url(&MastConfig::new()), "https://auth.mast.stsci.edu/token");
+/// ```
+pub fn token_page_url(config: &MastConfig) -> String {
+    const DEFAULT: &str = "https://auth.mast.stsci.edu/token";
+    let Ok(mut url) = url::Url::parse(config.mast_url()) else { return DEFAULT.into() };
+    match url.host_str().filter(|h| h.starts_with("mast.")).map(|h| format!("auth.{h}")) {
+        Some(host) if url.set_host(Some(&host)).is_ok() => {
+            url.set_path("/token");
+            url.set_query(None);
+            url.to_string()
+        }
+        _ => DEFAULT.into(),
+    }
+}
+
 /// What a request is for; decides whether it may carry the MAST token (spec §12).
 ///
 /// ```
