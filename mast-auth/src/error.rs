@@ -104,6 +104,28 @@ pub enum Error {
 }
 
 impl Error {
+    /// The error's class as astroquery would name it, for command lines and conformance:
+    /// `LoginError` for a token MAST refuses (astroquery's `LoginError`), the mast-proto
+    /// class for a failed request, `KeyringError` for the stores, `ValueError` for a token
+    /// that cannot be used at all.
+    ///
+    /// ```
+    /// assert_eq!(mast_auth::Error::EmptyToken.class_name(), "ValueError");
+    /// ```
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            #[cfg(feature = "client")]
+            Error::LoginInvalid { .. } => "LoginError",
+            #[cfg(feature = "client")]
+            Error::Whoami { .. } => "RemoteServiceError",
+            #[cfg(feature = "client")]
+            Error::Proto(e) => e.class_name(),
+            Error::NoKeyring { .. } | Error::Keyring { .. } => "KeyringError",
+            Error::File { .. } | Error::Symlink { .. } | Error::Permissions { .. } | Error::NoConfigDir => "OSError",
+            Error::EmptyToken | Error::EnvNotUnicode => "ValueError",
+        }
+    }
+
     /// The error for a keyring-core failure: its description without the bytes some
     /// variants carry (`BadEncoding`, `BadDataFormat` hold what was stored).
     pub(crate) fn keyring(store: String, action: &'static str, error: &keyring_core::Error) -> Error {

@@ -95,6 +95,18 @@ impl TokenStore {
         TokenStore::checked(platform_store()?)
     }
 
+    /// The Linux kernel keyring (feature `keyutils`), checked as [`TokenStore::checked`]
+    /// does. It needs no daemon, but keeps the token only while the login session's keyring
+    /// lives; where processes start without a session keyring (containers, some servers),
+    /// reads are refused and this is [`Error::NoKeyring`] (run under `keyctl session`).
+    #[cfg(all(feature = "keyutils", target_os = "linux"))]
+    pub fn keyutils() -> Result<TokenStore> {
+        let store = linux_keyutils_keyring_store::Store::new().map_err(|e| Error::NoKeyring {
+            reason: format!("the kernel keyring cannot be used: {}", crate::error::describe(&e)),
+        })?;
+        TokenStore::checked(store)
+    }
+
     /// The keyring `store`, after reading astroquery's entry once: a store that cannot be
     /// reached or opened (a platform failure, no access) is [`Error::NoKeyring`]; a missing
     /// entry is fine. This is how [`TokenStore::platform`] tells a working keyring from a
@@ -109,7 +121,7 @@ impl TokenStore {
         let unreachable = |e: &keyring_core::Error| Error::NoKeyring {
             reason: format!("the {} cannot be used: {}", store.vendor(), crate::error::describe(e)),
         };
-        let entry = Entry::new_in_store(&store, KEYRING_SERVICE, KEYRING_USER).map_err(|e| unreachable(&e))?;
+        let entry = entry_in(&store).map_err(|e| unreachable(&e))?;
         match entry.get_password() {
             Err(e @ (keyring_core::Error::PlatformFailure(_) | keyring_core::Error::NoStorageAccess(_))) => {
                 Err(unreachable(&e))
@@ -150,10 +162,13 @@ impl TokenStore {
     /// Stores `token` (astroquery's `store_token=True`), replacing a stored one.
     pub fn store_token(&self, token: &Token) -> Result<()> {
         match &self.backend {
-            Backend::Keyring(store) => self
-                .entry(store, "store")?
-                .set_password(token.expose())
-                .map_err(|e| Error::keyring(store.vendor(), "store", &e)),
+            Backend::Keyring(store) => {
+                let entry = self.entry(store, "store")?;
+                entry
+                    .set_password(token.expose())
+                    .and_then(|()| after_store(store, &entry))
+                    .map_err(|e| Error::keyring(store.vendor(), "store", &e))
+            }
             Backend::File(path) => crate::file::write(path, token),
         }
     }
@@ -171,8 +186,7 @@ impl TokenStore {
     }
 
     fn entry(&self, store: &Arc<CredentialStore>, action: &'static str) -> Result<Entry> {
-        Entry::new_in_store(store, KEYRING_SERVICE, KEYRING_USER)
-            .map_err(|e| Error::keyring(store.vendor(), action, &e))
+        entry_in(store).map_err(|e| Error::keyring(store.vendor(), action, &e))
     }
 }
 
@@ -187,7 +201,37 @@ fn default_file_path() -> Result<PathBuf> {
     Ok(dir.join("mast-rs").join("token"))
 }
 
-/// The platform's keyring store, for [`TokenStore::platform`].
+/// astroquery's entry in `store`: service [`KEYRING_SERVICE`], user [`KEYRING_USER`]. In the
+/// Windows Credential Manager, Python's `keyring` names a credential by the service alone
+/// and keeps the user name inside it (`masttoken@<service>` only when another user name
+/// already took the service's name): there the entry is the credential named by the service,
+/// and [`TokenStore::store_token`] also sets its user name, so that each finds the other's
+/// token.
+fn entry_in(store: &Arc<CredentialStore>) -> keyring_core::Result<Entry> {
+    if is_credential_manager(store) {
+        let modifiers = std::collections::HashMap::from([("target", KEYRING_SERVICE)]);
+        Entry::new_in_store_with_modifiers(store, KEYRING_SERVICE, KEYRING_USER, &modifiers)
+    } else {
+        Entry::new_in_store(store, KEYRING_SERVICE, KEYRING_USER)
+    }
+}
+
+/// Whether `store` is the Windows Credential Manager (whose entries need Python's naming).
+fn is_credential_manager(store: &Arc<CredentialStore>) -> bool {
+    cfg!(windows) && store.vendor().starts_with("Windows Credential Manager")
+}
+
+/// After `entry` (from [`entry_in`]) was written: in the Credential Manager, the user name
+/// Python's `keyring` checks when it reads the credential named by the service.
+fn after_store(store: &Arc<CredentialStore>, entry: &Entry) -> keyring_core::Result<()> {
+    if is_credential_manager(store) {
+        entry.update_attributes(&std::collections::HashMap::from([("username", KEYRING_USER)]))?;
+    }
+    Ok(())
+}
+
+/// The platform's keyring store, for [`TokenStore::platform`]: the Secret Service on Linux
+/// and the BSDs.
 #[cfg(all(
     feature = "secret-service",
     any(
@@ -199,29 +243,48 @@ fn default_file_path() -> Result<PathBuf> {
     )
 ))]
 fn platform_store() -> Result<Arc<CredentialStore>> {
-    match zbus_secret_service_keyring_store::Store::new() {
-        Ok(store) => Ok(store),
-        Err(e) => Err(Error::NoKeyring {
-            reason: format!("the Secret Service (D-Bus) cannot be reached: {}", crate::error::describe(&e)),
-        }),
-    }
+    zbus_secret_service_keyring_store::Store::new().map(|s| s as Arc<CredentialStore>).map_err(|e| Error::NoKeyring {
+        reason: format!("the Secret Service (D-Bus) cannot be reached: {}", crate::error::describe(&e)),
+    })
+}
+
+/// The platform's keyring store, for [`TokenStore::platform`]: the login Keychain on macOS
+/// (generic passwords, service and account as Python's `keyring` writes them).
+#[cfg(all(feature = "platform-keyring", target_os = "macos"))]
+fn platform_store() -> Result<Arc<CredentialStore>> {
+    apple_native_keyring_store::keychain::Store::new().map(|s| s as Arc<CredentialStore>).map_err(|e| {
+        Error::NoKeyring { reason: format!("the macOS Keychain cannot be used: {}", crate::error::describe(&e)) }
+    })
+}
+
+/// The platform's keyring store, for [`TokenStore::platform`]: the Windows Credential
+/// Manager. Entries are generic credentials named by the service alone (see
+/// [`entry_modifiers`]), as Python's `keyring` names them.
+#[cfg(all(feature = "platform-keyring", windows))]
+fn platform_store() -> Result<Arc<CredentialStore>> {
+    windows_native_keyring_store::Store::new().map(|s| s as Arc<CredentialStore>).map_err(|e| Error::NoKeyring {
+        reason: format!("the Windows Credential Manager cannot be used: {}", crate::error::describe(&e)),
+    })
 }
 
 /// The platform's keyring store, for [`TokenStore::platform`]: none in this build.
-#[cfg(not(all(
-    feature = "secret-service",
-    any(
-        target_os = "linux",
-        target_os = "freebsd",
-        target_os = "openbsd",
-        target_os = "netbsd",
-        target_os = "dragonfly"
-    )
+#[cfg(not(any(
+    all(
+        feature = "secret-service",
+        any(
+            target_os = "linux",
+            target_os = "freebsd",
+            target_os = "openbsd",
+            target_os = "netbsd",
+            target_os = "dragonfly"
+        )
+    ),
+    all(feature = "platform-keyring", any(target_os = "macos", windows))
 )))]
 fn platform_store() -> Result<Arc<CredentialStore>> {
     Err(Error::NoKeyring {
-        reason: "this build of mast-rs has no platform keyring store (the feature `secret-service` adds the \
-                 Secret Service on Linux and the BSDs)"
+        reason: "this build of mast-rs has no keyring store for this platform (the feature `platform-keyring` adds \
+                 the Secret Service on Linux and the BSDs, the Keychain on macOS and the Credential Manager on Windows)"
             .into(),
     })
 }

@@ -5,6 +5,7 @@ use mast_emulator::{Emulator, EmulatorConfig};
 
 mod cli11;
 mod hostile;
+mod login;
 mod validation;
 
 fn mast(emulator: &Emulator) -> Command {
@@ -12,6 +13,10 @@ fn mast(emulator: &Emulator) -> Command {
     for var in mast_proto_env_vars() {
         cmd.env_remove(var);
     }
+    // No token from the environment, and no system keyring (an unreachable session bus), so
+    // that only a test's own token and token file count.
+    cmd.env_remove("MAST_API_TOKEN").env_remove("MAST_TOKEN_STORE");
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/mast-rs-test-bus");
     cmd.env("MAST_URL", emulator.base_url()).env("MAST_RESOLVER_URL", emulator.base_url()).env("MAST_RETRIES", "1");
     cmd
 }

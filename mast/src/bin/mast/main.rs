@@ -2,6 +2,7 @@
 
 mod cloud;
 mod download;
+mod login;
 mod observations;
 mod output;
 
@@ -91,6 +92,15 @@ struct GlobalArgs {
     /// Largest answer read into memory, in bytes [env: MAST_MAX_RESPONSE_BYTES]
     #[arg(long, global = true, value_name = "BYTES", allow_hyphen_values = true)]
     max_response_bytes: Option<String>,
+    /// Where the stored MAST API token is kept: the system keyring (shared with astroquery)
+    /// or the token file [env: MAST_TOKEN_STORE]
+    #[arg(long, global = true, value_enum, value_name = "STORE", ignore_case = true)]
+    token_store: Option<login::StoreChoice>,
+    /// A MAST API token on the command line. Other users can read it in the process list
+    /// and it stays in shell history: prefer MAST_API_TOKEN, a stored token or `mast login
+    /// --with-token`
+    #[arg(long, global = true, value_name = "TOKEN")]
+    insecure_token: Option<String>,
     /// Start an embedded MAST emulator and send every request to it (no network needed)
     #[arg(long, global = true)]
     emulator: bool,
@@ -192,6 +202,8 @@ enum Command {
         #[arg(long, value_name = "COLUMNS")]
         service_columns: Option<String>,
     },
+    #[command(flatten)]
+    Auth(login::AuthCommand),
     /// Resolve object names to sky positions (SANTA resolver)
     #[command(after_help = "Examples:
   mast resolve M101
@@ -328,6 +340,28 @@ async fn run(cli: Cli) -> anyhow::Result<Rows> {
     let quiet = global.quiet;
     let mut rows = Rows::default();
     let mast = Mast::new(MastClient::new(config)?);
+    let token_store = match global.token_store {
+        Some(choice) => choice,
+        None => match std::env::var("MAST_TOKEN_STORE") {
+            Ok(v) if !v.is_empty() => login::StoreChoice::from_str(&v, true)
+                .map_err(|_| anyhow::anyhow!("MAST_TOKEN_STORE={v:?}: expected auto, keyring or file"))?,
+            _ => login::StoreChoice::default(),
+        },
+    };
+    let insecure_token = global.insecure_token.map(mast::auth::Token::new);
+    if insecure_token.is_some() && !quiet {
+        eprintln!(
+            "WARNING: --insecure-token puts the token where other users can read it (the process list, shell \
+             history); prefer MAST_API_TOKEN, a stored token or `mast login --with-token`"
+        );
+    }
+    let insecure_token = if matches!(cli.command, Command::Auth(_)) {
+        insecure_token
+    } else {
+        // Every other command sends the token there is, unchecked (see `login::use_token`).
+        login::use_token(mast.client(), insecure_token, token_store, quiet);
+        None
+    };
 
     match cli.command {
         Command::Service { service, params, page, pagesize, properties, position, radius, raw } => {
@@ -393,6 +427,9 @@ async fn run(cli: Cli) -> anyhow::Result<Rows> {
             let table = mast.mast_query(&service, &params, service_columns.as_deref()).await?;
             report_warnings(table.warnings(), quiet);
             out.print(&table)?;
+        }
+        Command::Auth(command) => {
+            login::run(mast.client().clone(), command, insecure_token, token_store, global.format, quiet).await?;
         }
         Command::Resolve { names, resolver, resolve_all } => {
             let mut options = ResolveOptions::new().resolve_all(resolve_all);
