@@ -3,8 +3,9 @@
 //! - [`Token`]: the token, whose `Debug` and `Display` never show it.
 //! - [`find_token`]: the token sources in astroquery's order: an explicit argument, then
 //!   the environment variable `MAST_API_TOKEN` (when it is set at all, even to an empty
-//!   string, it wins), then the stored token ([`TokenStore`]). (The hidden prompt, the last
-//!   source, belongs to the command line.)
+//!   string, it wins), then the stored token ([`TokenStore`]); [`ask_unless_found`] adds
+//!   the last source, a prompt the caller supplies (the command line's hidden prompt), also
+//!   when `reenter` asks for a new token.
 //! - [`TokenStore`]: where a token is stored: a keyring (an injected keyring-core store,
 //!   under astroquery's own entry, service [`KEYRING_SERVICE`], user [`KEYRING_USER`], so a
 //!   token stored by astroquery is found and the reverse), or an explicit opt-in file
@@ -34,7 +35,7 @@ pub use mast_proto::auth::{TOKEN_INFO_URL, token_page_url};
 #[cfg(feature = "client")]
 pub use session::{MastAuth, SessionInfo};
 pub use store::{KEYRING_SERVICE, KEYRING_USER, TokenStore};
-pub use token::{Found, TOKEN_ENV, Token, TokenSource, find_token, find_token_with};
+pub use token::{Found, TOKEN_ENV, Token, TokenSource, ask_unless_found, find_token, find_token_with};
 
 /// keyring-core, re-exported so that callers can build and inject a store
 /// ([`TokenStore::keyring`]) without depending on it themselves.

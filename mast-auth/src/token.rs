@@ -70,6 +70,8 @@ pub enum TokenSource {
     Environment,
     /// The store: a keyring or the opt-in token file.
     Store,
+    /// Asked for (the command line's hidden prompt or standard input).
+    Asked,
 }
 
 /// A token and where it was found.
@@ -130,5 +132,31 @@ pub fn find_token_with(
     match store {
         Some(store) => Ok(store.get()?.map(|token| Found { token, source: TokenSource::Store })),
         None => Ok(None),
+    }
+}
+
+/// The last source, in astroquery's order: `ask` (a hidden prompt, standard input) when no
+/// other source had a token, or whenever `reenter` is set, even when one had (astroquery's
+/// `reenter_token=True`, to replace a stored token). A found token is returned as it is,
+/// even an empty one from `MAST_API_TOKEN=` (logging in with it is then
+/// [`Error::EmptyToken`], as astroquery fails too rather than prompt). The error is `ask`'s.
+///
+/// ```
+/// use mast_auth::{Found, Token, TokenSource, ask_unless_found, find_token_with};
+/// let ask = || Ok::<_, mast_auth::Error>(Token::new("typed"));
+/// let found = find_token_with(None, Some("from-env".into()), None)?;
+/// assert_eq!(ask_unless_found(found.clone(), false, ask)?.source, TokenSource::Environment);
+/// assert_eq!(ask_unless_found(found, true, ask)?.source, TokenSource::Asked);
+/// assert_eq!(ask_unless_found(None, false, ask)?.token.expose(), "typed");
+/// # Ok::<(), mast_auth::Error>(())
+/// ```
+pub fn ask_unless_found<E>(
+    found: Option<Found>,
+    reenter: bool,
+    ask: impl FnOnce() -> std::result::Result<Token, E>,
+) -> std::result::Result<Found, E> {
+    match found {
+        Some(found) if !reenter => Ok(found),
+        _ => Ok(Found { token: ask()?, source: TokenSource::Asked }),
     }
 }

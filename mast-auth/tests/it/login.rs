@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use mast_auth::{Error, MastAuth, Token};
 use mast_emulator::{Emulator, EmulatorConfig, EmulatorToken};
-use mast_proto::{MastClient, MastConfig};
+use mast_proto::{MastClient, MastConfig, Secret};
 
 const GOOD: &str = "good-0123456789abcdef";
 const OLD: &str = "old-0123456789abcdef";
@@ -153,4 +153,50 @@ async fn transport_errors_do_not_show_the_token() {
     let error = auth.login(Token::new(GOOD)).await.unwrap_err();
     assert!(matches!(error, Error::Proto(_)), "{error:?}");
     assert_hidden("the transport error", &format!("{error} {error:?}"));
+}
+
+#[tokio::test]
+async fn logging_in_and_out_applies_to_every_clone_of_the_client() {
+    let emu = emulator().await;
+    let client = MastClient::new(MastConfig::new().with_all_urls(emu.base_url()).unwrap()).unwrap();
+    let queries = client.clone(); // e.g. the client an Observations was built from earlier
+    let auth = MastAuth::new(client);
+    assert!(!queries.has_token());
+    auth.login(Token::new(GOOD)).await.unwrap();
+    assert!(queries.has_token());
+    let whoami = |c: &MastClient| {
+        let c = c.clone();
+        async move { MastAuth::new(c).session_info().await.unwrap() }
+    };
+    assert_eq!(whoami(&queries).await.ezid.as_deref(), Some("jdoe"));
+    auth.logout();
+    assert!(!queries.has_token());
+    assert!(whoami(&queries).await.anon);
+}
+
+#[tokio::test]
+async fn a_client_built_with_a_token_logs_in_at_once() {
+    let (logs, _guard) = capture();
+    let emu = emulator().await;
+    let with = |token: &str| {
+        MastClient::new(MastConfig::new().with_all_urls(emu.base_url()).unwrap().with_token(Secret::new(token)))
+            .unwrap()
+    };
+    let auth = MastAuth::connect(with(GOOD)).await.unwrap();
+    assert!(auth.is_authenticated() && auth.client().has_token());
+    assert_eq!(emu.stats().count("whoami"), 1);
+    assert!(logs.text().contains("MAST API token accepted, welcome Jane Doe"));
+
+    // A refused token is an error at once, and is taken out of the client.
+    let client = with(OLD);
+    let error = MastAuth::connect(client.clone()).await.unwrap_err();
+    assert!(matches!(error, Error::LoginInvalid { .. }), "{error:?}");
+    assert!(!client.has_token());
+    assert_eq!(emu.stats().count("whoami"), 2);
+
+    // Without a token: no request.
+    let auth = MastAuth::connect(MastClient::new(MastConfig::new().with_all_urls(emu.base_url()).unwrap()).unwrap());
+    assert!(!auth.await.unwrap().is_authenticated());
+    assert_eq!(emu.stats().count("whoami"), 2);
+    assert_hidden("the TRACE log", &logs.text());
 }

@@ -57,3 +57,36 @@ fn token_never_shows() {
     let shown = format!("{found:?} {} {:?}", found.token, found.token);
     assert!(!shown.contains("abc123"), "{shown}");
 }
+
+#[test]
+fn asking_is_the_last_source_and_reenter_asks_anyway() {
+    use mast_auth::ask_unless_found;
+    let store = store_with("keyring");
+    let asked = std::cell::Cell::new(0);
+    let ask = || {
+        asked.set(asked.get() + 1);
+        Ok::<_, mast_auth::Error>(Token::new("typed"))
+    };
+    let source =
+        |found, reenter| ask_unless_found(found, reenter, ask).map(|f| (f.token.expose().to_owned(), f.source));
+    // Found somewhere: not asked.
+    let stored = find_token_with(None, None, Some(&store)).unwrap();
+    assert_eq!(source(stored.clone(), false).unwrap(), ("keyring".into(), TokenSource::Store));
+    assert_eq!(asked.get(), 0);
+    // Nothing found: asked.
+    let empty_store = TokenStore::keyring(mock::Store::new().unwrap());
+    let none = find_token_with(None, None, Some(&empty_store)).unwrap();
+    assert_eq!(source(none, false).unwrap(), ("typed".into(), TokenSource::Asked));
+    // reenter: asked even over an argument or a stored token.
+    assert_eq!(source(stored, true).unwrap(), ("typed".into(), TokenSource::Asked));
+    let argument = find_token_with(Some(Token::new("arg")), None, None).unwrap();
+    assert_eq!(source(argument, true).unwrap().1, TokenSource::Asked);
+    assert_eq!(asked.get(), 3);
+    // An empty MAST_API_TOKEN is a token (login refuses it), so nothing is asked.
+    let env = find_token_with(None, Some(String::new()), Some(&store)).unwrap();
+    assert_eq!(source(env, false).unwrap(), (String::new(), TokenSource::Environment));
+    assert_eq!(asked.get(), 3);
+    // A failing prompt is the error.
+    let error = ask_unless_found(None, false, || Err(mast_auth::Error::EmptyToken)).unwrap_err();
+    assert!(matches!(error, mast_auth::Error::EmptyToken));
+}

@@ -10,7 +10,7 @@ use std::io::{IsTerminal as _, Read as _};
 use anyhow::Context as _;
 use clap::{Subcommand, ValueEnum};
 use mast::MastClient;
-use mast::auth::{Found, MastAuth, SessionInfo, Token, TokenSource, TokenStore, find_token};
+use mast::auth::{Found, MastAuth, SessionInfo, Token, TokenStore, ask_unless_found, find_token};
 use serde_json::Value;
 
 use super::Format;
@@ -117,19 +117,11 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     match command {
         AuthCommand::Login { with_token, store_token, reenter_token } => {
-            let token = if with_token {
-                read_stdin()?
-            } else {
-                match found(argument, choice)? {
-                    Some(found) if !reenter_token => {
-                        if found.source == TokenSource::Environment && found.token.is_empty() {
-                            anyhow::bail!(mast::auth::Error::EmptyToken);
-                        }
-                        found.token
-                    }
-                    _ => prompt(&client)?,
-                }
-            };
+            // --with-token: standard input is the source (as `gh auth login --with-token`);
+            // otherwise the argument, MAST_API_TOKEN, the store, then the prompt.
+            let found = if with_token { None } else { found(argument, choice)? };
+            let ask = || if with_token { read_stdin() } else { prompt(&client) };
+            let token = ask_unless_found(found, reenter_token, ask)?.token;
             let auth = MastAuth::new(client);
             let info = auth.login(token.clone()).await?;
             if !quiet {
