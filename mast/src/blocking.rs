@@ -60,4 +60,34 @@ impl Mast {
     pub fn resolve_objects<S: AsRef<str>>(&self, names: &[S], options: &ResolveOptions) -> Result<Resolution> {
         self.block_on(self.inner.resolve_objects(names, options))?
     }
+
+    /// Checks `token` and makes it this client's token (feature `auth`); see
+    /// [`crate::auth::MastAuth::login`]. Every clone of the client given to [`Mast::new`]
+    /// sends it from then on.
+    ///
+    /// ```no_run
+    /// use mast::auth::Token;
+    /// let mast = mast::blocking::Mast::new(mast::MastClient::from_env()?)?;
+    /// let info = mast.login(Token::new(std::env::var("MY_TOKEN").unwrap_or_default()))?;
+    /// println!("logged in as {:?}", info.display_name());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "auth")]
+    pub fn login(&self, token: crate::auth::Token) -> crate::auth::Result<crate::auth::SessionInfo> {
+        let auth = crate::auth::MastAuth::new(self.inner.client().clone());
+        self.block_on(auth.login(token))?
+    }
+
+    /// The session as MAST sees it (feature `auth`); see
+    /// [`crate::auth::MastAuth::session_info`].
+    #[cfg(feature = "auth")]
+    pub fn session_info(&self) -> crate::auth::Result<crate::auth::SessionInfo> {
+        self.block_on(crate::auth::MastAuth::new(self.inner.client().clone()).session_info())?
+    }
+
+    /// Forgets the token in the client and its clones, without a request (feature `auth`).
+    #[cfg(feature = "auth")]
+    pub fn logout(&self) {
+        self.inner.client().set_token(None);
+    }
 }

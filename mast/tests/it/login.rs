@@ -211,3 +211,22 @@ async fn an_insecure_token_argument_works_with_a_warning() {
     assert_eq!(cookies(&emulator, "whoami"), [format!("mast_token={GOOD}"), format!("mast_token={GOOD}")]);
     only_in_cookies(&emulator, GOOD);
 }
+
+#[test]
+fn blocking_login_session_info_and_logout() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let emulator = rt.block_on(emulator());
+    let config = mast::MastConfig::new().with_all_urls(emulator.base_url()).unwrap();
+    let client = mast::MastClient::new(config).unwrap();
+    let mast = mast::blocking::Mast::new(client.clone()).unwrap();
+    let error = mast.login(mast::auth::Token::new(OLD)).unwrap_err();
+    assert_eq!(error.class_name(), "LoginError");
+    assert!(!client.has_token());
+    let info = mast.login(mast::auth::Token::new(GOOD)).unwrap();
+    assert_eq!(info.display_name(), Some("Jane Doe"));
+    assert!(client.has_token(), "the client given to Mast::new carries it");
+    assert_eq!(mast.session_info().unwrap().ezid.as_deref(), Some("jdoe"));
+    mast.logout();
+    assert!(mast.session_info().unwrap().anon);
+    assert_eq!(cookies(&emulator, "whoami").last().map(String::as_str), Some(""));
+}
