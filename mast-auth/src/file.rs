@@ -1,8 +1,5 @@
-//! The opt-in token file: mode 0600, opened without following a symbolic link.
-//!
-//! mast-download has the same kind of helpers (`open_no_follow`, `write_file`), but
-//! mast-auth and mast-download are on the same layer and may not depend on each other; the
-//! few lines here cover only this one small file.
+//! The opt-in token file: mode 0600, opened without following a symbolic link
+//! ([`mast_proto::fs::open_no_follow`], shared with mast-download).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -60,24 +57,17 @@ pub(crate) fn remove(path: &Path) -> Result<bool> {
     }
 }
 
-/// Opens `path` with `options`, refusing a symbolic link (`O_NOFOLLOW` on Unix, where the
-/// file is also created with mode 0600; a `symlink_metadata` check elsewhere).
+/// Opens `path` with `options`, refusing a symbolic link; on Unix a file created here gets
+/// mode 0600.
 fn open(path: &Path, options: &mut OpenOptions) -> Result<File> {
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW).mode(0o600);
-    }
-    #[cfg(not(unix))]
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(Error::Symlink { path: path.to_owned() });
-    }
-    options.open(path).map_err(|source| {
-        #[cfg(unix)]
-        if source.raw_os_error() == Some(libc::ELOOP) {
-            return Error::Symlink { path: path.to_owned() };
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    mast_proto::fs::open_no_follow(options, path).map_err(|source| {
+        if mast_proto::fs::is_symlink(path) {
+            Error::Symlink { path: path.to_owned() }
+        } else {
+            Error::File { path: path.to_owned(), action: "open", source }
         }
-        Error::File { path: path.to_owned(), action: "open", source }
     })
 }
 

@@ -4,10 +4,8 @@
 //! link planted at one of those names (`x.fits.part -> /elsewhere/victim.txt`) is refused
 //! ([`Error::Symlink`]) instead of written through.
 //!
-//! On Unix the open itself refuses a link (`O_NOFOLLOW`; `O_CREAT | O_EXCL` never follows
-//! one either). Elsewhere the name is checked with `symlink_metadata` just before the open
-//! (Windows cannot make `CreateFile` refuse a link; creating a link there needs a privilege
-//! ordinary users do not have).
+//! The open itself is mast-proto's ([`mast_proto::fs::open_no_follow`]: `O_NOFOLLOW` on
+//! Unix, a `symlink_metadata` check elsewhere), shared with mast-auth's token file.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Write as _};
@@ -15,28 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
-/// Opens `path` with `options` without following a symbolic link at its last component:
-/// the operating system's error is returned as it is (`ELOOP`, `EMLINK` on some BSDs, or
-/// `EEXIST` with `create_new`); [`link_error`] turns it into an [`Error`].
-pub(crate) fn open_raw(options: &OpenOptions, path: &Path) -> std::io::Result<File> {
-    #[cfg_attr(not(unix), allow(unused_mut))]
-    let mut options = options.clone();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.custom_flags(libc::O_NOFOLLOW);
-    }
-    #[cfg(not(unix))]
-    if is_symlink(path) {
-        return Err(std::io::Error::other(format!("{} is a symbolic link", path.display())));
-    }
-    options.open(path)
-}
-
-/// Whether `path` itself (not what it points to) is a symbolic link.
-pub(crate) fn is_symlink(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
-}
+pub(crate) use mast_proto::fs::{is_symlink, open_no_follow as open_raw};
 
 /// [`Error::Symlink`] when `path` is a link, else refuses nothing.
 pub(crate) fn refuse_symlink(path: &Path) -> Result<()> {

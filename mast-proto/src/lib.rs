@@ -47,6 +47,7 @@ pub mod criteria;
 pub mod decode;
 pub mod endpoints;
 mod error;
+pub mod fs;
 pub mod position;
 pub mod products;
 pub mod pyfmt;
