@@ -200,20 +200,47 @@ pub fn sends_columns(command: &CatalogsCommand) -> bool {
 }
 
 /// Runs one subcommand; everything given on the command line is checked before any request.
-pub async fn run(client: MastClient, command: CatalogsCommand, columns: &[String]) -> anyhow::Result<Table> {
+/// The warnings issued before a failure (astroquery's about a coordinate string) are
+/// reported too, as astroquery shows them before its exception.
+pub async fn run(
+    client: MastClient,
+    command: CatalogsCommand,
+    columns: &[String],
+    quiet: bool,
+) -> anyhow::Result<Table> {
     let mut warnings: Vec<Warning> = Vec::new();
+    match run_command(client, command, columns, &mut warnings).await {
+        Ok(mut table) => {
+            for w in warnings.into_iter().rev() {
+                table.insert_warning(w);
+            }
+            Ok(table)
+        }
+        Err(e) => {
+            crate::output::report_warnings(&warnings, quiet);
+            Err(e)
+        }
+    }
+}
+
+async fn run_command(
+    client: MastClient,
+    command: CatalogsCommand,
+    columns: &[String],
+    warnings: &mut Vec<Warning>,
+) -> anyhow::Result<Table> {
     let catalogs = Catalogs::new(client);
-    let mut table = match command {
+    Ok(match command {
         CatalogsCommand::QueryRegion { position, args } => {
+            let position = parse_position(&position, warnings)?;
             let options = args.options(columns)?;
-            let position = parse_position(&position, &mut warnings)?;
             catalogs.query_region(position, &options).await?
         }
         CatalogsCommand::QueryObject { name, args } => catalogs.query_object(&name, &args.options(columns)?).await?,
         CatalogsCommand::QueryCriteria { coordinates, object_name, args } => {
             let mut options = args.options(columns)?;
             if let Some(c) = coordinates {
-                options = options.coordinates(parse_position(&c, &mut warnings)?);
+                options = options.coordinates(parse_position(&c, warnings)?);
             }
             if let Some(n) = object_name {
                 options = options.object_name(n);
@@ -232,7 +259,7 @@ pub async fn run(client: MastClient, command: CatalogsCommand, columns: &[String
                     if let Some(r) = radius {
                         cone = cone.radius(r.parse::<Radius>()?);
                     }
-                    let position = parse_position(&p, &mut warnings)?;
+                    let position = parse_position(&p, warnings)?;
                     let hsc = catalogs.query_region(position, &cone).await?;
                     MatchId::from_row(&hsc, row)?
                 }
@@ -247,9 +274,5 @@ pub async fn run(client: MastClient, command: CatalogsCommand, columns: &[String
             catalogs.query_hsc_matchid(id, &options).await?
         }
         CatalogsCommand::HscSpectra { paging } => catalogs.get_hsc_spectra(&paging.apply(QueryOptions::new())).await?,
-    };
-    for w in warnings.into_iter().rev() {
-        table.insert_warning(w);
-    }
-    Ok(table)
+    })
 }
