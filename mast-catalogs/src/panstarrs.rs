@@ -509,4 +509,22 @@ mod tests {
         );
         assert!(check_columns(&PanstarrsCriteria::new().equals("NDETECTIONS", 2), &names, "dr2", "mean").is_ok());
     }
+
+    proptest::proptest! {
+        /// Any command-line text: an error or criteria whose body is JSON with one key per
+        /// distinct condition key (no panic); any sort key likewise; any metadata body an
+        /// error or names.
+        #[test]
+        fn any_input_is_an_error_or_a_valid_body(arg in "\\PC{0,8}=\\PC{0,30}", sort in "\\PC{0,20}", meta in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let sort_keys: Vec<SortKey> = SortKey::parse(&sort).into_iter().collect();
+            if let Ok(c) = PanstarrsCriteria::new().arg(&arg) {
+                let body = PanstarrsRequest::new("dr2", "mean", None, &c, None, &sort_keys).astroquery_body();
+                let parsed: Value = serde_json::from_str(&body).expect("the body is JSON");
+                let mut keys: Vec<String> = c.iter().map(Condition::key).collect();
+                keys.dedup();
+                proptest::prop_assert!(parsed.as_object().is_some_and(|o| keys.iter().all(|k| o.contains_key(k))));
+            }
+            let _ = metadata_names(&meta);
+        }
+    }
 }
