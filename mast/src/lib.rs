@@ -28,6 +28,7 @@
 //! | [`proto`] | mast-proto: the sans-IO core and the HTTP client ([`MastClient`], [`Mast`]) | always |
 //! | `download` | mast-download: verified, resumable downloads (`download::Downloader`) | `download` |
 //! | `observations` | mast-observations: astroquery's `Observations` | `observations` |
+//! | `catalogs` | mast-catalogs: astroquery's `Catalogs` (HSC, GALEX, Gaia, PLATO, TIC, CTL, Disk Detective, PanSTARRS) | `catalogs` |
 //! | `emulator` | mast-emulator: a local MAST for tests and demos | `emulator` |
 //!
 //! The types most programs use are also at the top level ([`Table`], [`MastClient`],
@@ -71,6 +72,9 @@ pub use mast_download as download;
 pub use mast_observations as observations;
 
 /// MAST API tokens (feature `auth`): sources and stores, [`mast_auth`].
+#[cfg(feature = "catalogs")]
+pub use mast_catalogs as catalogs;
+
 #[cfg(feature = "auth")]
 pub use mast_auth as auth;
 
@@ -82,5 +86,8 @@ pub mod blocking;
 pub use mast_observations::{ObsIds, Observations, QueryOptions};
 
 /// A local MAST for tests and demos (feature `emulator`); see [`mast_emulator`].
+#[cfg(feature = "catalogs")]
+pub use mast_catalogs::Catalogs;
+
 #[cfg(feature = "emulator")]
 pub use mast_emulator as emulator;

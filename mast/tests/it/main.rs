@@ -3,6 +3,7 @@
 use assert_cmd::Command;
 use mast_emulator::{Emulator, EmulatorConfig};
 
+mod catalogs;
 mod cli11;
 mod hostile;
 mod login;

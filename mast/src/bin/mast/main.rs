@@ -1,5 +1,6 @@
 //! `mast`: query MAST from the command line.
 
+mod catalogs;
 mod cloud;
 mod download;
 mod login;
@@ -179,6 +180,10 @@ enum Command {
     /// MAST's observation archive (astroquery's Observations)
     #[command(subcommand)]
     Observations(observations::ObservationsCommand),
+    /// MAST's catalogs: HSC, GALEX, Gaia, PLATO, TIC, CTL, Disk Detective, PanSTARRS
+    /// (astroquery's Catalogs)
+    #[command(subcommand)]
+    Catalogs(catalogs::CatalogsCommand),
     /// Download data products (HTTPS, or MAST's public S3 bucket with --cloud): verified,
     /// resumable, into astroquery's layout
     #[command(subcommand, after_help = download::DOWNLOAD_AFTER_HELP)]
@@ -405,6 +410,16 @@ async fn run(cli: Cli) -> anyhow::Result<Rows> {
             let table = observations::run(mast.client().clone(), command).await?;
             report_warnings(table.warnings(), quiet);
             out.print(&table)?;
+        }
+        Command::Catalogs(command) => {
+            let sent = catalogs::sends_columns(&command);
+            let table = catalogs::run(mast.client().clone(), command, &out.columns, quiet).await?;
+            report_warnings(table.warnings(), quiet);
+            if sent {
+                Output { columns: Vec::new(), ..out }.print(&table)?;
+            } else {
+                out.print(&table)?;
+            }
         }
         Command::Download(command) => {
             let done = download::run(mast.client().clone(), command, quiet).await?;

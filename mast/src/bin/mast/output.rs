@@ -140,6 +140,7 @@ fn error_message(err: &anyhow::Error) -> String {
 /// The class of a mast error (astroquery's exception names), if `e` is one.
 fn typed_class(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
     (e.downcast_ref::<mast::observations::Error>().map(mast::observations::Error::class_name))
+        .or_else(|| e.downcast_ref::<mast::catalogs::Error>().map(mast::catalogs::Error::class_name))
         .or_else(|| e.downcast_ref::<mast::download::Error>().map(mast::download::Error::class_name))
         .or_else(|| e.downcast_ref::<mast::auth::Error>().map(mast::auth::Error::class_name))
         .or_else(|| e.downcast_ref::<mast::Error>().map(mast::Error::class_name))

@@ -1,0 +1,278 @@
+//! `mast catalogs ...`: astroquery's `Catalogs`, one subcommand per method, with its
+//! keyword names as flags.
+
+use clap::{Args, Subcommand};
+use mast::catalogs::{MatchId, PanstarrsCriteria, QueryOptions, SortKey};
+use mast::{Catalogs, Criteria, MastClient, NameResolver, Radius, Table, Warning};
+
+use crate::observations::{invalid, parse_position};
+
+/// Paging and the resolver, shared by every query subcommand.
+#[derive(Args, Debug, Default)]
+pub struct PagingArgs {
+    /// Rows per page
+    #[arg(long, allow_hyphen_values = true)]
+    pagesize: Option<u64>,
+    /// Only this page
+    #[arg(long, allow_hyphen_values = true)]
+    page: Option<u64>,
+}
+
+/// astroquery's catalog keywords.
+#[derive(Args, Debug, Default)]
+pub struct CatalogArgs {
+    /// Catalog: Hsc (default), Galex, Gaia, Plato, PanSTARRS, Tic, Ctl, DiskDetective, or
+    /// any other MAST catalog name (any case)
+    #[arg(long, value_name = "CATALOG")]
+    catalog: Option<String>,
+    /// Catalog version (HSC 3 or 2, Gaia 3, 2 or 1, PLATO 1)
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    version: Option<i64>,
+    /// Search radius: 0.2 (degrees), "0.2 deg", "5 arcmin", "30 arcsec" [default: 0.2 deg]
+    #[arg(long, value_name = "RADIUS", allow_hyphen_values = true)]
+    radius: Option<String>,
+    /// Name resolver for object names: SIMBAD or NED
+    #[arg(long)]
+    resolver: Option<String>,
+    /// KEY=VALUE: a cone's extras (HSC nr, ni, magtype; GALEX maxrecords); TIC, CTL,
+    /// Disk Detective columns (comma list ORed, `a..b` range, `*` wildcards); PanSTARRS
+    /// columns with decorators: nDetections=gte:2, qualityFlag=48, col=gte:1,lt:5
+    #[arg(long = "criteria", value_name = "KEY=VALUE", allow_hyphen_values = true)]
+    criteria: Vec<String>,
+    /// PanSTARRS data release: dr1 or dr2 [default: dr2]
+    #[arg(long, value_name = "RELEASE")]
+    data_release: Option<String>,
+    /// PanSTARRS table: mean, stack, detection, forced_mean [default: mean]
+    #[arg(long, value_name = "TABLE")]
+    table: Option<String>,
+    /// PanSTARRS sort keys, in order: COLUMN, COLUMN:asc or COLUMN:desc (repeatable)
+    #[arg(long, value_name = "COLUMN[:DIR]")]
+    sort_by: Vec<String>,
+    #[command(flatten)]
+    paging: PagingArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogsCommand {
+    /// Catalog sources within a radius of a position
+    #[command(after_help = "Examples:
+  mast catalogs query-region \"158.47924 -7.30962\" --radius 0.002
+  mast catalogs query-region \"158.47924 -7.30962\" --catalog Gaia --version 2
+  mast catalogs query-region \"322.49324 12.16683\" --catalog HSC --criteria nr=28 --criteria magtype=2
+  mast catalogs query-region \"322.49324 12.16683\" --radius 0.02 --catalog panstarrs \\
+    --columns objID,iMeanApMag,objName --sort-by iMeanApMag:desc
+
+With --catalog panstarrs, --columns (an output option elsewhere) is sent to the catalogs API,
+which returns those columns only.")]
+    QueryRegion {
+        /// "322.49324 12.16683", "21h29m58.38s +12d10m00.6s", "21:29:58.38 +12:10:00.6"
+        #[arg(allow_hyphen_values = true)]
+        position: String,
+        #[command(flatten)]
+        args: CatalogArgs,
+    },
+    /// Catalog sources around a named object (resolved first)
+    #[command(after_help = "Examples:
+  mast catalogs query-object M10 --radius \".02 deg\"
+  mast catalogs query-object M101 --radius \".002 deg\" --catalog panstarrs --table mean")]
+    QueryObject {
+        /// Object name, e.g. M10
+        name: String,
+        #[command(flatten)]
+        args: CatalogArgs,
+    },
+    /// Catalog sources matching criteria (TIC, CTL, Disk Detective, PanSTARRS)
+    #[command(after_help = "Examples:
+  mast catalogs query-criteria --catalog Tic --criteria Bmag=30..50 --criteria objType=STAR
+  mast catalogs query-criteria --catalog DiskDetective --object-name M10 --radius 2 --criteria state=complete
+  mast catalogs query-criteria --catalog PANSTARRS --coordinates \"5.97754 32.53617\" --radius 0.01 \\
+    --table mean --data-release dr2 --criteria nStackDetections=gte:2 \\
+    --columns objName,objID,nStackDetections,distance --sort-by distance:desc --pagesize 15")]
+    QueryCriteria {
+        /// Only around this position
+        #[arg(long, value_name = "POSITION", allow_hyphen_values = true)]
+        coordinates: Option<String>,
+        /// Only around this object (resolved first)
+        #[arg(long, visible_alias = "objectname", value_name = "NAME")]
+        object_name: Option<String>,
+        #[command(flatten)]
+        args: CatalogArgs,
+    },
+    /// Every HSC source matched with a MatchID
+    #[command(after_help = "Examples:
+  mast catalogs hsc-matchid 82371983
+  mast catalogs hsc-matchid 82371983 --version 2
+  mast catalogs hsc-matchid --position \"322.49324 12.16683\" --radius 0.002 --row 0
+  mast catalogs hsc-matchid --from-csv hsc.csv --row 3")]
+    HscMatchid {
+        /// The MatchID
+        #[arg(value_name = "MATCH_ID", required_unless_present_any = ["position", "from_csv"])]
+        match_id: Option<String>,
+        /// Take the MatchID of a row of the HSC cone around this position
+        #[arg(long, value_name = "POSITION", allow_hyphen_values = true, conflicts_with_all = ["match_id", "from_csv"])]
+        position: Option<String>,
+        /// Radius of that cone [default: 0.2 deg]
+        #[arg(long, value_name = "RADIUS", requires = "position", allow_hyphen_values = true)]
+        radius: Option<String>,
+        /// Take the MatchID of a row of this CSV (written by `mast ... --format csv`)
+        #[arg(long, value_name = "FILE", conflicts_with = "match_id")]
+        from_csv: Option<std::path::PathBuf>,
+        /// Which row (from 0) of the cone or CSV
+        #[arg(long, default_value_t = 0)]
+        row: usize,
+        /// HSC version: 3 (default) or 2
+        #[arg(long, value_name = "N", allow_hyphen_values = true)]
+        version: Option<i64>,
+        #[command(flatten)]
+        paging: PagingArgs,
+    },
+    /// Every HSC spectrum
+    #[command(after_help = "Example:
+  mast catalogs hsc-spectra --format csv > spectra.csv")]
+    HscSpectra {
+        #[command(flatten)]
+        paging: PagingArgs,
+    },
+}
+
+impl PagingArgs {
+    fn apply(&self, mut options: QueryOptions) -> QueryOptions {
+        if let Some(n) = self.pagesize {
+            options = options.pagesize(n);
+        }
+        if let Some(n) = self.page {
+            options = options.page(n);
+        }
+        options
+    }
+}
+
+impl CatalogArgs {
+    /// The options; with PanSTARRS, `columns` (the global output option) is sent to the
+    /// catalogs API.
+    fn options(&self, columns: &[String]) -> anyhow::Result<QueryOptions> {
+        let mut options = self.paging.apply(QueryOptions::new());
+        let panstarrs = self.catalog.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("panstarrs"));
+        if let Some(c) = &self.catalog {
+            options = options.catalog(c);
+        }
+        if let Some(v) = self.version {
+            options = options.version(v);
+        }
+        if let Some(r) = &self.radius {
+            options = options.radius(r.parse::<Radius>()?);
+        }
+        if let Some(r) = &self.resolver {
+            options = options.resolver(NameResolver::parse(r)?);
+        }
+        if panstarrs {
+            let criteria = self.criteria.iter().try_fold(PanstarrsCriteria::new(), |c, arg| c.arg(arg))?;
+            options = options.panstarrs(criteria);
+            if !columns.is_empty() {
+                options = options.columns(columns.iter().cloned());
+            }
+        } else {
+            options = options.criteria(Criteria::from_args(&self.criteria)?);
+        }
+        if let Some(r) = &self.data_release {
+            options = options.data_release(r);
+        }
+        if let Some(t) = &self.table {
+            options = options.table(t);
+        }
+        if !self.sort_by.is_empty() {
+            options = options.sort_by(self.sort_by.iter().map(|s| SortKey::parse(s)).collect::<Result<Vec<_>, _>>()?);
+        }
+        Ok(options)
+    }
+}
+
+/// Whether the command sends `--columns` to the service (PanSTARRS), so the output should
+/// not select them again.
+pub fn sends_columns(command: &CatalogsCommand) -> bool {
+    let args = match command {
+        CatalogsCommand::QueryRegion { args, .. }
+        | CatalogsCommand::QueryObject { args, .. }
+        | CatalogsCommand::QueryCriteria { args, .. } => args,
+        _ => return false,
+    };
+    args.catalog.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("panstarrs"))
+}
+
+/// Runs one subcommand; everything given on the command line is checked before any request.
+/// The warnings issued before a failure (astroquery's about a coordinate string) are
+/// reported too, as astroquery shows them before its exception.
+pub async fn run(
+    client: MastClient,
+    command: CatalogsCommand,
+    columns: &[String],
+    quiet: bool,
+) -> anyhow::Result<Table> {
+    let mut warnings: Vec<Warning> = Vec::new();
+    match run_command(client, command, columns, &mut warnings).await {
+        Ok(mut table) => {
+            for w in warnings.into_iter().rev() {
+                table.insert_warning(w);
+            }
+            Ok(table)
+        }
+        Err(e) => {
+            crate::output::report_warnings(&warnings, quiet);
+            Err(e)
+        }
+    }
+}
+
+async fn run_command(
+    client: MastClient,
+    command: CatalogsCommand,
+    columns: &[String],
+    warnings: &mut Vec<Warning>,
+) -> anyhow::Result<Table> {
+    let catalogs = Catalogs::new(client);
+    Ok(match command {
+        CatalogsCommand::QueryRegion { position, args } => {
+            let position = parse_position(&position, warnings)?;
+            let options = args.options(columns)?;
+            catalogs.query_region(position, &options).await?
+        }
+        CatalogsCommand::QueryObject { name, args } => catalogs.query_object(&name, &args.options(columns)?).await?,
+        CatalogsCommand::QueryCriteria { coordinates, object_name, args } => {
+            let mut options = args.options(columns)?;
+            if let Some(c) = coordinates {
+                options = options.coordinates(parse_position(&c, warnings)?);
+            }
+            if let Some(n) = object_name {
+                options = options.object_name(n);
+            }
+            catalogs.query_criteria(&options).await?
+        }
+        CatalogsCommand::HscMatchid { match_id, position, radius, from_csv, row, version, paging } => {
+            let mut options = paging.apply(QueryOptions::new());
+            if let Some(v) = version {
+                options = options.version(v);
+            }
+            let id = match (match_id, position, from_csv) {
+                (Some(id), _, _) => MatchId::from(id),
+                (None, Some(p), _) => {
+                    let mut cone = QueryOptions::new();
+                    if let Some(r) = radius {
+                        cone = cone.radius(r.parse::<Radius>()?);
+                    }
+                    let position = parse_position(&p, warnings)?;
+                    let hsc = catalogs.query_region(position, &cone).await?;
+                    MatchId::from_row(&hsc, row)?
+                }
+                (None, None, Some(path)) => {
+                    use anyhow::Context as _;
+                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    let table = Table::from_csv(&text).with_context(|| format!("reading {}", path.display()))?;
+                    MatchId::from_row(&table, row)?
+                }
+                (None, None, None) => return Err(invalid("give a MatchID, --position or --from-csv").into()),
+            };
+            catalogs.query_hsc_matchid(id, &options).await?
+        }
+        CatalogsCommand::HscSpectra { paging } => catalogs.get_hsc_spectra(&paging.apply(QueryOptions::new())).await?,
+    })
+}
