@@ -305,7 +305,7 @@ impl Catalogs {
 
     /// The PanSTARRS conditions of `options` (decorated ones, then the keyword criteria),
     /// checked against the table's columns.
-    async fn panstarrs_criteria(&self, options: &QueryOptions) -> Result<PanstarrsCriteria> {
+    pub(crate) async fn panstarrs_criteria(&self, options: &QueryOptions) -> Result<PanstarrsCriteria> {
         let mut criteria = options.panstarrs.clone();
         for c in PanstarrsCriteria::from_criteria(&options.criteria).iter() {
             criteria.push(c.clone());
@@ -352,7 +352,7 @@ impl Catalogs {
         }
     }
 
-    async fn resolve(&self, name: &str, options: &QueryOptions) -> Result<(Position, Vec<Warning>)> {
+    pub(crate) async fn resolve(&self, name: &str, options: &QueryOptions) -> Result<(Position, Vec<Warning>)> {
         let mut resolve = ResolveOptions::new();
         if let Some(r) = options.resolver {
             resolve = resolve.resolver(r);

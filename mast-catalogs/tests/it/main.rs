@@ -3,6 +3,7 @@
 
 mod criteria;
 mod hsc;
+mod many;
 mod panstarrs;
 mod region;
 
