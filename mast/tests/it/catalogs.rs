@@ -93,3 +93,38 @@ async fn hsc_matchid_of_a_cone_row() {
     let input = matches[0].params().unwrap()["input"].as_str().unwrap().to_owned();
     assert!(!input.is_empty() && input.chars().all(|c| c.is_ascii_digit()), "{input}");
 }
+
+/// `query-many`: targets from arguments, stdin and a CSV written by `mast resolve`; a target
+/// that fails is an `ERROR:` line and exit status 3, the others are printed in input order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_many_stacks_targets_and_reports_the_failed_ones() {
+    let emulator = recorded().await;
+    let dir = tempfile::tempdir().unwrap();
+    let resolved = mast(&emulator).args(["resolve", "M101", "M10", "--format", "csv"]).output().unwrap();
+    assert!(resolved.status.success(), "{}", String::from_utf8_lossy(&resolved.stderr));
+    let csv = dir.path().join("targets.csv");
+    std::fs::write(&csv, &resolved.stdout).unwrap();
+
+    let output = mast(&emulator)
+        .args(["catalogs", "query-many", "-", "no such object zz", "--from-csv"])
+        .arg(&csv)
+        .args(["--radius", "0.002", "--format", "csv", "--columns", "_target,_target_name,_target_ra"])
+        .write_stdin("23.34086 60.658\n# a comment\n")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ERROR: target 1 (no such object zz): ResolverError: "), "{stderr}");
+    assert!(stderr.contains("mast: 1 of 4 rows are ERROR"), "{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let targets: Vec<&str> = stdout.lines().skip(2).map(|l| l.split(',').next().unwrap()).collect();
+    assert!(!targets.is_empty());
+    assert!(targets.windows(2).all(|w| w[0].parse::<i64>().unwrap() <= w[1].parse::<i64>().unwrap()));
+    for t in ["0", "2", "3"] {
+        assert!(targets.contains(&t), "{t}: {stdout}");
+    }
+    assert!(!targets.contains(&"1"));
+    // The CSV's rows are positions (ra/dec columns), so their names are masked.
+    assert!(stdout.lines().any(|l| l.starts_with("2,,210.802429")), "{stdout}");
+    assert_eq!(emulator.stats().count("invoke:Mast.Hsc.Db.v3"), 3);
+}

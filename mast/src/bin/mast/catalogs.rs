@@ -2,9 +2,10 @@
 //! keyword names as flags.
 
 use clap::{Args, Subcommand};
-use mast::catalogs::{MatchId, PanstarrsCriteria, QueryOptions, SortKey};
-use mast::{Catalogs, Criteria, MastClient, NameResolver, Radius, Table, Warning};
+use mast::catalogs::{MatchId, PanstarrsCriteria, QueryOptions, SortKey, Target};
+use mast::{Catalogs, Criteria, MastClient, NameResolver, Position, Radius, Table, Warning};
 
+use crate::Rows;
 use crate::observations::{invalid, parse_position};
 
 /// Paging and the resolver, shared by every query subcommand.
@@ -133,6 +134,29 @@ which returns those columns only.")]
         #[command(flatten)]
         paging: PagingArgs,
     },
+    /// One cone per target, run concurrently, stacked in input order with the target of each
+    /// row (`_target`, `_target_name`, `_target_ra`, `_target_dec`)
+    #[command(after_help = "Targets are positions (\"RA DEC\" in degrees or sexagesimal) or object names, as
+arguments, one per line from stdin (`-`) or a file (`@FILE`), or the rows of a CSV written by
+mast (`--from-csv`, with `ra` and `dec` columns, or a `name` column).
+A target that fails is reported on stderr (`ERROR: target N (...): Class: message`) and the
+others go on; the exit status is then 3.
+
+Examples:
+  mast catalogs query-many M101 M10 \"322.49324 12.16683\" --catalog Gaia --radius \"30 arcsec\"
+  mast resolve M1 M8 M10 --format csv > targets.csv
+  mast catalogs query-many --from-csv targets.csv --radius 0.01 --format csv
+  cut -d, -f1,2 positions.txt | tr , ' ' | mast catalogs query-many - --catalog panstarrs")]
+    QueryMany {
+        /// Targets: positions or object names; `-` reads them from stdin, `@FILE` from FILE
+        /// (after `--` for a target that starts with `-`)
+        targets: Vec<String>,
+        /// Targets from a CSV written by mast: `ra` and `dec` columns (degrees), or `name`
+        #[arg(long, value_name = "FILE")]
+        from_csv: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        args: CatalogArgs,
+    },
 }
 
 impl PagingArgs {
@@ -193,7 +217,8 @@ pub fn sends_columns(command: &CatalogsCommand) -> bool {
     let args = match command {
         CatalogsCommand::QueryRegion { args, .. }
         | CatalogsCommand::QueryObject { args, .. }
-        | CatalogsCommand::QueryCriteria { args, .. } => args,
+        | CatalogsCommand::QueryCriteria { args, .. }
+        | CatalogsCommand::QueryMany { args, .. } => args,
         _ => return false,
     };
     args.catalog.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("panstarrs"))
@@ -207,14 +232,14 @@ pub async fn run(
     command: CatalogsCommand,
     columns: &[String],
     quiet: bool,
-) -> anyhow::Result<Table> {
+) -> anyhow::Result<(Table, Rows)> {
     let mut warnings: Vec<Warning> = Vec::new();
     match run_command(client, command, columns, &mut warnings).await {
-        Ok(mut table) => {
+        Ok((mut table, rows)) => {
             for w in warnings.into_iter().rev() {
                 table.insert_warning(w);
             }
-            Ok(table)
+            Ok((table, rows))
         }
         Err(e) => {
             crate::output::report_warnings(&warnings, quiet);
@@ -228,9 +253,9 @@ async fn run_command(
     command: CatalogsCommand,
     columns: &[String],
     warnings: &mut Vec<Warning>,
-) -> anyhow::Result<Table> {
+) -> anyhow::Result<(Table, Rows)> {
     let catalogs = Catalogs::new(client);
-    Ok(match command {
+    let table = match command {
         CatalogsCommand::QueryRegion { position, args } => {
             let position = parse_position(&position, warnings)?;
             let options = args.options(columns)?;
@@ -274,5 +299,70 @@ async fn run_command(
             catalogs.query_hsc_matchid(id, &options).await?
         }
         CatalogsCommand::HscSpectra { paging } => catalogs.get_hsc_spectra(&paging.apply(QueryOptions::new())).await?,
-    })
+        CatalogsCommand::QueryMany { targets, from_csv, args } => {
+            return query_many(&catalogs, targets, from_csv.as_deref(), &args, columns).await;
+        }
+    };
+    Ok((table, Rows::default()))
+}
+
+/// `query-many`: the stacked table, and one `ERROR:` line on stderr per failed target
+/// (which makes the exit status 3).
+async fn query_many(
+    catalogs: &Catalogs,
+    targets: Vec<String>,
+    from_csv: Option<&std::path::Path>,
+    args: &CatalogArgs,
+    columns: &[String],
+) -> anyhow::Result<(Table, Rows)> {
+    let targets = read_targets(targets, from_csv)?;
+    let found = catalogs.query_many(&targets, &args.options(columns)?).await?;
+    for e in &found.errors {
+        let target = e.target.to_string();
+        let message = e.error.to_string().replace('\n', " ");
+        let what = mast::download::escape_for_terminal(&target);
+        eprintln!("ERROR: target {} ({what}): {}: {message}", e.index, e.error.class_name());
+    }
+    Ok((found.table, Rows { total: targets.len(), failed: found.errors.len() }))
+}
+
+/// The targets of `query-many`: the arguments (`-` and `@FILE` expanded, one per line),
+/// each a position when it reads as one and an object name otherwise, then the rows of
+/// `from_csv` (`ra`/`dec` columns, else `name`). No target at all is an error.
+fn read_targets(args: Vec<String>, from_csv: Option<&std::path::Path>) -> anyhow::Result<Vec<Target>> {
+    use anyhow::Context as _;
+    let lines = crate::observations::expand_ids(args, "targets", &mut std::io::stdin().lock())?;
+    let mut targets: Vec<Target> = lines
+        .into_iter()
+        .map(|t| match Position::parse(&t) {
+            Ok(p) => Target::Position(p),
+            Err(_) => Target::Name(t),
+        })
+        .collect();
+    if let Some(path) = from_csv {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let table = Table::from_csv(&text).with_context(|| format!("reading {}", path.display()))?;
+        match (table.column("ra"), table.column("dec"), table.column("name")) {
+            (Some(ra), Some(dec), _) => {
+                for i in 0..table.num_rows() {
+                    let (Some(r), Some(d)) = (ra.get_f64(i), dec.get_f64(i)) else {
+                        return Err(invalid(format!("{}: row {i} has no ra or dec", path.display())).into());
+                    };
+                    targets.push(Target::Position(Position::new(r, d)?));
+                }
+            }
+            (_, _, Some(name)) => {
+                for i in 0..table.num_rows() {
+                    let n =
+                        name.get_str(i).ok_or_else(|| invalid(format!("{}: row {i} has no name", path.display())))?;
+                    targets.push(Target::Name(n.to_owned()));
+                }
+            }
+            _ => return Err(invalid(format!("{}: no ra and dec columns, and no name column", path.display())).into()),
+        }
+    }
+    if targets.is_empty() {
+        return Err(invalid("query-many needs at least one target (arguments, `-`, @FILE or --from-csv)").into());
+    }
+    Ok(targets)
 }

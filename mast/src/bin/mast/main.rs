@@ -413,7 +413,8 @@ async fn run(cli: Cli) -> anyhow::Result<Rows> {
         }
         Command::Catalogs(command) => {
             let sent = catalogs::sends_columns(&command);
-            let table = catalogs::run(mast.client().clone(), command, &out.columns, quiet).await?;
+            let (table, done) = catalogs::run(mast.client().clone(), command, &out.columns, quiet).await?;
+            rows = done;
             report_warnings(table.warnings(), quiet);
             if sent {
                 Output { columns: Vec::new(), ..out }.print(&table)?;
