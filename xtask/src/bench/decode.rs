@@ -88,13 +88,13 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-struct Measurement {
-    ours: Duration,
-    baseline: Duration,
-    floor: Duration,
+pub(super) struct Measurement {
+    pub(super) ours: Duration,
+    pub(super) baseline: Duration,
+    pub(super) floor: Duration,
     /// Peak heap growth during one decode, relative to the response size.
-    ours_peak: f64,
-    baseline_peak: f64,
+    pub(super) ours_peak: f64,
+    pub(super) baseline_peak: f64,
 }
 
 fn decode_ours(body: &[u8]) -> Result<Table, String> {
@@ -117,7 +117,7 @@ fn peak_ratio<T>(len: usize, f: impl FnOnce() -> T) -> f64 {
     peak.saturating_sub(before) as f64 / len as f64
 }
 
-fn measure(body: &[u8], rows: usize, reps: usize) -> Result<Measurement, String> {
+pub(super) fn measure(body: &[u8], rows: usize, reps: usize) -> Result<Measurement, String> {
     // Check both decoders agree before timing them.
     let table = decode_ours(body)?;
     let baseline = baseline_decode(body)?;

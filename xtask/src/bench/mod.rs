@@ -2,6 +2,7 @@
 //! and re-executes it as the internal `bench-run` command, so that every number is measured
 //! with optimisations whatever profile `cargo xtask` itself was built with.
 
+mod catalogs;
 mod decode;
 mod download;
 mod net;
@@ -15,8 +16,13 @@ use crate::{CmdResult, workspace_root};
 type Bench = fn(Args) -> CmdResult;
 
 /// The benchmarks, by name.
-const BENCHES: &[(&str, Bench)] =
-    &[("decode", decode::run), ("paging", net::paging), ("products", net::products), ("download", download::run)];
+const BENCHES: &[(&str, Bench)] = &[
+    ("decode", decode::run),
+    ("paging", net::paging),
+    ("products", net::products),
+    ("download", download::run),
+    ("catalogs", catalogs::run),
+];
 
 fn find(args: &mut Args) -> Result<(&'static str, Bench), String> {
     let names: Vec<&str> = BENCHES.iter().map(|b| b.0).collect();
