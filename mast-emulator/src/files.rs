@@ -29,7 +29,15 @@
 //!   → the `Range` is ignored and the whole file is sent with `200`.
 //! - `HEAD` → the same status and headers, no body.
 //! - `Download/file`: a URI containing `does_not_exist` (or not starting with `mast:`) → `404`;
-//!   containing `unauth` (e.g. `unauthorized`) → `401`; no `uri` parameter → `400`.
+//!   containing `unauth` (e.g. `unauthorized`) → `401`, always; no `uri` parameter → `400`.
+//! - **Exclusive-access files** (spec §8.8, §12): a URI whose file name contains `exclusive`
+//!   ([`is_exclusive`], e.g. `mast:JWST/product/jw_exclusive_x_cal.fits`) → `401` on `GET`
+//!   and `HEAD` unless the request presents a valid token (one configured with
+//!   [`crate::EmulatorConfig::token`] and not expired) as the cookie `mast_token=<token>` or
+//!   as `Authorization: Bearer <token>`; with one it is served like any other file (same
+//!   size and bytes rules). Such files have no cloud copy ([`crate::cloud::cloud_key`] is
+//!   `None`), and product lists name them only with
+//!   [`crate::EmulatorConfig::exclusive_products`].
 //!
 //! [`FileOptions`] (set with [`crate::EmulatorConfig::files`], [`crate::Emulator::set_files`]
 //! or `PUT /__emulator/files`) change this: a new `version` changes the bytes, `ETag` and
@@ -207,12 +215,30 @@ pub fn hashed_size(uri: &str) -> u64 {
     1_000_000 + mix(fnv(uri.as_bytes()) ^ 0x4649_4c45) % 2_000_001
 }
 
+/// Whether `uri` names an exclusive-access file: its file name (the last path segment,
+/// before any query) contains `exclusive`, in any case. `Download/file` answers `401` for
+/// it without a valid token (module docs).
+///
+/// ```
+/// use mast_emulator::files::is_exclusive;
+/// assert!(is_exclusive("mast:JWST/product/jw_exclusive_x_cal.fits"));
+/// assert!(is_exclusive("mast:HST/product/x_EXCLUSIVE.fits"));
+/// assert!(!is_exclusive("mast:EXCLUSIVE/product/x.fits"));
+/// assert!(!is_exclusive("mast:HLA/url/cgi-bin/fitscut.cgi?name=exclusive"));
+/// ```
+pub fn is_exclusive(uri: &str) -> bool {
+    let path = uri.split('?').next().unwrap_or(uri);
+    path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase().contains("exclusive")
+}
+
 /// A parsed file request.
 pub(crate) struct FileRequest {
     pub(crate) kind: FileKind,
     pub(crate) head: bool,
     pub(crate) range: Option<String>,
     pub(crate) if_range: Option<String>,
+    /// Whether the request presents a valid token (set by the server from its headers).
+    pub(crate) authorized: bool,
 }
 
 pub(crate) enum FileKind {
@@ -322,6 +348,13 @@ pub(crate) async fn respond(
                 return text(
                     StatusCode::UNAUTHORIZED,
                     format!("401 Unauthorized: {uri} is not public; log in with a MAST token\n"),
+                    in_flight,
+                );
+            }
+            if is_exclusive(uri) && !req.authorized {
+                return text(
+                    StatusCode::UNAUTHORIZED,
+                    format!("401 Unauthorized: {uri} is exclusive-access data; present a valid MAST API token\n"),
                     in_flight,
                 );
             }
@@ -477,7 +510,7 @@ pub(crate) fn classify(
     if *method != Method::GET && *method != Method::HEAD {
         return Some(Err((base, "GET, HEAD")));
     }
-    Some(Ok(FileRequest { kind, head: *method == Method::HEAD, range, if_range }))
+    Some(Ok(FileRequest { kind, head: *method == Method::HEAD, range, if_range, authorized: false }))
 }
 
 #[cfg(test)]
@@ -490,6 +523,7 @@ mod tests {
             head: false,
             range: Some(range.into()),
             if_range: if_range.map(str::to_owned),
+            authorized: false,
         }
     }
 
