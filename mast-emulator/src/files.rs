@@ -448,8 +448,9 @@ pub(crate) async fn respond(
 /// The curl script of `Download/bundle.sh` for `uris` (spec 8.6): deterministic, one curl
 /// line per URI pointing back at this emulator's `Download/file`, each into
 /// `MAST_Download/<mission>/<obs_id>/<file>` (the obs_id is taken from the file name, up to
-/// its first `_`), with the token from `$1`, else `$MAST_API_TOKEN`, else a prompt, and a
-/// `MANIFEST.HTML` listing each file and its status.
+/// its first `_`), with the token from `$1`, else `$MAST_API_TOKEN`, else a prompt, sent as
+/// `Authorization: Bearer <token>` (which `Download/file` accepts for exclusive-access
+/// files), and a `MANIFEST.HTML` listing each file and its status.
 ///
 /// ```
 /// let script = mast_emulator::files::bundle_script("http://127.0.0.1:1", &["mast:HST/product/u9o40504m_c3m.fits".into()]);
@@ -462,7 +463,7 @@ pub fn bundle_script(base_url: &str, uris: &[String]) -> String {
     let mut out = String::from("#!/bin/bash\n#\n# MAST curl download script (mast-emulator)\n");
     out.push_str(&format!("# Requested: {} files\n#\n\n", uris.len()));
     out.push_str("TOKEN=\"${1:-$MAST_API_TOKEN}\"\nif [ -z \"$TOKEN\" ] && [ -t 0 ]; then\n    read -r -p \"MAST API token (empty for public data): \" TOKEN\nfi\n");
-    out.push_str("AUTH=()\nif [ -n \"$TOKEN\" ]; then AUTH=(-H \"Authorization: token $TOKEN\"); fi\n\n");
+    out.push_str("AUTH=()\nif [ -n \"$TOKEN\" ]; then AUTH=(-H \"Authorization: Bearer $TOKEN\"); fi\n\n");
     out.push_str("DIR=MAST_Download\nmkdir -p \"$DIR\"\nMANIFEST=\"$DIR/MANIFEST.HTML\"\necho '<html><body><table><tr><th>File</th><th>Status</th></tr>' > \"$MANIFEST\"\n\n");
     for uri in uris {
         let path = uri.split_once(':').map_or(uri.as_str(), |(_, p)| p);

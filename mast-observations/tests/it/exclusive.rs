@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use mast_download::{Error, Manifest, Status};
 use mast_emulator::files::FileContent;
 use mast_emulator::{Emulator, EmulatorConfig, EmulatorToken, LoggedRequest};
-use mast_observations::{DownloadFileOptions, DownloadOptions, Observations};
+use mast_observations::{DownloadFileOptions, DownloadOptions, Layout, Observations};
 use mast_proto::products::ProductFilter;
 use mast_proto::{MastClient, Secret, Table};
 
@@ -353,6 +353,40 @@ async fn the_token_is_never_shown_and_reaches_mast_only_as_the_cookie() {
         assert!(!e.path.contains(TOKEN) && !format!("{:?} {:?}", e.query, e.body).contains(TOKEN), "{e:?}");
         if e.is("path_lookup") || e.keys.iter().any(|k| k.starts_with("s3")) {
             assert!(!carries(e, TOKEN), "a cookie-less request has it: {e:?}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn masts_curl_script_takes_the_token_from_the_environment_too() {
+    let emu = emulator().await;
+    let (products, exclusive) = products(&emu).await;
+    let exclusive_uri = uri_of(&products, exclusive.iter().position(|e| *e).unwrap());
+    let dir = temp_dir("bundle");
+    let obs = observations(&emu, Some(TOKEN));
+    let table = obs.download_curl_script(&products, &small().download_dir(&dir).layout(Layout::Nested)).await.unwrap();
+    assert_eq!(table.column("Status").unwrap().get_str(0), Some("COMPLETE"));
+    let script = PathBuf::from(table.column("Local Path").unwrap().get_str(0).unwrap());
+    let text = std::fs::read_to_string(&script).unwrap();
+    assert!(!text.contains(TOKEN), "the token is in the script:\n{text}");
+    assert!(text.contains("MAST_API_TOKEN"), "{text}");
+    // The emulator's script writes `MAST_Download/<mission>/<file name up to its first _>/<file>`.
+    let (mission, file) =
+        (exclusive_uri["mast:".len()..].split('/').next().unwrap(), exclusive_uri.rsplit('/').next().unwrap());
+    let target = dir.join(format!("MAST_Download/{mission}/{}/{file}", file.split('_').next().unwrap()));
+    for (env, ok) in [(None, false), (Some(TOKEN), true)] {
+        let _ = std::fs::remove_dir_all(dir.join("MAST_Download"));
+        let mut cmd = std::process::Command::new("bash");
+        cmd.arg(&script).current_dir(&dir).env_remove("MAST_API_TOKEN").stdin(std::process::Stdio::null());
+        if let Some(token) = env {
+            cmd.env("MAST_API_TOKEN", token);
+        }
+        let output = tokio::task::spawn_blocking(move || cmd.output().expect("bash runs the script")).await.unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(target.is_file(), ok, "{target:?} with {env:?}");
+        if ok {
+            assert_eq!(std::fs::read(&target).unwrap(), bytes_of(&emu, &exclusive_uri));
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
