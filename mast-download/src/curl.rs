@@ -80,29 +80,93 @@ impl Downloader {
 /// only when curl succeeds, so a partial file never sits under its final name. Paths and
 /// URLs are single-quoted for the shell.
 ///
+/// The same as [`local_curl_script_for`] with the default configuration (MAST's own hosts):
+/// rows on `https://mast.stsci.edu` pass `$MAST_API_TOKEN` when it is set.
+///
 /// ```
 /// let script = mast_download::local_curl_script(&[(
 ///     "mastDownload/HST/U9O40504M/u9o40504m_c3m.fits".into(),
 ///     "https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:HST/product/u9o40504m_c3m.fits".into(),
 /// )]);
 /// assert!(script.starts_with("#!/usr/bin/env bash\n"));
-/// assert!(script.contains("fetch 'mastDownload/HST/U9O40504M/u9o40504m_c3m.fits' 'https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:HST/product/u9o40504m_c3m.fits'\n"));
+/// assert!(script.contains("fetch 'mastDownload/HST/U9O40504M/u9o40504m_c3m.fits' 'https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:HST/product/u9o40504m_c3m.fits' token\n"));
 /// ```
 pub fn local_curl_script(files: &[(String, String)]) -> String {
+    local_curl_script_for(&mast_proto::MastConfig::new(), files)
+}
+
+/// [`local_curl_script`] for the MAST configured in `config`: every row whose URL may carry
+/// the MAST API token ([`mast_proto::auth::may_send_token`] for a download: the configured
+/// MAST hosts, never another host) sends `$MAST_API_TOKEN`, read from the environment when
+/// the script runs, as the cookie `mast_token`, when that variable is set and not empty; a
+/// comment at the top says so. The token itself is never written into the script.
+///
+/// Why every MAST row and not only the exclusive-access ones: the script may run later, by
+/// someone else, when a product's proprietary period has ended or begun, and a product list
+/// need not say which rows are exclusive (`dataRights`); MAST ignores the cookie for public
+/// files, and MAST's own `bundle.sh` scripts take the token the same way for every file.
+/// Without the variable the script sends no token, so public files download and exclusive
+/// ones fail (curl's `--fail`: `401`). The cookie reaches curl on its standard input
+/// (`--header @-`, written by bash's built-in `printf`), so the token is in no command
+/// line another user could list, and curl does not send it across a redirect to another
+/// host.
+///
+/// ```
+/// use mast_proto::MastConfig;
+/// let config = MastConfig::new().with_all_urls("http://127.0.0.1:8080")?;
+/// let script = mast_download::local_curl_script_for(&config, &[
+///     ("a.fits".into(), "http://127.0.0.1:8080/api/v0.1/Download/file?uri=mast:JWST/product/a_exclusive.fits".into()),
+///     ("b.fits".into(), "https://example.org/b.fits".into()),
+/// ]);
+/// assert!(script.contains("MAST_API_TOKEN"));
+/// assert!(script.contains("fetch 'a.fits' 'http://127.0.0.1:8080/api/v0.1/Download/file?uri=mast:JWST/product/a_exclusive.fits' token\n"));
+/// assert!(script.contains("fetch 'b.fits' 'https://example.org/b.fits'\n"));
+/// # Ok::<(), mast_proto::Error>(())
+/// ```
+pub fn local_curl_script_for(config: &mast_proto::MastConfig, files: &[(String, String)]) -> String {
+    let carries = |url: &str| mast_proto::auth::may_send_token(config, url, mast_proto::auth::RequestKind::Download);
+    let any_token = files.iter().any(|(_, url)| carries(url));
     let mut script = String::from(
         "#!/usr/bin/env bash\n\
          # Written by mast-rs: downloads MAST data products with curl.\n\
-         # Rerun it to resume; finished files are not fetched again.\n\
-         set -euo pipefail\n\
+         # Rerun it to resume; finished files are not fetched again.\n",
+    );
+    if any_token {
+        // The page's URL is built from the configuration: no quote or newline can reach it.
+        let page = mast_proto::auth::token_page_url(config).replace(['\n', '\r'], "");
+        script.push_str(&format!(
+            "#\n\
+             # Products that are not public (exclusive access) need a MAST API token: set\n\
+             # MAST_API_TOKEN in the environment before running this script, for example with\n\
+             #   read -rs MAST_API_TOKEN && export MAST_API_TOKEN\n\
+             # (tokens are created at {page}). It is read when the script runs and\n\
+             # sent, as the cookie mast_token, only with the files from MAST (the rows marked\n\
+             # \"token\"); it is never written into this file. Public files need none.\n",
+        ));
+    }
+    script.push_str(
+        "set -euo pipefail\n\
          fetch() {\n  \
            [ -f \"$1\" ] && return 0\n  \
-           mkdir -p \"$(dirname \"$1\")\"\n  \
-           curl --globoff --location --fail --silent --show-error --continue-at - --output \"$1.part\" \"$2\"\n  \
-           mv -f \"$1.part\" \"$1\"\n\
-         }\n",
+           mkdir -p \"$(dirname \"$1\")\"\n",
     );
+    let curl = "curl --globoff --location --fail --silent --show-error --continue-at -";
+    if any_token {
+        script.push_str(&format!(
+            "  if [ \"${{3:-}}\" = token ] && [ -n \"${{MAST_API_TOKEN:-}}\" ]; then\n    \
+             # On standard input (printf is built in): the token is in no command line.\n    \
+             printf 'Cookie: mast_token=%s\\n' \"$MAST_API_TOKEN\" | {curl} --header @- --output \"$1.part\" \"$2\"\n  \
+             else\n    \
+             {curl} --output \"$1.part\" \"$2\"\n  \
+             fi\n"
+        ));
+    } else {
+        script.push_str(&format!("  {curl} --output \"$1.part\" \"$2\"\n"));
+    }
+    script.push_str("  mv -f \"$1.part\" \"$1\"\n}\n");
     for (path, url) in files {
-        script.push_str(&format!("fetch {} {}\n", shell_quote(path), shell_quote(url)));
+        let mark = if carries(url) { " token" } else { "" };
+        script.push_str(&format!("fetch {} {}{mark}\n", shell_quote(path), shell_quote(url)));
     }
     script
 }

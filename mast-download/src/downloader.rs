@@ -770,7 +770,15 @@ impl Downloader {
                 None => ManifestRow::complete(path),
             },
             Err(e) => {
-                tracing::warn!(path = %crate::path::escape_path(&path), url = %crate::escape_for_terminal(&display_url), error = %e, "download failed");
+                if let Error::Unauthorized { with_token, token_page, .. } = &e {
+                    // astroquery's warning for a refused product (spec §8.4, 11.5), then what to
+                    // do. Neither the URL nor the advice holds the token.
+                    let advice = crate::error::unauthorized_advice(*with_token, token_page);
+                    let url = crate::escape_for_terminal(&mast_proto::redact_url(&display_url)).into_owned();
+                    tracing::warn!(path = %crate::path::escape_path(&path), "You are not authorized to download from {url}. {advice}");
+                } else {
+                    tracing::warn!(path = %crate::path::escape_path(&path), url = %crate::escape_for_terminal(&display_url), error = %e, "download failed");
+                }
                 ManifestRow::error(path, e, Some(display_url))
             }
         };
@@ -970,6 +978,10 @@ impl Downloader {
         match self.head_length(job).await {
             Err(Failure { error: Error::Http { status, .. }, .. }) => {
                 tracing::debug!(url = %mast_proto::redact_url(&job.url), status, "no size from a HEAD");
+                Ok(None)
+            }
+            Err(Failure { error: Error::Unauthorized { .. }, .. }) => {
+                tracing::debug!(url = %mast_proto::redact_url(&job.url), status = 401, "no size from a HEAD");
                 Ok(None)
             }
             other => other,

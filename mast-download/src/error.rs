@@ -43,6 +43,40 @@ pub enum Error {
         /// [`mast_proto::retry::parse_retry_after`]).
         retry_after: Option<std::time::Duration>,
     },
+    /// MAST answered `401 Unauthorized` for a file on one of its hosts: the product is not
+    /// public (exclusive access, spec §8.4, §12) and the request carried no token MAST
+    /// accepts. Displayed as Python `requests` words a 401 (astroquery's manifest text,
+    /// `401 Client Error: Unauthorized for url: <url>`), then what to do, as astroquery logs
+    /// it: without a token, to log in with a MAST API token; with one, that it may have
+    /// expired or lack access to this product, and where to create a new one. A 401 from a
+    /// host that is not MAST's is an [`Error::Http`]. Final: another attempt with the same
+    /// token cannot help. Neither Display nor Debug ever holds the token (the error does not
+    /// have it).
+    ///
+    /// ```
+    /// use mast_download::Error;
+    /// let url = "https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:JWST/product/jw_x_cal.fits";
+    /// let token_page = "https://auth.mast.stsci.edu/token".to_owned();
+    /// let anonymous = Error::Unauthorized { url: url.into(), with_token: false, token_page: token_page.clone() };
+    /// let text = anonymous.manifest_message();
+    /// assert!(text.starts_with(&format!("HTTPError: 401 Client Error: Unauthorized for url: {url}. ")));
+    /// assert!(text.contains("not public") && text.contains("MAST_API_TOKEN") && text.contains("mast login"));
+    /// let expired = Error::Unauthorized { url: url.into(), with_token: true, token_page };
+    /// assert!(expired.to_string().contains("may be expired"));
+    /// assert!(expired.to_string().contains("https://auth.mast.stsci.edu/token"));
+    /// ```
+    #[error("401 Client Error: Unauthorized for url: {url}. {advice}", url = mast_proto::redact_url(url), advice = unauthorized_advice(*with_token, token_page))]
+    Unauthorized {
+        /// The URL that answered (escaped, after redirects), as `requests` shows it.
+        url: String,
+        /// Whether the client had a MAST API token when MAST refused the file (so the
+        /// request carried it): then the token is expired, unknown or without access to
+        /// this product; else the user is not logged in.
+        with_token: bool,
+        /// Where a new token is created ([`mast_proto::auth::token_page_url`] of the
+        /// client's configuration).
+        token_page: String,
+    },
     /// A file name that would write outside the download directory, or through a symbolic
     /// link, or that is not a plain relative path (see [`crate::safe_join`]).
     #[error("unsafe file name \"{}\": {reason}; the file was not written", crate::path::escape_for_terminal(name))]
@@ -211,6 +245,22 @@ pub enum Error {
     },
 }
 
+/// What to do about an [`Error::Unauthorized`] (the second half of its message and of the
+/// warning a download logs): log in when no token was sent, else a new token.
+pub(crate) fn unauthorized_advice(with_token: bool, token_page: &str) -> String {
+    if with_token {
+        format!(
+            "You do not have access to download this data, or your MAST API token may be expired (tokens expire \
+             after 10 days without use and 60 days after creation). You can create a new token at {token_page}"
+        )
+    } else {
+        format!(
+            "This product is not public: please authenticate yourself with a MAST API token (set MAST_API_TOKEN, \
+             run `mast login`, or log in with mast-auth's MastAuth::login); tokens are created at {token_page}"
+        )
+    }
+}
+
 fn zip_message(archive: &std::path::Path, entry: Option<&str>, message: &str) -> String {
     match entry {
         Some(entry) => format!(
@@ -288,7 +338,7 @@ impl Error {
     pub fn class_name(&self) -> &'static str {
         match self {
             Error::Proto(e) => e.class_name(),
-            Error::Http { .. } => "HTTPError",
+            Error::Http { .. } | Error::Unauthorized { .. } => "HTTPError",
             Error::NotInCloud { .. } => "RemoteServiceError",
             Error::S3 { .. } => "ClientError",
             Error::UnsafePath { .. } => "ValueError",
@@ -360,6 +410,8 @@ mod tests {
         );
         assert_eq!(http(429, None).retry(), Retry::Again { after: None });
         assert_eq!(http(404, Some(Duration::from_secs(2))).retry(), Retry::Final);
+        let refused = Error::Unauthorized { url: "u".into(), with_token: true, token_page: "p".into() };
+        assert_eq!(refused.retry(), Retry::Final);
         // Local failures are final at once: another attempt would fill the same disk.
         for kind in [
             std::io::ErrorKind::StorageFull,

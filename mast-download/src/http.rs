@@ -22,7 +22,7 @@ impl Downloader {
         let head = client.await_head(Patience::Quick, &mast_proto::redact_url(&job.url), request.send()).await?;
         match head {
             Ok(resp) if resp.status().is_success() => Ok(content_length(resp.headers())),
-            Ok(resp) => Err(http_error(&resp).into()),
+            Ok(resp) => Err(refusal(client, &resp).into()),
             Err(e) => Err(transport(&job.url, e).into()),
         }
     }
@@ -65,7 +65,7 @@ impl Downloader {
                 continue;
             }
             if !status.is_success() {
-                return Err(http_error(&response).into());
+                return Err(refusal(client, &response).into());
             }
             let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
             check_not_an_html_page(job, content_type)?;
@@ -186,6 +186,23 @@ fn check_partial(headers: &HeaderMap, start: u64, meta: &Meta) -> Result<Option<
         return Err("the ETag changed");
     }
     Ok(total.or(meta.size))
+}
+
+/// The error for an answer with an error status: [`Error::Unauthorized`] for a `401` from
+/// a URL that carries the client's token (one of MAST's hosts: an exclusive-access product,
+/// refused with or without a token, as the client's token slot says now), else
+/// [`Error::Http`].
+fn refusal(client: &mast_proto::MastClient, response: &reqwest::Response) -> Error {
+    let config = client.config();
+    let url = response.url().as_str();
+    if response.status() == StatusCode::UNAUTHORIZED && mast_proto::auth::may_send_token(config, url, Download) {
+        return Error::Unauthorized {
+            url: url.to_owned(),
+            with_token: client.has_token(),
+            token_page: mast_proto::auth::token_page_url(config),
+        };
+    }
+    http_error(response)
 }
 
 fn http_error(response: &reqwest::Response) -> Error {

@@ -76,7 +76,7 @@ mod source;
 mod unzip;
 
 pub use checksum::Checksum;
-pub use curl::{bundle_script_body, bundle_script_url, local_curl_script};
+pub use curl::{bundle_script_body, bundle_script_url, local_curl_script, local_curl_script_for};
 #[cfg(feature = "client")]
 pub use downloader::{
     BatchOptions, DEFAULT_MAX_FILES_IN_FLIGHT, DEFAULT_OTHER_HOST_CONCURRENCY, DEFAULT_PER_HOST_CONCURRENCY,

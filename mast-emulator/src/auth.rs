@@ -5,6 +5,10 @@
 //! MAST's download endpoints also accept it (`Authorization: Bearer <token>`). A valid
 //! token answers `anon: false` with the user's fields (the shape of astroquery's test mock);
 //! an expired or unknown token, or none, answers the anonymous session, as MAST does.
+//!
+//! The same tokens open the exclusive-access files ([`crate::files::is_exclusive`]): a
+//! `Download/file` request for one presenting a valid token is served, any other is
+//! answered `401`.
 
 use serde_json::{Value, json};
 
@@ -150,8 +154,7 @@ pub(crate) fn whoami(tokens: &[EmulatorToken], token: Option<&str>) -> Vec<u8> {
 }
 
 /// Whether `token` is one of `tokens` and not expired.
-#[cfg(test)]
-fn is_valid(tokens: &[EmulatorToken], token: &str) -> bool {
+pub(crate) fn is_valid(tokens: &[EmulatorToken], token: &str) -> bool {
     tokens.iter().any(|k| k.token == token && !k.expired)
 }
 

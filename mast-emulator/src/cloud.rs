@@ -34,8 +34,10 @@
 //! that are not. The recorded products (`products.json`) and the spec's examples
 //! (`mast:HST/product/u24r0102t_c1f.fits`,
 //! `mast:PS1/product/rings.v3.skycell.1334.061.stk.r.unconv.exp.fits`) always are. URIs that
-//! `Download/file` refuses (containing `does_not_exist` or `unauth`) and the products of
-//! other missions (SWIFT, K2, IUE, FUSE, ...) never are. The key:
+//! `Download/file` refuses (containing `does_not_exist` or `unauth`), exclusive-access files
+//! ([`crate::files::is_exclusive`]: not public, so not in the public bucket; a cloud download
+//! of one falls back to `Download/file`) and the products of other missions (SWIFT, K2, IUE,
+//! FUSE, ...) never are. The key:
 //!
 //! | mission | key |
 //! |---|---|
@@ -153,6 +155,7 @@ const MAX_FAULTED_BODY: usize = 256 << 20;
 /// );
 /// assert_eq!(cloud_key("mast:HST/product/does_not_exist.fits"), None);
 /// assert_eq!(cloud_key("mast:IUE/product/swp12345_mxlo.fits"), None);
+/// assert_eq!(cloud_key("mast:JWST/product/jw_exclusive_x_cal.fits"), None);
 /// ```
 pub fn cloud_key(uri: &str) -> Option<String> {
     let key = mapped_key(uri)?;
@@ -177,7 +180,7 @@ pub fn cloud_path(uri: &str) -> Option<String> {
 
 /// The key `uri` would have in the bucket, before the 1-in-8 exclusion.
 fn mapped_key(uri: &str) -> Option<String> {
-    if uri.contains("does_not_exist") || uri.contains("unauth") {
+    if uri.contains("does_not_exist") || uri.contains("unauth") || crate::files::is_exclusive(uri) {
         return None;
     }
     let rest = uri.strip_prefix("mast:")?;

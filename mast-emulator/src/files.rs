@@ -29,7 +29,15 @@
 //!   → the `Range` is ignored and the whole file is sent with `200`.
 //! - `HEAD` → the same status and headers, no body.
 //! - `Download/file`: a URI containing `does_not_exist` (or not starting with `mast:`) → `404`;
-//!   containing `unauth` (e.g. `unauthorized`) → `401`; no `uri` parameter → `400`.
+//!   containing `unauth` (e.g. `unauthorized`) → `401`, always; no `uri` parameter → `400`.
+//! - **Exclusive-access files** (spec §8.8, §12): a URI whose file name contains `exclusive`
+//!   ([`is_exclusive`], e.g. `mast:JWST/product/jw_exclusive_x_cal.fits`) → `401` on `GET`
+//!   and `HEAD` unless the request presents a valid token (one configured with
+//!   [`crate::EmulatorConfig::token`] and not expired) as the cookie `mast_token=<token>` or
+//!   as `Authorization: Bearer <token>`; with one it is served like any other file (same
+//!   size and bytes rules). Such files have no cloud copy ([`crate::cloud::cloud_key`] is
+//!   `None`), and product lists name them only with
+//!   [`crate::EmulatorConfig::exclusive_products`].
 //!
 //! [`FileOptions`] (set with [`crate::EmulatorConfig::files`], [`crate::Emulator::set_files`]
 //! or `PUT /__emulator/files`) change this: a new `version` changes the bytes, `ETag` and
@@ -207,12 +215,30 @@ pub fn hashed_size(uri: &str) -> u64 {
     1_000_000 + mix(fnv(uri.as_bytes()) ^ 0x4649_4c45) % 2_000_001
 }
 
+/// Whether `uri` names an exclusive-access file: its file name (the last path segment,
+/// before any query) contains `exclusive`, in any case. `Download/file` answers `401` for
+/// it without a valid token (module docs).
+///
+/// ```
+/// use mast_emulator::files::is_exclusive;
+/// assert!(is_exclusive("mast:JWST/product/jw_exclusive_x_cal.fits"));
+/// assert!(is_exclusive("mast:HST/product/x_EXCLUSIVE.fits"));
+/// assert!(!is_exclusive("mast:EXCLUSIVE/product/x.fits"));
+/// assert!(!is_exclusive("mast:HLA/url/cgi-bin/fitscut.cgi?name=exclusive"));
+/// ```
+pub fn is_exclusive(uri: &str) -> bool {
+    let path = uri.split('?').next().unwrap_or(uri);
+    path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase().contains("exclusive")
+}
+
 /// A parsed file request.
 pub(crate) struct FileRequest {
     pub(crate) kind: FileKind,
     pub(crate) head: bool,
     pub(crate) range: Option<String>,
     pub(crate) if_range: Option<String>,
+    /// Whether the request presents a valid token (set by the server from its headers).
+    pub(crate) authorized: bool,
 }
 
 pub(crate) enum FileKind {
@@ -325,6 +351,13 @@ pub(crate) async fn respond(
                     in_flight,
                 );
             }
+            if is_exclusive(uri) && !req.authorized {
+                return text(
+                    StatusCode::UNAUTHORIZED,
+                    format!("401 Unauthorized: {uri} is exclusive-access data; present a valid MAST API token\n"),
+                    in_flight,
+                );
+            }
             (uri.clone(), crate::products::file_size(uri))
         }
         FileKind::Files { name, size } => (format!("files/{name}"), size.unwrap_or(DEFAULT_FILES_SIZE)),
@@ -415,8 +448,9 @@ pub(crate) async fn respond(
 /// The curl script of `Download/bundle.sh` for `uris` (spec 8.6): deterministic, one curl
 /// line per URI pointing back at this emulator's `Download/file`, each into
 /// `MAST_Download/<mission>/<obs_id>/<file>` (the obs_id is taken from the file name, up to
-/// its first `_`), with the token from `$1`, else `$MAST_API_TOKEN`, else a prompt, and a
-/// `MANIFEST.HTML` listing each file and its status.
+/// its first `_`), with the token from `$1`, else `$MAST_API_TOKEN`, else a prompt, sent as
+/// `Authorization: Bearer <token>` (which `Download/file` accepts for exclusive-access
+/// files), and a `MANIFEST.HTML` listing each file and its status.
 ///
 /// ```
 /// let script = mast_emulator::files::bundle_script("http://127.0.0.1:1", &["mast:HST/product/u9o40504m_c3m.fits".into()]);
@@ -429,7 +463,7 @@ pub fn bundle_script(base_url: &str, uris: &[String]) -> String {
     let mut out = String::from("#!/bin/bash\n#\n# MAST curl download script (mast-emulator)\n");
     out.push_str(&format!("# Requested: {} files\n#\n\n", uris.len()));
     out.push_str("TOKEN=\"${1:-$MAST_API_TOKEN}\"\nif [ -z \"$TOKEN\" ] && [ -t 0 ]; then\n    read -r -p \"MAST API token (empty for public data): \" TOKEN\nfi\n");
-    out.push_str("AUTH=()\nif [ -n \"$TOKEN\" ]; then AUTH=(-H \"Authorization: token $TOKEN\"); fi\n\n");
+    out.push_str("AUTH=()\nif [ -n \"$TOKEN\" ]; then AUTH=(-H \"Authorization: Bearer $TOKEN\"); fi\n\n");
     out.push_str("DIR=MAST_Download\nmkdir -p \"$DIR\"\nMANIFEST=\"$DIR/MANIFEST.HTML\"\necho '<html><body><table><tr><th>File</th><th>Status</th></tr>' > \"$MANIFEST\"\n\n");
     for uri in uris {
         let path = uri.split_once(':').map_or(uri.as_str(), |(_, p)| p);
@@ -477,7 +511,7 @@ pub(crate) fn classify(
     if *method != Method::GET && *method != Method::HEAD {
         return Some(Err((base, "GET, HEAD")));
     }
-    Some(Ok(FileRequest { kind, head: *method == Method::HEAD, range, if_range }))
+    Some(Ok(FileRequest { kind, head: *method == Method::HEAD, range, if_range, authorized: false }))
 }
 
 #[cfg(test)]
@@ -490,6 +524,7 @@ mod tests {
             head: false,
             range: Some(range.into()),
             if_range: if_range.map(str::to_owned),
+            authorized: false,
         }
     }
 

@@ -169,9 +169,10 @@ fn try_answer(state: &Arc<State>, request: Result<Map<String, Value>, String>) -
             let seed = state.seed;
             let ids: Vec<String> = obsids.iter().map(i64::to_string).collect();
             let key = format!("products|{seed}|{}", ids.join(","));
+            let of = if state.exclusive_products { products::products_with_exclusive } else { products::products_of };
             let list = state
                 .products
-                .get(key.clone(), || Ok(obsids.iter().flat_map(|&id| products::products_of(id, seed)).collect()))
+                .get(key.clone(), || Ok(obsids.iter().flat_map(|&id| of(id, seed)).collect()))
                 .map_err(|e| format!("{service}: {e}"))?;
             paged(state, &service, key, list.len(), page, page_size, |range, paging| {
                 sky::portal_json_with_string_ids(&products::products_table(&list[range]), Some(paging), &["obsID"])

@@ -37,6 +37,13 @@
 //!   `"PUBLIC"`; `prvversion` is the pipeline version for calibrated science files, null
 //!   otherwise. On average an obsid has 7.5 products, so a batch of 500 obsids has about
 //!   3,750 (4 pages of 1000).
+//! - **Exclusive-access products**: with [`EmulatorConfig::exclusive_products`](crate::EmulatorConfig::exclusive_products)
+//!   ([`products_with_exclusive`]) every generated obsid lists one more product right after
+//!   the main one, `<obs_id in lower case>_exclusive.fits` (`productType` `SCIENCE`,
+//!   `productSubGroupDescription` `EXCLUSIVE`, no group, `dataRights` `"EXCLUSIVE_ACCESS"`,
+//!   1,000,000 to 3,000,000 bytes by [`file_size`]), which `Download/file` serves only to a
+//!   request with a valid token and which has no cloud copy ([`crate::files::is_exclusive`]).
+//!   Off by default, so the product lists, counts and sizes above stay as they are.
 
 use std::sync::LazyLock;
 
@@ -67,6 +74,10 @@ pub const PRODUCT_FIELDS: [(&str, &str); 18] = [
     ("dataRights", "string"),
     ("calib_level", "int"),
 ];
+
+/// The suffix of the exclusive-access product of a generated observation
+/// (`<obs_id>_exclusive.fits`, listed with [`crate::EmulatorConfig::exclusive_products`]).
+pub const EXCLUSIVE_SUFFIX: &str = "exclusive";
 
 /// `productGroupDescription` of the minimum recommended products.
 pub const MRP: &str = "Minimum Recommended Products";
@@ -129,7 +140,31 @@ pub fn products_of(obsid: i64, seed: u64) -> Vec<Product> {
     if !recorded.is_empty() {
         return recorded;
     }
-    sky::observation(obsid, seed).map(|o| generate(&o, seed)).unwrap_or_default()
+    sky::observation(obsid, seed).map(|o| generate(&o, seed, false)).unwrap_or_default()
+}
+
+/// The products of one obsid as listed with [`crate::EmulatorConfig::exclusive_products`]:
+/// [`products_of`], and for a generated obsid one more product right after the main one,
+/// an exclusive-access file (module docs).
+///
+/// ```
+/// use mast_emulator::{files, products, sky};
+/// let obsid = sky::search(10.68, 41.27, 0.2, None, 42)?.obsids().next().unwrap();
+/// let public = products::products_of(obsid, 42);
+/// let listed = products::products_with_exclusive(obsid, 42);
+/// assert_eq!(listed.len(), public.len() + 1);
+/// assert_eq!(listed[1].data_rights, "EXCLUSIVE_ACCESS");
+/// assert!(files::is_exclusive(&listed[1].data_uri));
+/// assert!(listed.iter().filter(|p| p.data_rights == "PUBLIC").eq(public.iter()));
+/// assert_eq!(products::products_with_exclusive(2003738726, 42).len(), 22);
+/// # Ok::<(), sky::SkyError>(())
+/// ```
+pub fn products_with_exclusive(obsid: i64, seed: u64) -> Vec<Product> {
+    let recorded: Vec<Product> = RECORDED.iter().filter(|p| p.obsid == obsid).cloned().collect();
+    if !recorded.is_empty() {
+        return recorded;
+    }
+    sky::observation(obsid, seed).map(|o| generate(&o, seed, true)).unwrap_or_default()
 }
 
 /// The obsids whose products are recorded (`products.json`).
@@ -420,8 +455,9 @@ fn hash(seed: u64, obsid: i64, i: u64) -> u64 {
     mix(mix(mix(seed ^ 0x7072_6f64_7563_7473).wrapping_add(obsid as u64)).wrapping_add(i))
 }
 
-/// The generated products of a generated observation (module docs).
-fn generate(o: &Observation, seed: u64) -> Vec<Product> {
+/// The generated products of a generated observation (module docs), with the
+/// exclusive-access product when `exclusive`.
+fn generate(o: &Observation, seed: u64, exclusive: bool) -> Vec<Product> {
     let h = hash(seed, o.obsid, 0);
     let n = 3 + (h % 10) as usize;
     let others = templates(o);
@@ -488,8 +524,13 @@ fn generate(o: &Observation, seed: u64) -> Vec<Product> {
             calib_level: Some(calib),
         }
     };
-    let mut out = Vec::with_capacity(n);
+    let mut out = Vec::with_capacity(n + 1);
     out.push(make(main_suffix, "fits", "SCIENCE", main_what, o.calib_level, true));
+    if exclusive {
+        let mut p = make(EXCLUSIVE_SUFFIX, "fits", "SCIENCE", "Exclusive-access data", o.calib_level, false);
+        p.data_rights = "EXCLUSIVE_ACCESS".to_owned();
+        out.push(p);
+    }
     for i in chosen {
         let t = &others[i];
         out.push(make(t.suffix, t.ext, t.product_type, t.what, t.calib, false));

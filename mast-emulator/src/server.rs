@@ -66,8 +66,10 @@ pub(crate) struct State {
     pub(crate) file_options: Mutex<FileOptions>,
     pub(crate) cloud: CloudStore,
     pub(crate) barriers: crate::barrier::Barriers,
-    /// The tokens `/whoami` knows.
+    /// The tokens `/whoami` knows (and exclusive-access files accept).
     pub(crate) tokens: Vec<crate::EmulatorToken>,
+    /// Whether generated product lists name exclusive-access products.
+    pub(crate) exclusive_products: bool,
 }
 
 /// Accepts connections until the task is aborted; aborting it drops the `JoinSet`, which
@@ -744,8 +746,13 @@ async fn serve(
         None => Endpoint::classify(&method, &path, &query, &body),
     };
     let mut endpoint = endpoint;
-    if let Endpoint::Whoami { token } = &mut endpoint {
-        *token = crate::auth::presented(&parts.headers);
+    match &mut endpoint {
+        Endpoint::Whoami { token } => *token = crate::auth::presented(&parts.headers),
+        Endpoint::File(file) => {
+            file.authorized =
+                crate::auth::presented(&parts.headers).is_some_and(|t| crate::auth::is_valid(&state.tokens, &t));
+        }
+        _ => {}
     }
     let key = endpoint.key();
     state.stats.record(&endpoint.keys());

@@ -313,8 +313,11 @@ impl Observations {
     }
 
     /// Writes a bash script that downloads the products with curl to `script` (no request
-    /// to MAST besides the product lists; see [`mast_download::local_curl_script`]), with
+    /// to MAST besides the product lists; see [`mast_download::local_curl_script_for`]), with
     /// the same layout and the same path checks as [`Observations::download_products`].
+    /// Products that are not public need a MAST API token when the script runs: it takes
+    /// one from `$MAST_API_TOKEN` for the rows on MAST's hosts (a comment at its top says
+    /// so); this client's token is never written into it.
     /// Returns the table of [`Observations::product_urls`] for it (always MAST's HTTPS
     /// URLs): the script fetches exactly the `PLANNED` rows, in order; a product whose path
     /// is refused is an `ERROR` row and is not in the script.
@@ -335,7 +338,10 @@ impl Observations {
                 _ => Vec::new(),
             };
         // Never through a symbolic link at the script's name (issue 11, point 1).
-        mast_download::write_file(script, mast_download::local_curl_script(&files).as_bytes())?;
+        // Rows on this client's MAST hosts pass `$MAST_API_TOKEN` when it is set at run
+        // time; the client's own token is never written into the script.
+        let text = mast_download::local_curl_script_for(self.client().config(), &files);
+        mast_download::write_file(script, text.as_bytes())?;
         Ok(table)
     }
 

@@ -2,6 +2,7 @@
 
 mod auth;
 mod cache;
+mod exclusive;
 mod faults;
 mod files;
 #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]

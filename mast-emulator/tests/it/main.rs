@@ -5,6 +5,7 @@ mod columnsconfig;
 mod control;
 mod criteria;
 mod endpoints;
+mod exclusive;
 mod faults;
 mod files;
 mod hostile;

@@ -33,7 +33,7 @@ async fn a_valid_token_by_cookie_or_bearer_is_its_user() {
         assert_eq!(body["attrib"]["display_name"], "Jane Doe");
         assert_eq!(body["attrib"]["first_name"], "A.");
         assert_eq!(body["scopes"], serde_json::json!(["mast:user:info", "mast:exclusive_access"]));
-        assert_eq!(body["token"], "good-token");
+        assert_eq!(body["token"], "good-tok...", "MAST echoes the start of the token only");
         assert!(body["attrib"]["uuid"].as_str().unwrap().len() == 36);
     }
     assert_eq!(emu.stats().count("whoami"), 2);

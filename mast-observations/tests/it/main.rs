@@ -5,6 +5,7 @@ mod checklist;
 #[cfg(feature = "cloud")]
 mod cloud;
 mod curl;
+mod exclusive;
 mod limits;
 mod plan;
 mod products;
