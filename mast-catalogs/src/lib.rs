@@ -4,7 +4,7 @@
 //! cone, object and criteria queries of the Hubble Source Catalog, GALEX, Gaia, PLATO, the
 //! TESS Input Catalog and Candidate Target List, Disk Detective, any other
 //! `Mast.Catalogs.<name>.Cone`, and PanSTARRS through the catalogs API; it also lists HSC
-//! matches and spectra.
+//! matches and spectra, and downloads HSC spectra ([`Catalogs::download_hsc_spectra`]).
 //!
 //! ```no_run
 //! use mast_catalogs::{Catalogs, Decorator, PanstarrsCriteria, QueryOptions, SortKey};
@@ -35,9 +35,11 @@ mod catalogs;
 mod error;
 mod options;
 mod panstarrs;
+mod spectra;
 
 pub use catalog::{CatalogKind, ConePlan, DEFAULT_CATALOG_LIMIT, check_catalog_name, cone_plan, criterion_json};
 pub use catalogs::{Catalogs, MAX_RESULTS_MESSAGE, MatchId};
 pub use error::{Error, Result};
 pub use options::QueryOptions;
 pub use panstarrs::{Condition, Decorator, PanstarrsCriteria, PanstarrsRequest, SortDirection, SortKey};
+pub use spectra::{SpectraOptions, spectrum_url};

@@ -5,6 +5,7 @@ mod criteria;
 mod hsc;
 mod panstarrs;
 mod region;
+mod spectra;
 
 use std::time::Duration;
 
