@@ -413,8 +413,12 @@ async fn run(cli: Cli) -> anyhow::Result<Rows> {
         }
         Command::Catalogs(command) => {
             let sent = catalogs::sends_columns(&command);
+            let download = catalogs::is_download(&command);
             let table = catalogs::run(mast.client().clone(), command, &out.columns, quiet).await?;
             report_warnings(table.warnings(), quiet);
+            if download {
+                rows = Rows::of_table(&table);
+            }
             if sent {
                 Output { columns: Vec::new(), ..out }.print(&table)?;
             } else {
