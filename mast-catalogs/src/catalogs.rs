@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use mast_download::Downloader;
 use mast_proto::Patience;
 use mast_proto::criteria::build_filters;
 use mast_proto::{
@@ -39,7 +40,10 @@ pub const MAX_RESULTS_MESSAGE: &str = "Maximum catalog results returned, may not
 /// ```
 #[derive(Debug, Clone)]
 pub struct Catalogs {
-    client: MastClient,
+    pub(crate) client: MastClient,
+    /// Every spectrum download goes through this one downloader (built from `client`,
+    /// shared by the clones), so its bounds per host hold across calls.
+    pub(crate) downloader: Downloader,
     state: Arc<State>,
 }
 
@@ -135,9 +139,32 @@ fn criteria_service(kind: CatalogKind) -> Option<CriteriaService> {
 }
 
 impl Catalogs {
-    /// Catalogs over `client`.
+    /// Catalogs over `client`, with a [`Downloader`] of its own over the same client.
     pub fn new(client: MastClient) -> Catalogs {
-        Catalogs { client, state: Arc::default() }
+        let downloader = Downloader::new(&client);
+        Catalogs { client, downloader, state: Arc::default() }
+    }
+
+    /// These catalogs with `downloader` for [`Catalogs::download_hsc_spectra`] (e.g. one
+    /// shared with an `Observations`, so that both respect one limit per host).
+    ///
+    /// ```
+    /// use mast_catalogs::Catalogs;
+    /// use mast_download::Downloader;
+    /// use mast_proto::{MastClient, MastConfig};
+    /// let client = MastClient::new(MastConfig::new())?;
+    /// let catalogs = Catalogs::new(client.clone()).with_downloader(Downloader::builder(&client).per_host_concurrency(2).build());
+    /// assert_eq!(catalogs.downloader().host_limit("https://hla.stsci.edu/cgi-bin/ecfproxy?file_id=x.fits"), 2);
+    /// # Ok::<(), mast_proto::Error>(())
+    /// ```
+    pub fn with_downloader(mut self, downloader: Downloader) -> Catalogs {
+        self.downloader = downloader;
+        self
+    }
+
+    /// The downloader of [`Catalogs::download_hsc_spectra`].
+    pub fn downloader(&self) -> &Downloader {
+        &self.downloader
     }
 
     /// The client underneath.

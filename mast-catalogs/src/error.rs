@@ -15,6 +15,20 @@ pub enum Error {
     /// An error of the client layer.
     #[error(transparent)]
     Proto(#[from] mast_proto::Error),
+    /// An error of a spectrum download or curl script that is not a per-file row (boxed: a
+    /// download error is large, and this one travels on every `Result`).
+    #[error(transparent)]
+    Download(Box<mast_download::Error>),
+}
+
+impl From<mast_download::Error> for Error {
+    /// A client-layer error that reached us through mast-download is that error.
+    fn from(e: mast_download::Error) -> Self {
+        match e {
+            mast_download::Error::Proto(e) => Error::Proto(e),
+            other => Error::Download(Box::new(other)),
+        }
+    }
 }
 
 impl Error {
@@ -23,6 +37,7 @@ impl Error {
     pub fn class_name(&self) -> &'static str {
         match self {
             Error::Proto(e) => e.class_name(),
+            Error::Download(e) => e.class_name(),
         }
     }
 }

@@ -4,9 +4,9 @@
 //! cone, object and criteria queries of the Hubble Source Catalog, GALEX, Gaia, PLATO, the
 //! TESS Input Catalog and Candidate Target List, Disk Detective, any other
 //! `Mast.Catalogs.<name>.Cone`, and PanSTARRS through the catalogs API; it also lists HSC
-//! matches and spectra. Beyond astroquery, [`Catalogs::query_region_many`] and
-//! [`Catalogs::query_object_many`] run one cone per target concurrently and stack the rows
-//! with the target each came from.
+//! matches and spectra, and downloads HSC spectra ([`Catalogs::download_hsc_spectra`]).
+//! Beyond astroquery, [`Catalogs::query_region_many`] and [`Catalogs::query_object_many`]
+//! run one cone per target concurrently and stack the rows with the target each came from.
 //!
 //! ```no_run
 //! use mast_catalogs::{Catalogs, Decorator, PanstarrsCriteria, QueryOptions, SortKey};
@@ -38,6 +38,7 @@ mod error;
 mod many;
 mod options;
 mod panstarrs;
+mod spectra;
 
 pub use catalog::{CatalogKind, ConePlan, DEFAULT_CATALOG_LIMIT, check_catalog_name, cone_plan, criterion_json};
 pub use catalogs::{Catalogs, MAX_RESULTS_MESSAGE, MatchId};
@@ -45,3 +46,4 @@ pub use error::{Error, Result};
 pub use many::{ManyResult, TARGET_COLUMNS, Target, TargetError};
 pub use options::QueryOptions;
 pub use panstarrs::{Condition, Decorator, PanstarrsCriteria, PanstarrsRequest, SortDirection, SortKey};
+pub use spectra::{SpectraOptions, spectrum_url};

@@ -1,13 +1,18 @@
-//! MAST's curl scripts: `POST Download/bundle.sh` with the products' URIs, whose answer is a
-//! bash script that fetches them with curl (astroquery's `curl_flag=True`).
+//! MAST's curl scripts (astroquery's `curl_flag=True`): `POST Download/bundle.sh` with the
+//! products' URIs, whose answer is a bash script that fetches them with curl (spec §8.6),
+//! and the Portal's `Mast.Bundle.Request` with URLs and paths, whose answer names a staged
+//! script to fetch (spec §8.7, HSC spectra).
 
 #[cfg(feature = "https")]
 use std::path::Path;
 
+use mast_proto::ServiceRequest;
 use mast_proto::pyfmt::form_urlencoded;
 #[cfg(feature = "https")]
 use reqwest::header::CONTENT_TYPE;
 
+#[cfg(feature = "https")]
+use crate::{BatchOptions, DownloadItem, ManifestRow, Source, Status};
 #[cfg(feature = "https")]
 use crate::{Downloader, Error, Result};
 
@@ -71,6 +76,135 @@ impl Downloader {
             .await
             .map_err(|e| Error::Internal { message: e.to_string() })??;
         Ok(len)
+    }
+}
+
+/// `mastDownload_<YYYYmmddHHMMSS>` in local time: the name astroquery gives a curl script
+/// (`<stem>.sh`) and, for `Mast.Bundle.Request`, the folder the script downloads into.
+///
+/// ```
+/// let stem = mast_download::bundle_script_stem();
+/// assert!(stem.starts_with("mastDownload_") && stem.len() == "mastDownload_".len() + 14);
+/// ```
+pub fn bundle_script_stem() -> String {
+    format!("mastDownload_{}", chrono::Local::now().format("%Y%m%d%H%M%S"))
+}
+
+/// The Portal request `Mast.Bundle.Request` for a curl script of `files` (`(path below the
+/// script's folder, URL)` pairs, in order), with params in astroquery's order (spec §8.7):
+/// `urlList` (the URLs, comma-joined), `filename` (`stem`), `pathList` (`<stem>/<path>`,
+/// comma-joined), `descriptionList` (one `""` per file), `productTypeList` (`product_type`
+/// per file) and `extension` (`curl`).
+///
+/// ```
+/// let files = [("HSC/a.fits".to_owned(), "https://hla.stsci.edu/cgi-bin/ecfproxy?file_id=a.fits".to_owned())];
+/// let request = mast_download::bundle_request(&files, "spectrum", "mastDownload_20260101000000");
+/// assert_eq!(
+///     request.cache_breaker("x").to_json(),
+///     r#"{"service": "Mast.Bundle.Request", "params": {"urlList": "https://hla.stsci.edu/cgi-bin/ecfproxy?file_id=a.fits", "filename": "mastDownload_20260101000000", "pathList": "mastDownload_20260101000000/HSC/a.fits", "descriptionList": [""], "productTypeList": ["spectrum"], "extension": "curl"}, "format": "json", "pagesize": 50000, "page": 1, "cacheBreaker": "x"}"#
+/// );
+/// ```
+pub fn bundle_request(files: &[(String, String)], product_type: &str, stem: &str) -> ServiceRequest {
+    let urls: Vec<&str> = files.iter().map(|(_, url)| url.as_str()).collect();
+    let paths: Vec<String> = files.iter().map(|(path, _)| format!("{stem}/{path}")).collect();
+    ServiceRequest::new("Mast.Bundle.Request")
+        .param("urlList", urls.join(","))
+        .param("filename", stem)
+        .param("pathList", paths.join(","))
+        .param("descriptionList", vec![""; files.len()])
+        .param("productTypeList", vec![product_type; files.len()])
+        .param("extension", "curl")
+}
+
+/// The part of a `Mast.Bundle.Request` answer a client uses (spec §8.7): the staged
+/// script's `url` and the keys of `statusList` whose value is not `COMPLETE`.
+#[cfg(feature = "https")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleAnswer {
+    /// Where MAST staged the script.
+    pub url: String,
+    /// The files MAST could not add to the script, in the answer's order.
+    pub not_added: Vec<String>,
+}
+
+#[cfg(feature = "https")]
+impl BundleAnswer {
+    /// Reads an answer (`{"status": "COMPLETE", "url": ..., "statusList": {...}, ...}`);
+    /// one without a `url` is a decode error.
+    ///
+    /// ```
+    /// let body = br#"{"status": "COMPLETE", "url": "https://mast.stsci.edu/portal/Download/stage/x/a.sh", "statusList": {"u1": "COMPLETE", "u2": "ERROR"}}"#;
+    /// let answer = mast_download::BundleAnswer::parse(body)?;
+    /// assert_eq!(answer.url, "https://mast.stsci.edu/portal/Download/stage/x/a.sh");
+    /// assert_eq!(answer.not_added, ["u2"]);
+    /// # Ok::<(), mast_download::Error>(())
+    /// ```
+    pub fn parse(body: &[u8]) -> Result<BundleAnswer> {
+        let decode = |detail: String| {
+            Error::Proto(mast_proto::Error::Decode { format: "Mast.Bundle.Request JSON", detail, source: None })
+        };
+        let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| decode(e.to_string()))?;
+        let url = v
+            .get("url")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| decode("the answer has no script url".into()))?
+            .to_owned();
+        let not_added = v
+            .get("statusList")
+            .and_then(serde_json::Value::as_object)
+            .map(|m| m.iter().filter(|(_, s)| s.as_str() != Some("COMPLETE")).map(|(k, _)| k.clone()).collect())
+            .unwrap_or_default();
+        Ok(BundleAnswer { url, not_added })
+    }
+}
+
+#[cfg(feature = "https")]
+impl Downloader {
+    /// astroquery's curl download through the Portal (spec §8.7): asks `Mast.Bundle.Request`
+    /// for a script fetching `files` (see [`bundle_request`]; the script's folder is
+    /// [`bundle_script_stem`]), then fetches the staged script (one `GET`, through the
+    /// downloader: `.part`, rename) to `<dir>/<stem>.sh`. Returns astroquery's row for it:
+    /// `Local Path` (`dir` and the name joined as text, [`crate::join_text`]), `COMPLETE`
+    /// (with `Message` "<n> files could not be added to the curl script" and `URL` those
+    /// files, comma-joined, when MAST says so), or `ERROR` with `Curl could not be
+    /// downloaded` and the script's URL when the script could not be fetched (the cause in
+    /// [`ManifestRow::error`]). A failed Portal request or an unreadable answer is an error.
+    pub async fn bundle_request_script(
+        &self,
+        files: &[(String, String)],
+        product_type: &str,
+        dir: &Path,
+    ) -> Result<ManifestRow> {
+        let stem = bundle_script_stem();
+        let bodies = self.client().portal_raw(bundle_request(files, product_type, &stem)).await?;
+        let body = bodies.first().ok_or_else(|| {
+            Error::Proto(mast_proto::Error::Decode {
+                format: "Mast.Bundle.Request JSON",
+                detail: "no answer".into(),
+                source: None,
+            })
+        })?;
+        let answer = BundleAnswer::parse(body)?;
+        let name = format!("{stem}.sh");
+        let shown = crate::join_text(dir, &name);
+        let source = Source::parse(&answer.url)?;
+        let item = DownloadItem::to_path(source, dir.join(&name));
+        let fetched = self.download_with(item, &BatchOptions::new().cache(false)).await;
+        let mut row = fetched;
+        row.local_path = shown;
+        if row.status == Status::Complete {
+            row.message = None;
+            row.url = None;
+            if !answer.not_added.is_empty() {
+                row.message = Some(format!("{} files could not be added to the curl script", answer.not_added.len()));
+                row.url = Some(answer.not_added.join(","));
+            }
+        } else {
+            tracing::warn!(url = %mast_proto::redact_url(&answer.url), message = ?row.message, "the curl script could not be downloaded");
+            row.message = Some("Curl could not be downloaded".into());
+            row.url = Some(mast_proto::redact_url(&answer.url).into_owned());
+        }
+        Ok(row)
     }
 }
 

@@ -76,7 +76,11 @@ mod source;
 mod unzip;
 
 pub use checksum::Checksum;
-pub use curl::{bundle_script_body, bundle_script_url, local_curl_script, local_curl_script_for};
+#[cfg(feature = "https")]
+pub use curl::BundleAnswer;
+pub use curl::{
+    bundle_request, bundle_script_body, bundle_script_stem, bundle_script_url, local_curl_script, local_curl_script_for,
+};
 #[cfg(feature = "client")]
 pub use downloader::{
     BatchOptions, DEFAULT_MAX_FILES_IN_FLIGHT, DEFAULT_OTHER_HOST_CONCURRENCY, DEFAULT_PER_HOST_CONCURRENCY,
@@ -86,7 +90,7 @@ pub use error::{Error, Result};
 pub use manifest::{Manifest, ManifestRow, Status};
 pub use nofollow::{open_no_follow, write_file};
 pub use part::{META_SUFFIX, PART_SUFFIX};
-pub use path::{escape_for_terminal, join_relative, safe_join, windows_name_problem};
+pub use path::{escape_for_terminal, join_relative, join_text, safe_join, windows_name_problem};
 pub use progress::ProgressEvent;
 #[cfg(feature = "s3")]
 pub use s3::{CloudObject, CloudStore};

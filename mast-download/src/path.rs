@@ -137,6 +137,34 @@ pub fn windows_name_problem(component: &str) -> Option<&'static str> {
     reserved.then_some("a name is a reserved device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9)")
 }
 
+/// `dir` and `relative` joined as text with `/`, as astroquery's `os.path.join` shows them
+/// in its manifests (`./mastDownload/...` with the default directory `.`). Unlike
+/// `Path::join`, an absolute `relative` does not replace `dir`: a refused path is shown as
+/// it was asked for. For display only; files are written through [`safe_join`].
+///
+/// ```
+/// use std::path::Path;
+/// use mast_download::join_text;
+/// assert_eq!(join_text(Path::new("."), "mastDownload/HSC/x.fits"), Path::new("./mastDownload/HSC/x.fits"));
+/// assert_eq!(join_text(Path::new("d/"), "x"), Path::new("d/x"));
+/// assert_eq!(join_text(Path::new(""), "x"), Path::new("x"));
+/// assert_eq!(join_text(Path::new("d"), "/etc/x").to_string_lossy(), "d//etc/x");
+/// ```
+pub fn join_text(dir: &Path, relative: &str) -> PathBuf {
+    let mut text = dir.as_os_str().to_owned();
+    let separated = match dir.as_os_str().as_encoded_bytes().last() {
+        None => true,
+        Some(b'/') => true,
+        Some(b'\\') => cfg!(windows),
+        Some(_) => false,
+    };
+    if !separated {
+        text.push("/");
+    }
+    text.push(relative);
+    PathBuf::from(text)
+}
+
 /// Joins the parts of a relative name with `/` as text (never `PathBuf::join`, whose `\`
 /// on Windows [`safe_join`] would refuse, and which lets an absolute part replace what
 /// came before). The parts are not checked here: pass the result to [`safe_join`], which

@@ -1,5 +1,8 @@
-//! File downloads (spec §8.4, §8.8): `GET`/`HEAD /api/v0.1/Download/file?uri=<mast: URI>`
-//! and, for benchmarks, `GET`/`HEAD /files/<name>?size=N`.
+//! File downloads (spec §8.4, §8.7, §8.8): `GET`/`HEAD /api/v0.1/Download/file?uri=<mast:
+//! URI>`, the HLA's HSC spectra (`/cgi-bin/getdata.cgi?dataset=<name>`,
+//! `/cgi-bin/ecfproxy?file_id=<name>.fits`, endpoint key `hla`: [`hla_size`] bytes, some
+//! without `Content-Length` ([`hla_without_length`]), a name containing `does_not_exist` →
+//! `404`, no name → `400`) and, for benchmarks, `GET`/`HEAD /files/<name>?size=N`.
 //!
 //! # Content
 //!
@@ -231,6 +234,32 @@ pub fn is_exclusive(uri: &str) -> bool {
     path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase().contains("exclusive")
 }
 
+/// The size of an HLA spectrum: 2,000 to 70,000 bytes, from a hash of its name (`file_id`
+/// or `dataset` as the server decodes it).
+///
+/// ```
+/// let n = mast_emulator::files::hla_size("HAG_J072656.64 691436.7_J8HPAXAEQ_V01.SPEC1D.fits");
+/// assert!((2_000..=70_000).contains(&n));
+/// ```
+pub fn hla_size(name: &str) -> u64 {
+    2_000 + mix(fnv(name.as_bytes()) ^ 0x484c_4100) % 68_001
+}
+
+/// Whether the HLA answers a spectrum without `Content-Length` (chunked), as its CGI
+/// scripts often do: every `getdata.cgi` answer, and the `ecfproxy` answers whose name
+/// hashes to an odd number (about half). `HEAD`s of those carry no length either.
+///
+/// ```
+/// use mast_emulator::files::hla_without_length;
+/// assert!(hla_without_length("anything", true));
+/// let names = (0..64).map(|i| format!("HAG_{i}.fits"));
+/// let without = names.filter(|n| hla_without_length(n, false)).count();
+/// assert!(without > 0 && without < 64);
+/// ```
+pub fn hla_without_length(name: &str, getdata: bool) -> bool {
+    getdata || mix(fnv(name.as_bytes()) ^ 0x4c45_4e47) % 2 == 1
+}
+
 /// A parsed file request.
 pub(crate) struct FileRequest {
     pub(crate) kind: FileKind,
@@ -244,6 +273,9 @@ pub(crate) struct FileRequest {
 pub(crate) enum FileKind {
     /// `Download/file`, with the `uri` parameter if there was one.
     Download { uri: Option<String> },
+    /// An HSC spectrum from the HLA host: `getdata.cgi?dataset=<name>` (`getdata`) or
+    /// `ecfproxy?file_id=<name>.fits`, with the parameter if there was one.
+    Hla { name: Option<String>, getdata: bool },
     /// `/files/<name>?size=N`.
     Files { name: String, size: Option<u64> },
 }
@@ -253,6 +285,7 @@ impl FileRequest {
     pub(crate) fn base_key(&self) -> &'static str {
         match self.kind {
             FileKind::Download { .. } => "download",
+            FileKind::Hla { .. } => "hla",
             FileKind::Files { .. } => "files",
         }
     }
@@ -335,8 +368,24 @@ pub(crate) async fn respond(
     in_flight: InFlight,
     ctl: &Arc<ConnCtl>,
 ) -> Response<EmuBody> {
-    let options = *lock(&state.file_options);
+    let mut options = *lock(&state.file_options);
     let (name, size) = match &req.kind {
+        FileKind::Hla { name: None, .. } => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "400 Bad Request: missing the dataset or file_id parameter\n".into(),
+                in_flight,
+            );
+        }
+        FileKind::Hla { name: Some(name), getdata } => {
+            if name.contains("does_not_exist") {
+                return text(StatusCode::NOT_FOUND, format!("404 Not Found: {name}\n"), in_flight);
+            }
+            if hla_without_length(name, *getdata) {
+                options.content_length = false;
+            }
+            (format!("hla:{name}"), hla_size(name))
+        }
         FileKind::Download { uri: None } => {
             return text(StatusCode::BAD_REQUEST, "400 Bad Request: missing the uri parameter\n".into(), in_flight);
         }
@@ -493,9 +542,14 @@ pub(crate) fn classify(
     range: Option<String>,
     if_range: Option<String>,
 ) -> Option<Result<FileRequest, (&'static str, &'static str)>> {
+    let param =
+        |name: &str| form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
     let kind = if mast_proto::endpoints::DOWNLOAD_FILE.match_path(path).is_some() {
-        let uri = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "uri").map(|(_, v)| v.into_owned());
-        FileKind::Download { uri }
+        FileKind::Download { uri: param("uri") }
+    } else if mast_proto::endpoints::HLA_GETDATA.match_path(path).is_some() {
+        FileKind::Hla { name: param("dataset"), getdata: true }
+    } else if mast_proto::endpoints::HLA_ECFPROXY.match_path(path).is_some() {
+        FileKind::Hla { name: param("file_id"), getdata: false }
     } else if let Some(name) = path.strip_prefix("/files/").filter(|n| !n.is_empty()) {
         let size = form_urlencoded::parse(query.as_bytes())
             .find(|(k, _)| k == "size")
@@ -506,6 +560,7 @@ pub(crate) fn classify(
     };
     let base = match kind {
         FileKind::Download { .. } => "download",
+        FileKind::Hla { .. } => "hla",
         FileKind::Files { .. } => "files",
     };
     if *method != Method::GET && *method != Method::HEAD {

@@ -97,7 +97,7 @@ pub use files::FileOptions;
 pub use log::{
     LOGGED_HEADERS, LoggedBody, LoggedRequest, MAX_LOGGED_BODY, MAX_LOGGED_BYTES, MAX_LOGGED_REQUESTS, RequestLog,
 };
-pub use server::SERVED_ENDPOINTS;
+pub use server::{SERVED_ENDPOINTS, STAGE_PREFIX, staged_script};
 pub use stats::{MAX_ARRIVALS, Stats};
 
 use crate::faults::FaultBook;

@@ -521,6 +521,11 @@ enum Endpoint {
     Bundle {
         uris: Vec<String>,
     },
+    /// A staged bundle script (`/portal/Download/stage/<...>/<name>.sh`, the `url` of a
+    /// `Mast.Bundle.Request` answer): its last path segment.
+    Stage {
+        name: String,
+    },
     WrongMethod {
         key: String,
         allow: &'static str,
@@ -544,7 +549,23 @@ pub const SERVED_ENDPOINTS: &[endpoints::Endpoint] = &[
     endpoints::CATALOGS_METADATA,
     endpoints::MISSIONS_SEARCH,
     endpoints::WHOAMI,
+    endpoints::HLA_GETDATA,
+    endpoints::HLA_ECFPROXY,
 ];
+
+/// Where `Mast.Bundle.Request` answers say MAST staged a script (a URL MAST hands back, not
+/// an endpoint of the table).
+pub const STAGE_PREFIX: &str = "/portal/Download/stage/";
+
+/// The staged script the emulator serves at `STAGE_PREFIX.../<name>`: a deterministic shell
+/// script of two lines naming it (what astroquery's conformance mock serves there too).
+///
+/// ```
+/// assert_eq!(mast_emulator::staged_script("mastDownload_20170621142037.sh"), "#!/bin/sh\n# staged bundle mastDownload_20170621142037.sh\n");
+/// ```
+pub fn staged_script(name: &str) -> String {
+    format!("#!/bin/sh\n# staged bundle {name}\n")
+}
 
 impl Endpoint {
     fn classify(method: &Method, path: &str, query: &str, body: &[u8]) -> Endpoint {
@@ -556,6 +577,12 @@ impl Endpoint {
                 hops: num("hops").unwrap_or(1).max(1),
                 status: num("status").and_then(|s| u16::try_from(s).ok()).unwrap_or(302),
             };
+        }
+        if let Some(rest) = path.strip_prefix(STAGE_PREFIX) {
+            if *method != Method::GET && *method != Method::HEAD {
+                return Endpoint::WrongMethod { key: "stage".into(), allow: "GET, HEAD" };
+            }
+            return Endpoint::Stage { name: rest.rsplit('/').next().unwrap_or_default().to_owned() };
         }
         let Some((served, params)) = SERVED_ENDPOINTS.iter().find_map(|e| e.match_path(path).map(|p| (e, p))) else {
             return Endpoint::NotFound;
@@ -657,6 +684,7 @@ impl Endpoint {
             Endpoint::S3(op) => op.fault_key().into(),
             Endpoint::PathLookup { .. } => "path_lookup".into(),
             Endpoint::Bundle { .. } => "bundle".into(),
+            Endpoint::Stage { .. } => "stage".into(),
             Endpoint::Whoami { .. } => "whoami".into(),
             Endpoint::WrongMethod { key, .. } => key.clone(),
             Endpoint::NotFound => "not_found".into(),
@@ -1005,6 +1033,7 @@ async fn answer(state: &Arc<State>, endpoint: Endpoint) -> Option<Reply> {
         Endpoint::Bundle { uris } => {
             Reply::new(StatusCode::OK, "text/x-sh; charset=utf-8", files::bundle_script(&state.base_url, &uris))
         }
+        Endpoint::Stage { name } => Reply::new(StatusCode::OK, "text/x-sh; charset=utf-8", staged_script(&name)),
         Endpoint::PathLookup { uris } => {
             let (status, body) = cloud::path_lookup(state, &uris).await;
             Reply::new(status, JSON, body)

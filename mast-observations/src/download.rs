@@ -219,8 +219,8 @@ impl Observations {
             .filter_map(|p| if let Planned::Fetch(i, _) = p { Some(i.source().to_uri()) } else { None })
             .collect();
         if !uris.is_empty() {
-            let name = format!("mastDownload_{}.sh", chrono::Local::now().format("%Y%m%d%H%M%S"));
-            let shown = text_join(&options.download_dir, &name).to_string_lossy().into_owned();
+            let name = format!("{}.sh", mast_download::bundle_script_stem());
+            let shown = mast_download::join_text(&options.download_dir, &name).to_string_lossy().into_owned();
             let path = options.download_dir.join(&name);
             match self.downloader.bundle_script(uris.iter().map(String::as_str), &path).await {
                 Ok(_) => rows.push((shown, "COMPLETE", None)),
@@ -391,7 +391,7 @@ impl Observations {
         let mut shown = Vec::with_capacity(products.len());
         for ((relative, data_uri, size), check) in products.into_iter().zip(checks) {
             // astroquery reports `os.path.join(download_dir, ...)`: "./mastDownload/...".
-            let path = text_join(&options.download_dir, &relative);
+            let path = mast_download::join_text(&options.download_dir, &relative);
             let source = source_for(&data_uri);
             planned.push(match check {
                 Ok(()) => {
@@ -697,24 +697,6 @@ fn relative_path(layout: Layout, collection: &str, obs_id: &str, product_filenam
     }
 }
 
-/// `dir` and `relative` joined as text with `/`, as astroquery's `os.path.join` shows them
-/// (`./mastDownload/...` with the default directory). Unlike `Path::join`, an absolute
-/// `relative` does not replace `dir`: a refused path is shown as it was asked for.
-fn text_join(dir: &Path, relative: &str) -> PathBuf {
-    let mut text = dir.as_os_str().to_owned();
-    let separated = match dir.as_os_str().as_encoded_bytes().last() {
-        None => true,
-        Some(b'/') => true,
-        Some(b'\\') => cfg!(windows),
-        Some(_) => false,
-    };
-    if !separated {
-        text.push("/");
-    }
-    text.push(relative);
-    PathBuf::from(text)
-}
-
 /// Checks every product's path (`(relative path, dataURI, size)`, in order) as the download
 /// will: [`mast_download::safe_join`] under `dir` (this reads the file system, so it runs
 /// on the blocking pool), then against the paths of the products accepted before it: the
@@ -783,15 +765,6 @@ mod tests {
         // The checks see the hostile parts as they are.
         assert_eq!(relative_path(Layout::Nested, "/tmp", "o", "x"), "mastDownload//tmp/o/x");
         assert_eq!(relative_path(Layout::NestedNoPrefix, "..", "o", "x"), "../o/x");
-    }
-
-    #[test]
-    fn shown_paths_join_as_text() {
-        assert_eq!(text_join(Path::new("."), "mastDownload/x"), Path::new("./mastDownload/x"));
-        assert_eq!(text_join(Path::new(""), "x"), Path::new("x"));
-        assert_eq!(text_join(Path::new("d/"), "x"), Path::new("d/x"));
-        // An absolute part does not replace the directory (Path::join would give "/etc/x").
-        assert_eq!(text_join(Path::new("d"), "/etc/x").to_string_lossy(), "d//etc/x");
     }
 
     #[test]

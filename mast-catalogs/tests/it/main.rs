@@ -6,6 +6,7 @@ mod hsc;
 mod many;
 mod panstarrs;
 mod region;
+mod spectra;
 
 use std::time::Duration;
 

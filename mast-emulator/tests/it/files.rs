@@ -238,3 +238,57 @@ async fn generated_products_have_one_size_listed_or_not() {
     assert_eq!(stats.count("invoke"), 0);
     assert_eq!(stats.count("download:head"), listed.rows.len() as u64);
 }
+
+/// The HLA's spectra (spec §8.7): sizes from the name, some answers without
+/// `Content-Length` (chunked, `HEAD` without length too), 404 and 400; and the staged
+/// script a `Mast.Bundle.Request` answer points at.
+#[tokio::test]
+async fn hla_spectra_and_staged_bundle_scripts() {
+    use mast_emulator::files::{hla_size, hla_without_length};
+    let emu = start(EmulatorConfig::default()).await;
+    let c = client();
+    let base = emu.base_url();
+    // One name of each kind among ecfproxy names (as the server decodes them: `+` is a space).
+    let names: Vec<String> = (0..40).map(|i| format!("HAG_J0726{i:02}+69_J8HPAXAEQ_V01.SPEC1D")).collect();
+    let decoded = |n: &str| format!("{}.fits", n.replace('+', " "));
+    let with = names.iter().find(|n| !hla_without_length(&decoded(n), false)).unwrap();
+    let without = names.iter().find(|n| hla_without_length(&decoded(n), false)).unwrap();
+    for (name, has_length) in [(with, true), (without, false)] {
+        let url = format!("{base}/cgi-bin/ecfproxy?file_id={name}.fits");
+        let size = hla_size(&decoded(name));
+        let r = c.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers().contains_key("content-length"), has_length, "{name}");
+        let first = r.bytes().await.unwrap();
+        assert_eq!(first.len() as u64, size);
+        assert_eq!(c.get(&url).send().await.unwrap().bytes().await.unwrap(), first, "deterministic");
+        let head = c.head(&url).send().await.unwrap();
+        assert_eq!(head.status(), 200);
+        assert_eq!(
+            head.headers().get("content-length").map(|v| v.to_str().unwrap().to_owned()),
+            has_length.then(|| size.to_string())
+        );
+    }
+    // getdata.cgi: always without a length.
+    let r = c.get(format!("{base}/cgi-bin/getdata.cgi?config=ops&dataset=O6H")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(!r.headers().contains_key("content-length"));
+    assert_eq!(r.bytes().await.unwrap().len() as u64, hla_size("O6H"));
+    let status = |u: String| {
+        let c = c.clone();
+        async move { c.get(u).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(format!("{base}/cgi-bin/ecfproxy?file_id=x_does_not_exist.fits")).await, 404);
+    assert_eq!(status(format!("{base}/cgi-bin/ecfproxy")).await, 400);
+    let stats = emu.stats();
+    assert_eq!((stats.count("hla"), stats.count("hla:head")), (9, 2));
+    // Mast.Bundle.Request names a staged script on the emulator, which serves it.
+    let v = invoke(&c, base, &request("Mast.Bundle.Request", json!({"urlList": "x"}), None, None, "b")).await;
+    let url = v["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{base}{}", mast_emulator::STAGE_PREFIX)), "{url}");
+    let r = c.get(url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), mast_emulator::staged_script("mastDownload_20170621142037.sh"));
+    assert_eq!(c.head(url).send().await.unwrap().status(), 200);
+    assert_eq!(emu.stats().count("stage"), 2);
+}

@@ -128,3 +128,53 @@ async fn query_many_stacks_targets_and_reports_the_failed_ones() {
     assert!(stdout.lines().any(|l| l.starts_with("2,,210.802429")), "{stdout}");
     assert_eq!(emulator.stats().count("invoke:Mast.Hsc.Db.v3"), 3);
 }
+
+/// `download-hsc-spectra`: rows of `get_hsc_spectra()`, a CSV on stdin (an ERROR row is exit
+/// 3, the others complete), and `--curl` through `Mast.Bundle.Request`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_hsc_spectra_rows_stdin_and_curl() {
+    let emulator = recorded().await;
+    let dir = tempfile::tempdir().unwrap();
+    let spectra = |extra: &[&str]| {
+        let mut cmd = mast(&emulator);
+        cmd.env("MAST_HLA_URL", emulator.base_url())
+            .args(["--format", "csv", "catalogs", "download-hsc-spectra", "--download-dir"])
+            .arg(dir.path())
+            .args(extra);
+        cmd
+    };
+    let output = spectra(&["--rows", "10:13"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let csv = String::from_utf8(output.stdout).unwrap();
+    let name = "HAG_J072656.64+691436.7_J8HPAXAEQ_V01.SPEC1D.fits";
+    assert_eq!(csv.lines().count(), 2 + 3, "{csv}");
+    assert_eq!(
+        csv.lines().nth(2).unwrap(),
+        format!("\"{}/mastDownload/HSC/{name}\",\"COMPLETE\",,", dir.path().display())
+    );
+    assert!(dir.path().join("mastDownload/HSC").join(name).is_file());
+    assert_eq!(emulator.requests_for("hla").len(), 3);
+
+    // A CSV on stdin; the missing spectrum is an ERROR row and the exit status 3.
+    let input = "\"DatasetName\",\"SpectrumType\"\nstr,int64\n\"HAG_does_not_exist\",2\n\"O6H\",1\n";
+    let output = spectra(&["--from-csv", "-"]).write_stdin(input).output().unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", String::from_utf8_lossy(&output.stderr));
+    let csv = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(2).collect();
+    assert!(rows[0].contains("\"ERROR\",\"HTTPError: 404 Client Error: Not Found for url: "), "{csv}");
+    assert!(rows[1].ends_with("\"COMPLETE\",,"), "{csv}");
+    assert!(dir.path().join("mastDownload/HSC/O6H.fits").is_file());
+    assert!(emulator.requests_for("hla").iter().any(|r| r.path == "/cgi-bin/getdata.cgi"));
+
+    // --curl: MAST's script, no spectrum fetched.
+    emulator.reset_stats();
+    let output = spectra(&["--rows", "20:24", "--curl"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(emulator.request_log().portal_requests("invoke:Mast.Bundle.Request").len(), 1);
+    assert_eq!(emulator.stats().count("hla"), 0);
+    let csv = String::from_utf8(output.stdout).unwrap();
+    let row = csv.lines().nth(2).unwrap();
+    let script = row.split('"').nth(1).unwrap();
+    assert!(script.starts_with(&format!("{}/mastDownload_", dir.path().display())), "{csv}");
+    assert!(std::path::Path::new(script).is_file());
+}

@@ -2,7 +2,7 @@
 //! keyword names as flags.
 
 use clap::{Args, Subcommand};
-use mast::catalogs::{MatchId, PanstarrsCriteria, QueryOptions, SortKey, Target};
+use mast::catalogs::{MatchId, PanstarrsCriteria, QueryOptions, SortKey, SpectraOptions, Target};
 use mast::{Catalogs, Criteria, MastClient, NameResolver, Position, Radius, Table, Warning};
 
 use crate::Rows;
@@ -157,6 +157,55 @@ Examples:
         #[command(flatten)]
         args: CatalogArgs,
     },
+    /// Download HSC spectra from the Hubble Legacy Archive (or MAST's curl script for them)
+    #[command(after_help = concat!("Examples:
+  mast catalogs download-hsc-spectra --rows 10:13
+  mast catalogs hsc-spectra --format csv > spectra.csv
+  mast catalogs download-hsc-spectra --from-csv spectra.csv --download-dir data
+  mast catalogs download-hsc-spectra --rows 20:24 --curl
+
+Each spectrum goes to <DIR>/mastDownload/HSC/<DatasetName>.fits; with --curl, MAST's curl
+script for them to <DIR>/mastDownload_<YYYYmmddHHMMSS>.sh. The manifest (Local Path, Status,
+Message, URL) is printed.
+
+", crate::download::exit_status_help!()))]
+    DownloadHscSpectra {
+        /// The spectra: a CSV with DatasetName and SpectrumType (written by `mast catalogs
+        /// hsc-spectra --format csv`; `-` reads standard input) [default: every HSC spectrum]
+        #[arg(long, value_name = "FILE")]
+        from_csv: Option<std::path::PathBuf>,
+        /// Only these rows (from 0) of the spectra: START:END, END excluded, as a Python
+        /// slice (`10:13`, `:5`, `20:`, `-3:`)
+        #[arg(long, value_name = "START:END", allow_hyphen_values = true)]
+        rows: Option<String>,
+        /// Base directory
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        download_dir: std::path::PathBuf,
+        /// Download nothing but MAST's curl script for the spectra (astroquery's curl_flag=True)
+        #[arg(long)]
+        curl: bool,
+        /// Download again even when a file is complete on disk
+        #[arg(long)]
+        no_cache: bool,
+    },
+}
+
+/// The rows `START:END` of a table of `n` rows, as Python slices them (negative ends count
+/// from the end, both clamped, an empty range when END <= START).
+fn slice_rows(spec: &str, n: usize) -> anyhow::Result<std::ops::Range<usize>> {
+    let bad = || invalid(format!("--rows {spec:?}: expected START:END (e.g. 10:13, :5, 20:, -3:)"));
+    let (a, b) = spec.split_once(':').ok_or_else(bad)?;
+    let end_of = |t: &str, default: usize| -> anyhow::Result<usize> {
+        let t = t.trim();
+        if t.is_empty() {
+            return Ok(default);
+        }
+        let i: i64 = t.parse().map_err(|_| bad())?;
+        let n = n as i64;
+        Ok((if i < 0 { (n + i).max(0) } else { i.min(n) }) as usize)
+    };
+    let (start, end) = (end_of(a, 0)?, end_of(b, n)?);
+    Ok(start..end.max(start))
 }
 
 impl PagingArgs {
@@ -211,6 +260,12 @@ impl CatalogArgs {
     }
 }
 
+/// Whether the command's result is a download manifest (its `ERROR` rows set the exit
+/// status, as for `mast download`).
+pub fn is_download(command: &CatalogsCommand) -> bool {
+    matches!(command, CatalogsCommand::DownloadHscSpectra { .. })
+}
+
 /// Whether the command sends `--columns` to the service (PanSTARRS), so the output should
 /// not select them again.
 pub fn sends_columns(command: &CatalogsCommand) -> bool {
@@ -234,7 +289,7 @@ pub async fn run(
     quiet: bool,
 ) -> anyhow::Result<(Table, Rows)> {
     let mut warnings: Vec<Warning> = Vec::new();
-    match run_command(client, command, columns, &mut warnings).await {
+    match run_command(client, command, columns, &mut warnings, quiet).await {
         Ok((mut table, rows)) => {
             for w in warnings.into_iter().rev() {
                 table.insert_warning(w);
@@ -253,6 +308,7 @@ async fn run_command(
     command: CatalogsCommand,
     columns: &[String],
     warnings: &mut Vec<Warning>,
+    quiet: bool,
 ) -> anyhow::Result<(Table, Rows)> {
     let catalogs = Catalogs::new(client);
     let table = match command {
@@ -301,6 +357,39 @@ async fn run_command(
         CatalogsCommand::HscSpectra { paging } => catalogs.get_hsc_spectra(&paging.apply(QueryOptions::new())).await?,
         CatalogsCommand::QueryMany { targets, from_csv, args } => {
             return query_many(&catalogs, targets, from_csv.as_deref(), &args, columns).await;
+        }
+        CatalogsCommand::DownloadHscSpectra { from_csv, rows, download_dir, curl, no_cache } => {
+            let spectra = match from_csv {
+                Some(path) => {
+                    use anyhow::Context as _;
+                    use std::io::Read as _;
+                    let mut text = String::new();
+                    if path.as_os_str() == "-" {
+                        std::io::stdin().read_to_string(&mut text).context("reading the spectra from stdin")?;
+                    } else {
+                        text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    }
+                    Table::from_csv(&text).with_context(|| format!("reading {}", path.display()))?
+                }
+                None => catalogs.get_hsc_spectra(&QueryOptions::new()).await?,
+            };
+            warnings.extend(spectra.warnings().iter().cloned());
+            let spectra = match rows {
+                Some(spec) => spectra.slice(slice_rows(&spec, spectra.num_rows())?),
+                None => spectra,
+            };
+            let mut options = SpectraOptions::new().cache(!no_cache).curl(curl);
+            let progress = (!quiet && !curl).then(crate::download::Progress::new);
+            if let Some(p) = &progress {
+                let p = p.clone();
+                options = options.on_progress(move |e| p.event(e));
+            }
+            let manifest = catalogs.download_hsc_spectra(&spectra, &download_dir, &options).await?;
+            if let Some(p) = progress {
+                p.finish(manifest.rows());
+            }
+            warnings.extend(manifest.warnings().cloned());
+            manifest.to_table()
         }
     };
     Ok((table, Rows::default()))
@@ -365,4 +454,22 @@ fn read_targets(args: Vec<String>, from_csv: Option<&std::path::Path>) -> anyhow
         return Err(invalid("query-many needs at least one target (arguments, `-`, @FILE or --from-csv)").into());
     }
     Ok(targets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slice_rows;
+
+    #[test]
+    fn rows_slice_as_python_does() {
+        assert_eq!(slice_rows("10:13", 26).unwrap(), 10..13);
+        assert_eq!(slice_rows(":5", 26).unwrap(), 0..5);
+        assert_eq!(slice_rows("20:", 26).unwrap(), 20..26);
+        assert_eq!(slice_rows("-3:", 26).unwrap(), 23..26);
+        assert_eq!(slice_rows("20:40", 26).unwrap(), 20..26);
+        assert_eq!(slice_rows("5:2", 26).unwrap(), 5..5);
+        assert_eq!(slice_rows(":-30", 26).unwrap(), 0..0);
+        assert!(slice_rows("10", 26).is_err());
+        assert!(slice_rows("a:b", 26).is_err());
+    }
 }

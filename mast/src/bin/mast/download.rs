@@ -21,6 +21,7 @@ macro_rules! exit_status_help {
      that cannot be created makes every row ERROR"
     };
 }
+pub(crate) use exit_status_help;
 
 /// `mast download --help`: examples, then the exit statuses.
 pub const DOWNLOAD_AFTER_HELP: &str = concat!(
@@ -251,7 +252,7 @@ fn file_line(path: &Path, status: Status, bytes: u64, cached: bool, message: Opt
 /// indicatif draws nothing when stderr is not a terminal; the per-file lines are printed
 /// either way.
 #[derive(Clone)]
-struct Progress {
+pub(crate) struct Progress {
     bar: indicatif::ProgressBar,
     state: std::sync::Arc<std::sync::Mutex<ProgressState>>,
 }
@@ -266,7 +267,7 @@ struct ProgressState {
 }
 
 impl Progress {
-    fn new() -> Progress {
+    pub(crate) fn new() -> Progress {
         let bar = indicatif::ProgressBar::with_draw_target(Some(0), indicatif::ProgressDrawTarget::stderr());
         let style = indicatif::ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {msg}",
@@ -276,7 +277,7 @@ impl Progress {
         Progress { bar, state: Default::default() }
     }
 
-    fn event(&self, event: &ProgressEvent) {
+    pub(crate) fn event(&self, event: &ProgressEvent) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         match event {
             ProgressEvent::Started { path, total, resumed_from } => {
@@ -313,7 +314,7 @@ impl Progress {
 
     /// Prints the lines of the rows no event told about (rows refused while planning, before
     /// any transfer), then clears the bar.
-    fn finish(&self, rows: &[ManifestRow]) {
+    pub(crate) fn finish(&self, rows: &[ManifestRow]) {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         // The manifest spells paths as astroquery does (`./mastDownload/...`), the events as
         // the files are opened: compare without `.` components, one ending the other.

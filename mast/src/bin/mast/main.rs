@@ -413,9 +413,13 @@ async fn run(cli: Cli) -> anyhow::Result<Rows> {
         }
         Command::Catalogs(command) => {
             let sent = catalogs::sends_columns(&command);
+            let download = catalogs::is_download(&command);
             let (table, done) = catalogs::run(mast.client().clone(), command, &out.columns, quiet).await?;
             rows = done;
             report_warnings(table.warnings(), quiet);
+            if download {
+                rows = Rows::of_table(&table);
+            }
             if sent {
                 Output { columns: Vec::new(), ..out }.print(&table)?;
             } else {
