@@ -165,7 +165,7 @@ impl Downloader {
     /// [`bundle_script_stem`]), then fetches the staged script (one `GET`, through the
     /// downloader: `.part`, rename) to `<dir>/<stem>.sh`. Returns astroquery's row for it:
     /// `Local Path` (`dir` and the name joined as text, [`crate::join_text`]), `COMPLETE`
-    /// (with `Message` "<n> files could not be added to the curl script" and `URL` those
+    /// (with `Message` `"<n> files could not be added to the curl script"` and `URL` those
     /// files, comma-joined, when MAST says so), or `ERROR` with `Curl could not be
     /// downloaded` and the script's URL when the script could not be fetched (the cause in
     /// [`ManifestRow::error`]). A failed Portal request or an unreadable answer is an error.
